@@ -1,0 +1,368 @@
+/**
+ * MemoryDicts: the dict contract over a MemoryStore. Each mutation checks its conditions
+ * (versions, fence, ownership) and applies in one synchronous step, takes the dict's next
+ * version, and appends one batch to the dict's bounded history, which watchers read. Expiry is
+ * scheduled per entry on the store's single timer and also applied before every operation, so
+ * an expired entry is never returned and always shows in the history.
+ */
+import {
+  BackendUnavailableError,
+  HistoryCompactedError,
+  InvalidArgumentError,
+  StaleFenceError,
+  TypeMismatchError,
+  VersionConflictError,
+} from '../../errors.js';
+import type {
+  BatchOp,
+  ChangeBatch,
+  DeleteOptions,
+  DictBackend,
+  DictCapabilities,
+  FenceCheck,
+  ListOptions,
+  ListPage,
+  SetOptions,
+  StoredChange,
+  StoredEntry,
+  WatchRequest,
+  WriteOptions,
+} from '../../shared-state/backend.js';
+import { now } from './scheduler.js';
+import type { DictState, EntryState, MemoryStore } from './store.js';
+
+/** MemoryDicts is one client's view of the dicts of a MemoryStore. */
+export class MemoryDicts implements DictBackend {
+  readonly capabilities: DictCapabilities;
+  readonly #store: MemoryStore;
+  readonly #wakeOnClose = new Set<() => void>();
+  #closed = false;
+
+  constructor(store: MemoryStore) {
+    this.#store = store;
+    this.capabilities = Object.freeze({
+      ownershipGuard: true,
+      ttlGranularityMs: 1,
+      historyLimit: store.historyLimit,
+    });
+  }
+
+  async get(dict: string, key: string): Promise<StoredEntry | undefined> {
+    const e = this.#read(dict)?.entries.get(key);
+    return e && toStored(e);
+  }
+
+  async set(dict: string, key: string, value: string, options: SetOptions): Promise<number> {
+    const st = this.#write(dict);
+    checkVersion(st, key, options.ifVersion);
+    this.#checkFence(st, options.fence);
+    return this.#commit(st, options.fence, (version) => {
+      this.#put(st, key, value, version, options.ttlMs);
+      return [{ type: 'set', key, value }];
+    });
+  }
+
+  async setIfAbsent(
+    dict: string,
+    key: string,
+    value: string,
+    options: { ttlMs?: number | undefined } & WriteOptions,
+  ): Promise<{ entry: StoredEntry; created: boolean }> {
+    const st = this.#write(dict);
+    this.#checkFence(st, options.fence);
+    const existing = st.entries.get(key);
+    if (existing) return { entry: toStored(existing), created: false };
+    this.#commit(st, options.fence, (version) => {
+      this.#put(st, key, value, version, options.ttlMs);
+      return [{ type: 'set', key, value }];
+    });
+    return { entry: toStored(st.entries.get(key)!), created: true };
+  }
+
+  async delete(dict: string, key: string, options: DeleteOptions): Promise<boolean> {
+    const st = this.#write(dict);
+    checkVersion(st, key, options.ifVersion);
+    this.#checkFence(st, options.fence);
+    if (!st.entries.has(key)) return false;
+    this.#commit(st, options.fence, () => {
+      removeKey(st, key);
+      return [{ type: 'delete', key }];
+    });
+    return true;
+  }
+
+  async pop(dict: string, key: string, options: WriteOptions): Promise<StoredEntry | undefined> {
+    const st = this.#write(dict);
+    this.#checkFence(st, options.fence);
+    const e = st.entries.get(key);
+    if (!e) return undefined;
+    this.#commit(st, options.fence, () => {
+      removeKey(st, key);
+      return [{ type: 'delete', key }];
+    });
+    return toStored(e);
+  }
+
+  async incr(
+    dict: string,
+    key: string,
+    by: number,
+    options: WriteOptions,
+  ): Promise<{ value: number; version: number }> {
+    const st = this.#write(dict);
+    this.#checkFence(st, options.fence);
+    const e = st.entries.get(key);
+    let current = 0;
+    if (e) {
+      const parsed: unknown = JSON.parse(e.value);
+      if (typeof parsed !== 'number') {
+        throw new TypeMismatchError(
+          `incr on key ${JSON.stringify(key)}: its value is ${describe(parsed)}, not a number`,
+        );
+      }
+      current = parsed;
+    }
+    const next = current + by;
+    if (!Number.isFinite(next))
+      throw new InvalidArgumentError(`incr on key ${JSON.stringify(key)} would overflow to ${next}`);
+    const value = JSON.stringify(next);
+    const version = this.#commit(st, options.fence, (v) => {
+      if (e) {
+        e.value = value; // keeps the entry's TTL and its scheduled expiry
+        e.version = v;
+      } else {
+        this.#put(st, key, value, v, undefined);
+      }
+      return [{ type: 'set', key, value }];
+    });
+    return { value: next, version };
+  }
+
+  async batch(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<number> {
+    const st = this.#write(dict);
+    for (const op of ops) checkVersion(st, op.key, op.ifVersion);
+    this.#checkFence(st, options.fence);
+    if (ops.every((op) => op.op === 'delete' && !st.entries.has(op.key))) return st.version;
+    return this.#commit(st, options.fence, (version) => {
+      const changes: StoredChange[] = [];
+      for (const op of ops) {
+        if (op.op === 'set') {
+          this.#put(st, op.key, op.value, version, op.ttlMs);
+          changes.push({ type: 'set', key: op.key, value: op.value });
+        } else if (st.entries.has(op.key)) {
+          removeKey(st, op.key);
+          changes.push({ type: 'delete', key: op.key });
+        }
+      }
+      return changes;
+    });
+  }
+
+  async list(dict: string, options: ListOptions): Promise<ListPage> {
+    const st = this.#read(dict);
+    if (!st) return { entries: [], version: 0 };
+    st.sortedKeys ??= [...st.entries.keys()].sort(compareKeys);
+    const keys = st.sortedKeys;
+    const prefix = options.prefix ?? '';
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    let i =
+      after === undefined || after < prefix ? lowerBound(keys, prefix, false) : lowerBound(keys, after, true);
+    const limit = options.limit ?? 100;
+    const entries: Array<{ key: string; entry: StoredEntry }> = [];
+    for (; i < keys.length && entries.length < limit; i++) {
+      const key = keys[i]!;
+      if (!key.startsWith(prefix)) break;
+      entries.push({ key, entry: toStored(st.entries.get(key)!) });
+    }
+    const more = i < keys.length && keys[i]!.startsWith(prefix);
+    const last = entries[entries.length - 1];
+    return { entries, cursor: more && last ? encodeCursor(last.key) : undefined, version: st.version };
+  }
+
+  async size(dict: string): Promise<number> {
+    return this.#read(dict)?.entries.size ?? 0;
+  }
+
+  async clear(dict: string): Promise<void> {
+    const st = this.#write(dict);
+    if (st.entries.size === 0) return;
+    this.#commit(st, undefined, () => {
+      const changes: StoredChange[] = [...st.entries.keys()].map((key) => ({ type: 'delete', key }));
+      st.entries.clear();
+      st.sortedKeys = undefined;
+      return changes;
+    });
+  }
+
+  async version(dict: string): Promise<number> {
+    return this.#read(dict)?.version ?? 0;
+  }
+
+  async *watch(dict: string, request: WatchRequest): AsyncGenerator<ChangeBatch> {
+    const st = this.#write(dict);
+    const prefix = request.prefix ?? '';
+    let cursor = request.fromVersion ?? st.version;
+    const signal = request.signal;
+    while (!this.#closed && !signal?.aborted) {
+      this.#store.scheduler.runDue();
+      const first = st.history[st.historyStart];
+      const oldest = first ? first.version : st.version + 1;
+      if (cursor < oldest - 1) throw new HistoryCompactedError(cursor, oldest);
+      if (cursor < st.version) {
+        const batch = st.history[st.historyStart + (cursor + 1 - oldest)]!;
+        cursor = batch.version;
+        const changes = prefix ? batch.changes.filter((c) => c.key.startsWith(prefix)) : batch.changes;
+        if (changes.length > 0) yield { version: batch.version, changes };
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          st.watchers.delete(wake);
+          this.#wakeOnClose.delete(wake);
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        st.watchers.add(wake);
+        this.#wakeOnClose.add(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
+    }
+  }
+
+  async listDicts(
+    options: { prefix?: string; limit?: number } = {},
+  ): Promise<Array<{ name: string; size: number }>> {
+    this.#open();
+    this.#store.scheduler.runDue();
+    const out: Array<{ name: string; size: number }> = [];
+    for (const [name, st] of this.#store.dicts) {
+      if (st.entries.size > 0 && (!options.prefix || name.startsWith(options.prefix)))
+        out.push({ name, size: st.entries.size });
+    }
+    out.sort((a, b) => compareKeys(a.name, b.name));
+    return out.slice(0, options.limit ?? 1000);
+  }
+
+  async ping(): Promise<void> {
+    this.#open();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const wake of [...this.#wakeOnClose]) wake();
+  }
+
+  #open(): void {
+    if (this.#closed) throw new BackendUnavailableError('baton client is closed');
+  }
+
+  #read(dict: string): DictState | undefined {
+    this.#open();
+    this.#store.scheduler.runDue();
+    return this.#store.dicts.get(dict);
+  }
+
+  #write(dict: string): DictState {
+    this.#open();
+    this.#store.scheduler.runDue();
+    return this.#store.dictState(dict);
+  }
+
+  #checkFence(st: DictState, fence: FenceCheck | undefined): void {
+    if (!fence) return;
+    if (fence.fence < (st.fences.get(fence.lock) ?? 0))
+      throw new StaleFenceError(fence.lock, fence.fence, 'newer_fence');
+    if (fence.token !== undefined && this.#store.locks.get(fence.lock)?.token !== fence.token) {
+      throw new StaleFenceError(fence.lock, fence.fence, 'not_holder');
+    }
+  }
+
+  /** #commit takes the next version, applies the change, records the fence and the history, and wakes watchers. */
+  #commit(st: DictState, fence: FenceCheck | undefined, apply: (version: number) => StoredChange[]): number {
+    const version = st.version + 1;
+    const changes = apply(version);
+    st.version = version;
+    if (fence && fence.fence > (st.fences.get(fence.lock) ?? 0)) st.fences.set(fence.lock, fence.fence);
+    this.#record(st, { version, changes });
+    return version;
+  }
+
+  #record(st: DictState, batch: ChangeBatch): void {
+    st.history.push(batch);
+    if (st.history.length - st.historyStart > this.#store.historyLimit) st.historyStart++;
+    if (st.historyStart > 1024 && st.historyStart * 2 > st.history.length) {
+      st.history.splice(0, st.historyStart);
+      st.historyStart = 0;
+    }
+    for (const wake of [...st.watchers]) wake();
+  }
+
+  #put(st: DictState, key: string, value: string, version: number, ttlMs: number | undefined): void {
+    const expiresAt = ttlMs === undefined ? undefined : now() + ttlMs;
+    const entry: EntryState = { value, version, expiresAt };
+    if (!st.entries.has(key)) st.sortedKeys = undefined;
+    st.entries.set(key, entry);
+    if (expiresAt !== undefined) {
+      this.#store.scheduler.at(expiresAt, () => {
+        if (st.entries.get(key) !== entry) return;
+        st.entries.delete(key);
+        st.sortedKeys = undefined;
+        st.version++;
+        this.#record(st, { version: st.version, changes: [{ type: 'expire', key }] });
+      });
+    }
+  }
+}
+
+function toStored(e: EntryState): StoredEntry {
+  return e.expiresAt === undefined
+    ? { value: e.value, version: e.version }
+    : { value: e.value, version: e.version, expiresAt: Math.floor(e.expiresAt) };
+}
+
+function checkVersion(st: DictState, key: string, ifVersion: number | undefined): void {
+  if (ifVersion === undefined) return;
+  const actual = st.entries.get(key)?.version ?? 0;
+  if (actual !== ifVersion) throw new VersionConflictError(key, ifVersion, actual);
+}
+
+function removeKey(st: DictState, key: string): void {
+  st.entries.delete(key);
+  st.sortedKeys = undefined;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** compareKeys orders keys by UTF-16 code units (JavaScript's default string order). */
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** lowerBound finds the first index whose key is >= `key` (or > `key` when `strict`). */
+function lowerBound(keys: readonly string[], key: string, strict: boolean): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const k = keys[mid]!;
+    if (k < key || (strict && k === key)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function encodeCursor(key: string): string {
+  return Buffer.from(key, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (key === '' || encodeCursor(key) !== cursor)
+    throw new InvalidArgumentError('cursor is not one this dict returned');
+  return key;
+}

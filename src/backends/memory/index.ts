@@ -1,0 +1,41 @@
+/**
+ * The memory backend (`memory://`, the default): locks and dicts held in this process.
+ * `memory://` is the process-wide default store; `memory://name` a separate named store.
+ * Query option: `?history=N` sets how many versions of watch history each dict keeps (default
+ * 10 000; applied when the store is first opened).
+ *
+ * Guarantees: linearizable within one process; nothing survives the process. For several
+ * processes, run `baton serve` on this backend and connect to it with `http://`.
+ */
+import { InvalidArgumentError } from '../../errors.js';
+import type { BackendOptions, OpenedBackend } from '../types.js';
+import { MemoryDicts } from './dicts.js';
+import { MemoryLocks } from './locks.js';
+import { memoryStore } from './store.js';
+
+/** openMemory opens (or joins) the in-process store a `memory://` URL names. */
+export async function openMemory(url: URL, options: BackendOptions): Promise<OpenedBackend> {
+  const name = decodeURIComponent(url.host + url.pathname.replace(/\/+$/, ''));
+  const store = memoryStore(name);
+  const history = url.searchParams.get('history') ?? options.historyLimit;
+  if (history !== undefined && history !== null) {
+    const n = Number(history);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(`memory:// history must be a positive integer (got ${history})`);
+    store.historyLimit = n;
+  }
+  store.attach();
+  const locks = new MemoryLocks(store);
+  const dicts = new MemoryDicts(store);
+  let closed = false;
+  return {
+    locks,
+    dicts,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([locks.close(), dicts.close()]);
+      store.detach();
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * MemoryStore: the state of one in-process store — locks, fence counters, dicts and their watch
+ * history. Every `connect('memory://')` in a process shares the default store; `memory://name`
+ * selects a separate named store. State is held in Maps only, never in plain objects keyed by
+ * user strings, so keys such as `__proto__` are ordinary.
+ *
+ * All operations are synchronous against this state, so each is atomic (linearizable within the
+ * process). Expiry runs from one Scheduler and lazily before each operation.
+ */
+import type { LockGrant } from '../../locks/backend.js';
+import { Scheduler } from './scheduler.js';
+
+/** Waiter is one pending acquire, in arrival order. */
+export interface Waiter {
+  readonly token: string;
+  readonly ttlMs: number;
+  readonly owner: string | undefined;
+  /** grant hands the lock to this waiter (the store already recorded it as holder). */
+  grant(grant: LockGrant): void;
+}
+
+/** LockState is one lock: its holder (if any) and its FIFO queue. */
+export interface LockState {
+  token: string | undefined;
+  owner: string | undefined;
+  expiresAt: number;
+  readonly waiters: Waiter[];
+}
+
+/** EntryState is one stored dict entry. */
+export interface EntryState {
+  value: string;
+  version: number;
+  expiresAt: number | undefined;
+}
+
+/** HistoryBatch is one version of one dict's change history. */
+export interface HistoryBatch {
+  readonly version: number;
+  readonly changes: ReadonlyArray<{ type: 'set' | 'delete' | 'expire'; key: string; value?: string }>;
+}
+
+/** DictState is one dict: entries, revision, accepted fences and bounded history. */
+export interface DictState {
+  readonly entries: Map<string, EntryState>;
+  version: number;
+  readonly fences: Map<string, number>;
+  readonly history: HistoryBatch[];
+  /** historyStart is the index in `history` of its oldest retained batch (the array is compacted lazily). */
+  historyStart: number;
+  readonly watchers: Set<() => void>;
+  /** sortedKeys caches the keys in order for paging; undefined when stale. */
+  sortedKeys: string[] | undefined;
+}
+
+/** DEFAULT_HISTORY_LIMIT is how many versions of watch history each memory dict keeps. */
+export const DEFAULT_HISTORY_LIMIT = 10_000;
+
+/** MemoryStore holds all state of one named in-memory store. */
+export class MemoryStore {
+  readonly locks = new Map<string, LockState>();
+  readonly fences = new Map<string, number>();
+  readonly dicts = new Map<string, DictState>();
+  readonly scheduler = new Scheduler();
+  historyLimit = DEFAULT_HISTORY_LIMIT;
+  #clients = 0;
+  #waiting = 0;
+
+  /** lockState returns the state of a lock, creating it empty. */
+  lockState(name: string): LockState {
+    let s = this.locks.get(name);
+    if (!s) {
+      s = { token: undefined, owner: undefined, expiresAt: 0, waiters: [] };
+      this.locks.set(name, s);
+    }
+    return s;
+  }
+
+  /** dictState returns the state of a dict, creating it empty. */
+  dictState(name: string): DictState {
+    let s = this.dicts.get(name);
+    if (!s) {
+      s = {
+        entries: new Map(),
+        version: 0,
+        fences: new Map(),
+        history: [],
+        historyStart: 0,
+        watchers: new Set(),
+        sortedKeys: undefined,
+      };
+      this.dicts.set(name, s);
+    }
+    return s;
+  }
+
+  /** nextFence increments and returns the fence counter of a lock (never reset). */
+  nextFence(name: string): number {
+    const f = (this.fences.get(name) ?? 0) + 1;
+    this.fences.set(name, f);
+    return f;
+  }
+
+  /** waiting counts pending lock waits; while any exist, the scheduler keeps the process alive. */
+  addWaiting(delta: number): void {
+    this.#waiting += delta;
+    this.scheduler.keepAlive = this.#waiting > 0;
+  }
+
+  /** attach registers a client; the first one (re)starts the scheduler. */
+  attach(): void {
+    if (this.#clients++ === 0) this.scheduler.start();
+  }
+
+  /** detach unregisters a client; the last one stops the scheduler's timer (state is kept). */
+  detach(): void {
+    if (--this.#clients === 0) this.scheduler.stop();
+  }
+}
+
+const stores = new Map<string, MemoryStore>();
+
+/** memoryStore returns the process-wide store of that name ('' is the default store). */
+export function memoryStore(name: string): MemoryStore {
+  let s = stores.get(name);
+  if (!s) {
+    s = new MemoryStore();
+    stores.set(name, s);
+  }
+  return s;
+}

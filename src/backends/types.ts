@@ -1,0 +1,28 @@
+/**
+ * What a backend module gives `connect()`: both contracts over one store, and how to close it.
+ * A backend that cannot do one side (dicts on Redlock) returns an implementation that rejects
+ * with UnsupportedError.
+ */
+import type { LockBackend } from '../locks/backend.js';
+import type { DictBackend } from '../shared-state/backend.js';
+
+/** BackendOptions are the connection settings every backend understands (all optional). */
+export interface BackendOptions {
+  /** timeoutMs bounds one backend command; past it the call fails with BackendUnavailableError. Default 5000. */
+  readonly timeoutMs?: number | undefined;
+  /** historyLimit is how many versions of watch history a dict keeps (where the backend bounds it by count). */
+  readonly historyLimit?: number | undefined;
+  /** maxValueBytes is the largest encoded value accepted. Default 1 MiB. */
+  readonly maxValueBytes?: number | undefined;
+}
+
+/** OpenedBackend is one connected store. */
+export interface OpenedBackend {
+  readonly locks: LockBackend;
+  readonly dicts: DictBackend;
+  /** close closes both sides and every connection; idempotent. */
+  close(): Promise<void>;
+}
+
+/** BackendOpener connects to the store a URL names. */
+export type BackendOpener = (url: URL, options: BackendOptions) => Promise<OpenedBackend>;

@@ -1,0 +1,202 @@
+/**
+ * Errors: every failure baton reports is one of these classes. Each has a literal `code` (the
+ * same string the REST API puts in problem+json), a `retryable` flag, and an optional `cause`.
+ * Backends translate their clients' errors into these in exactly one function each; nothing
+ * matches on message text.
+ */
+
+/** ErrorCode lists every `code` a BatonError can carry. */
+export type ErrorCode =
+  | 'lock_timeout'
+  | 'lock_lost'
+  | 'lock_not_held'
+  | 'version_conflict'
+  | 'stale_fence'
+  | 'type_mismatch'
+  | 'invalid_argument'
+  | 'payload_too_large'
+  | 'not_found'
+  | 'history_compacted'
+  | 'backend_unavailable'
+  | 'unsupported';
+
+/** BatonError is the base class of every error baton throws on purpose. */
+export abstract class BatonError extends Error {
+  abstract readonly code: ErrorCode;
+  /** retryable is true when the same call may succeed later without changing it. */
+  readonly retryable: boolean = false;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** LockTimeoutError: the lock was not granted within `waitMs`. */
+export class LockTimeoutError extends BatonError {
+  readonly code = 'lock_timeout';
+  constructor(
+    readonly lock: string,
+    readonly waitMs: number,
+  ) {
+    super(`lock "${lock}" was not granted within ${waitMs} ms`);
+  }
+}
+
+/** LockLostError: the lease no longer holds its lock (expired, extension refused, or released). */
+export class LockLostError extends BatonError {
+  readonly code = 'lock_lost';
+  constructor(
+    readonly lock: string,
+    readonly reason: 'expired' | 'extend_refused' | 'released' | 'lost' = 'lost',
+    options?: { cause?: unknown },
+  ) {
+    super(`lease on lock "${lock}" is lost (${reason.replace('_', ' ')})`, options);
+  }
+}
+
+/** LockNotHeldError: an operation needed the lock to be held by the caller and it was not. */
+export class LockNotHeldError extends BatonError {
+  readonly code = 'lock_not_held';
+  constructor(readonly lock: string) {
+    super(`lock "${lock}" is not held by this owner`);
+  }
+}
+
+/** VersionConflictError: an `ifVersion` condition failed, or `update(fn)` ran out of attempts. */
+export class VersionConflictError extends BatonError {
+  readonly code = 'version_conflict';
+  override readonly retryable = true;
+  constructor(
+    readonly key: string,
+    readonly expected: number | undefined,
+    readonly actual: number | undefined,
+    message?: string,
+  ) {
+    super(
+      message ??
+        `version conflict on key ${JSON.stringify(key)}: expected ${describeVersion(expected)}, found ${describeVersion(actual)}`,
+    );
+  }
+}
+
+function describeVersion(v: number | undefined): string {
+  if (v === undefined) return 'any';
+  return v === 0 ? 'absent' : `version ${v}`;
+}
+
+/** StaleFenceError: a fenced write was refused: a newer fence was already accepted, or the lease no longer holds the lock. */
+export class StaleFenceError extends BatonError {
+  readonly code = 'stale_fence';
+  constructor(
+    readonly lock: string,
+    readonly fence: number,
+    readonly detail: 'newer_fence' | 'not_holder' = 'newer_fence',
+  ) {
+    super(
+      detail === 'newer_fence'
+        ? `write fenced by lock "${lock}" fence ${fence} refused: a newer fence was already accepted`
+        : `write fenced by lock "${lock}" fence ${fence} refused: that lease no longer holds the lock`,
+    );
+  }
+}
+
+/** TypeMismatchError: an operation met a stored value of the wrong type (for example `incr` on a string). */
+export class TypeMismatchError extends BatonError {
+  readonly code = 'type_mismatch';
+}
+
+/** InvalidArgumentError: the caller passed something baton does not accept; nothing was changed. */
+export class InvalidArgumentError extends BatonError {
+  readonly code = 'invalid_argument';
+}
+
+/** PayloadTooLargeError: an encoded value is larger than the configured limit; nothing was changed. */
+export class PayloadTooLargeError extends BatonError {
+  readonly code = 'payload_too_large';
+}
+
+/** NotFoundError: the addressed entry does not exist (used where absence is an error, such as REST GET). */
+export class NotFoundError extends BatonError {
+  readonly code = 'not_found';
+}
+
+/** HistoryCompactedError: a watch asked for changes older than the retained history; re-list and watch from the listing's version. */
+export class HistoryCompactedError extends BatonError {
+  readonly code = 'history_compacted';
+  constructor(
+    readonly fromVersion: number,
+    readonly oldestVersion: number | undefined,
+  ) {
+    super(
+      `watch history before version ${oldestVersion ?? '?'} is gone (asked from ${fromVersion}); list again and watch from the listing's version`,
+    );
+  }
+}
+
+/** BackendUnavailableError: the backend could not be reached or did not answer in time. Retryable. */
+export class BackendUnavailableError extends BatonError {
+  readonly code = 'backend_unavailable';
+  override readonly retryable = true;
+}
+
+/** UnsupportedError: the backend cannot do this operation (for example dicts on a bare Redlock URL). */
+export class UnsupportedError extends BatonError {
+  readonly code = 'unsupported';
+}
+
+/** isBatonError tells whether `err` is one of baton's typed errors. */
+export function isBatonError(err: unknown): err is BatonError {
+  return err instanceof BatonError;
+}
+
+/**
+ * errorFromCode rebuilds a typed error from a code and message received over the wire (the http
+ * backend uses it on problem+json). An unknown code becomes BackendUnavailableError.
+ */
+export function errorFromCode(
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): BatonError {
+  const str = (k: string) => (typeof extra[k] === 'string' ? (extra[k] as string) : '');
+  const num = (k: string) => (typeof extra[k] === 'number' ? (extra[k] as number) : undefined);
+  let err: BatonError;
+  switch (code) {
+    case 'lock_timeout':
+      err = new LockTimeoutError(str('lock'), num('waitMs') ?? 0);
+      break;
+    case 'lock_lost':
+      err = new LockLostError(str('lock'));
+      break;
+    case 'lock_not_held':
+      err = new LockNotHeldError(str('lock'));
+      break;
+    case 'version_conflict':
+      err = new VersionConflictError(str('key'), num('expected'), num('actual'), message);
+      break;
+    case 'stale_fence':
+      err = new StaleFenceError(str('lock'), num('fence') ?? 0);
+      break;
+    case 'type_mismatch':
+      return new TypeMismatchError(message);
+    case 'invalid_argument':
+      return new InvalidArgumentError(message);
+    case 'payload_too_large':
+      return new PayloadTooLargeError(message);
+    case 'not_found':
+      return new NotFoundError(message);
+    case 'history_compacted':
+      err = new HistoryCompactedError(num('fromVersion') ?? 0, num('oldestVersion'));
+      break;
+    case 'unsupported':
+      return new UnsupportedError(message);
+    default:
+      return new BackendUnavailableError(message);
+  }
+  err.message = message;
+  return err;
+}

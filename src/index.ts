@@ -1,0 +1,21 @@
+export { Baton, type BatonSettings } from './baton.js';
+export { type ConnectOptions, type ConnectTarget, connect } from './connect.js';
+export * from './errors.js';
+export type { LockCapabilities, LockInfo } from './locks/backend.js';
+export { Lease, type LeaseSettings } from './locks/lease.js';
+export { type AcquireOptions, DEFAULT_LOCK_OPTIONS, Lock, type LockOptions } from './locks/lock.js';
+export type { DictCapabilities } from './shared-state/backend.js';
+export { DEFAULT_MAX_VALUE_BYTES, type JsonValue } from './shared-state/codec.js';
+export {
+  type Change,
+  type DictOp,
+  type DictSetOptions,
+  type Entry,
+  type FencedOptions,
+  type FenceSource,
+  MAX_BATCH_OPS,
+  type Page,
+  SharedDict,
+  type UpdateOptions,
+} from './shared-state/dict.js';
+export { MAX_KEY_BYTES, MAX_NAME_LENGTH, MAX_TTL_MS } from './validation.js';

@@ -1,0 +1,215 @@
+/**
+ * Lease: one grant of a lock to this process. It knows its fence and token, keeps a
+ * conservative client-side deadline (the TTL measured from just before the granting request was
+ * sent, minus a clock-drift allowance), and signals loss through an AbortSignal at that
+ * deadline, when an extension is refused, or when it is released.
+ *
+ * How it fails: `extend` throws LockLostError once the lease is lost (by the store's answer or by
+ * the local deadline); `release` never throws for a lost lease (it resolves false) but does throw
+ * BackendUnavailableError when the store cannot be reached, so the caller can retry.
+ */
+import { BackendUnavailableError, LockLostError } from '../errors.js';
+import type { LockBackend, LockGrant } from './backend.js';
+
+/** LeaseSettings are the timing rules a Lease follows. */
+export interface LeaseSettings {
+  /** driftFactor is the fraction of the TTL assumed lost to clock drift (plus 2 ms). Default 0.01. */
+  readonly driftFactor: number;
+}
+
+/**
+ * localDeadline is the `performance.now()` instant after which a grant must be treated as lost:
+ * its TTL counted from just before the granting request was sent, minus the drift allowance.
+ */
+export function localDeadline(
+  grant: Pick<LockGrant, 'startedAt' | 'ttlMs'>,
+  settings: LeaseSettings,
+): number {
+  return grant.startedAt + grant.ttlMs - (grant.ttlMs * settings.driftFactor + 2);
+}
+
+/** Lease is a held lock. Dispose it (`await using`) or call `release()`. */
+export class Lease implements AsyncDisposable {
+  /** name is the lock's name. */
+  readonly name: string;
+  /** token is the random owner token; never show it to anyone but this holder. */
+  readonly token: string;
+  #fence: number;
+  #deadline = 0; // performance.now() scale
+  #lost: LockLostError | undefined;
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #keepAlive: NodeJS.Timeout | undefined;
+  #released: Promise<boolean> | undefined;
+  readonly #backend: LockBackend;
+  readonly #settings: LeaseSettings;
+  #ttlMs: number;
+
+  /** @internal Leases are made by Lock.acquire. */
+  constructor(name: string, token: string, grant: LockGrant, backend: LockBackend, settings: LeaseSettings) {
+    this.name = name;
+    this.token = token;
+    this.#fence = grant.fence;
+    this.#ttlMs = grant.ttlMs;
+    this.#backend = backend;
+    this.#settings = settings;
+    this.#setDeadline(grant);
+  }
+
+  /** fence strictly increases with every grant of this lock; pass it with writes (`{ fence: lease }`). */
+  get fence(): number {
+    return this.#fence;
+  }
+
+  /** ttlMs is the TTL of the last grant or extension. */
+  get ttlMs(): number {
+    return this.#ttlMs;
+  }
+
+  /** expiresAt is the conservative local expiry in ms since the epoch. */
+  get expiresAt(): number {
+    return Math.floor(Date.now() + (this.#deadline - performance.now()));
+  }
+
+  /** lost is true once the lease no longer holds the lock (including after release). */
+  get lost(): boolean {
+    this.#checkDeadline();
+    return this.#lost !== undefined;
+  }
+
+  /**
+   * signal aborts when the lease is lost: at the local deadline, when an extension is refused, or
+   * on release. Its `reason` is a LockLostError. Created on first use, so leases that nobody
+   * watches cost no timer.
+   */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      this.#checkDeadline();
+      if (this.#lost) this.#controller.abort(this.#lost);
+      else this.#armTimer();
+    }
+    return this.#controller.signal;
+  }
+
+  /**
+   * extend resets the lease's TTL (default: the TTL of the last grant). Throws LockLostError if
+   * the lease is already lost or the store says this token no longer holds the lock;
+   * BackendUnavailableError if the store cannot answer (the lease is then still held until its
+   * deadline, and the call may be retried).
+   */
+  async extend(ttlMs: number = this.#ttlMs): Promise<void> {
+    this.#checkDeadline();
+    if (this.#lost) throw this.#lost;
+    const grant = await this.#backend.extend(this.name, this.token, ttlMs);
+    if (this.#lost) throw this.#lost; // lost (for example released) while the call was in flight
+    if (!grant) {
+      this.#markLost('extend_refused');
+      throw this.#lost;
+    }
+    this.#fence = grant.fence;
+    this.#ttlMs = grant.ttlMs;
+    this.#setDeadline(grant);
+    if (this.#controller) this.#armTimer();
+  }
+
+  /**
+   * release frees the lock. Resolves true if this lease still held it, false if it had already
+   * lost it. Idempotent: later calls resolve to the first call's answer. Rejects with
+   * BackendUnavailableError when the store cannot be reached (then it may be called again).
+   */
+  release(): Promise<boolean> {
+    if (!this.#released) {
+      this.#stopKeepAlive();
+      const p = this.#backend.release(this.name, this.token).then(
+        (held) => {
+          this.#markLost('released');
+          return held;
+        },
+        (err: unknown) => {
+          this.#released = undefined;
+          throw err;
+        },
+      );
+      this.#released = p;
+    }
+    return this.#released;
+  }
+
+  /**
+   * keepAlive extends the lease every third of its TTL until it is released or lost. A refused
+   * extension aborts `signal`; an unreachable store is retried until the deadline passes, when
+   * `signal` aborts too. Returns a function that stops the keep-alive.
+   */
+  keepAlive(): () => void {
+    this.#stopKeepAlive();
+    const tick = () => {
+      if (this.lost) return;
+      const started = performance.now();
+      this.extend().then(
+        () => schedule(Math.max(1, this.#ttlMs / 3 - (performance.now() - started))),
+        (err: unknown) => {
+          if (err instanceof BackendUnavailableError && !this.lost) {
+            schedule(Math.max(1, Math.min(this.#ttlMs / 10, this.#deadline - performance.now())));
+          }
+          // LockLostError: signal already aborted by #markLost; nothing more to do.
+        },
+      );
+    };
+    const schedule = (ms: number) => {
+      if (this.#lost) return;
+      this.#keepAlive = setTimeout(tick, ms);
+      this.#keepAlive.unref();
+    };
+    void this.signal; // arm the deadline timer so loss is observable
+    schedule(this.#ttlMs / 3);
+    return () => this.#stopKeepAlive();
+  }
+
+  /** Symbol.asyncDispose releases the lease (for `await using`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+
+  /** toJSON never includes the token. */
+  toJSON(): { name: string; fence: number; expiresAt: number } {
+    return { name: this.name, fence: this.#fence, expiresAt: this.expiresAt };
+  }
+
+  #setDeadline(grant: LockGrant): void {
+    this.#deadline = localDeadline(grant, this.#settings);
+  }
+
+  #checkDeadline(): void {
+    if (!this.#lost && performance.now() >= this.#deadline) this.#markLost('expired');
+  }
+
+  #armTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    const ms = this.#deadline - performance.now();
+    // setTimeout caps at 2^31-1 ms; a longer deadline re-arms when it fires.
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#checkDeadline();
+        if (!this.#lost) this.#armTimer();
+      },
+      Math.min(Math.max(0, Math.ceil(ms)), 2 ** 31 - 1),
+    );
+    this.#timer.unref();
+  }
+
+  #markLost(reason: 'expired' | 'extend_refused' | 'released'): void {
+    if (this.#lost) return;
+    this.#lost = new LockLostError(this.name, reason);
+    this.#stopKeepAlive();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#controller?.abort(this.#lost);
+  }
+
+  #stopKeepAlive(): void {
+    if (this.#keepAlive) clearTimeout(this.#keepAlive);
+    this.#keepAlive = undefined;
+  }
+}

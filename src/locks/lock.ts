@@ -1,0 +1,145 @@
+/**
+ * Lock: a named, fenced, TTL'd mutual-exclusion lock. `acquire` waits by the backend's
+ * notification (never by polling) up to `waitMs`; `tryAcquire` tries once. Each grant returns a
+ * Lease with a fence that strictly increases per lock name.
+ *
+ * How it fails: LockTimeoutError when not granted within `waitMs`; the signal's reason when the
+ * caller aborts; InvalidArgumentError for a bad TTL or wait (nothing is sent);
+ * BackendUnavailableError when the store cannot be reached (no automatic retry: a crashed
+ * backend is reported, not hidden).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { InvalidArgumentError, LockTimeoutError } from '../errors.js';
+import { assertTtl, assertWait, preview } from '../validation.js';
+import type { LockBackend, LockInfo } from './backend.js';
+import { Lease, type LeaseSettings, localDeadline } from './lease.js';
+
+/** LockOptions are defaults for every acquire of one Lock; each may be overridden per call. */
+export interface LockOptions {
+  /** ttlMs is the lease length: an integer from 1 to 2^31-1. Default 30 000. */
+  readonly ttlMs?: number;
+  /** waitMs is how long `acquire` waits: 0 to 2^31-1, or Infinity (the default). */
+  readonly waitMs?: number;
+  /** owner labels the holder in `inspect` (default `<hostname>/<pid>`). Never secret. */
+  readonly owner?: string;
+}
+
+/** AcquireOptions override LockOptions for one call. */
+export interface AcquireOptions extends LockOptions {
+  /** signal cancels the wait; acquire then rejects with `signal.reason`. */
+  readonly signal?: AbortSignal;
+  /** autoExtend keeps the lease extended (every TTL/3) until it is released or lost. */
+  readonly autoExtend?: boolean;
+}
+
+/** DEFAULT_LOCK_OPTIONS are the defaults for every lock. */
+export const DEFAULT_LOCK_OPTIONS: Readonly<Required<Omit<LockOptions, 'owner'>>> = Object.freeze({
+  ttlMs: 30_000,
+  waitMs: Number.POSITIVE_INFINITY,
+});
+
+const DEFAULT_OWNER = `${hostname()}/${process.pid}`;
+
+/** newToken returns a random 128-bit owner token, hex encoded. */
+export function newToken(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** Lock is a handle on one named lock; it holds nothing by itself. */
+export class Lock {
+  readonly name: string;
+  readonly #backend: LockBackend;
+  readonly #options: LockOptions;
+  readonly #settings: LeaseSettings;
+
+  /** @internal Locks are made by `baton.lock(name, options)`. */
+  constructor(name: string, backend: LockBackend, options: LockOptions, settings: LeaseSettings) {
+    this.name = name;
+    this.#backend = backend;
+    this.#options = options;
+    this.#settings = settings;
+    resolveOptions(options, {}); // validate the defaults early
+  }
+
+  /**
+   * acquire waits up to `waitMs` for the lock and resolves to a Lease.
+   * Rejects with LockTimeoutError when not granted in time.
+   */
+  async acquire(options: AcquireOptions = {}): Promise<Lease> {
+    const opts = resolveOptions(this.#options, options);
+    const lease = await this.#take(opts, options);
+    if (!lease) throw new LockTimeoutError(this.name, opts.waitMs);
+    return lease;
+  }
+
+  /** tryAcquire tries once and resolves to a Lease, or null when someone else holds the lock. */
+  tryAcquire(options: Omit<AcquireOptions, 'waitMs' | 'signal'> = {}): Promise<Lease | null> {
+    const opts = resolveOptions(this.#options, { ...options, waitMs: 0 });
+    return this.#take(opts, options);
+  }
+
+  /** inspect reads who holds the lock (never the token). */
+  inspect(): Promise<LockInfo> {
+    return this.#backend.inspect(this.name);
+  }
+
+  /**
+   * extendToken extends a lease known only by its token (for proxies such as the baton server).
+   * Resolves to the new fence and expiry, or null when the token does not hold the lock.
+   */
+  async extendToken(
+    token: string,
+    ttlMs?: number,
+  ): Promise<{ fence: number; expiresAt: number; ttlMs: number } | null> {
+    const ttl = assertTtl(ttlMs ?? this.#options.ttlMs ?? DEFAULT_LOCK_OPTIONS.ttlMs);
+    const grant = await this.#backend.extend(this.name, token, ttl);
+    if (!grant) return null;
+    return { fence: grant.fence, ttlMs: grant.ttlMs, expiresAt: expiresAtOf(grant, this.#settings) };
+  }
+
+  /** releaseToken releases a lease known only by its token; false when the token did not hold it. */
+  releaseToken(token: string): Promise<boolean> {
+    if (typeof token !== 'string' || token.length === 0) return Promise.resolve(false);
+    return this.#backend.release(this.name, token);
+  }
+
+  async #take(
+    opts: Required<Omit<LockOptions, 'owner'>> & LockOptions,
+    call: AcquireOptions,
+  ): Promise<Lease | null> {
+    call.signal?.throwIfAborted();
+    const token = newToken();
+    const grant = await this.#backend.acquire(this.name, {
+      token,
+      ttlMs: opts.ttlMs,
+      waitMs: opts.waitMs,
+      owner: opts.owner ?? DEFAULT_OWNER,
+      signal: call.signal,
+    });
+    if (!grant) return null;
+    const lease = new Lease(this.name, token, grant, this.#backend, this.#settings);
+    if (call.autoExtend) lease.keepAlive();
+    return lease;
+  }
+}
+
+function resolveOptions(
+  defaults: LockOptions,
+  call: LockOptions,
+): Required<Omit<LockOptions, 'owner'>> & LockOptions {
+  const ttlMs = assertTtl(call.ttlMs ?? defaults.ttlMs ?? DEFAULT_LOCK_OPTIONS.ttlMs);
+  const waitMs = assertWait(call.waitMs ?? defaults.waitMs ?? DEFAULT_LOCK_OPTIONS.waitMs);
+  const owner = call.owner ?? defaults.owner;
+  if (owner !== undefined && (typeof owner !== 'string' || owner.length > 200)) {
+    throw new InvalidArgumentError(
+      `owner must be a string of at most 200 characters (got ${preview(owner)})`,
+    );
+  }
+  return { ttlMs, waitMs, owner };
+}
+
+/** expiresAtOf converts a grant to a conservative epoch-ms expiry. */
+export function expiresAtOf(grant: { startedAt: number; ttlMs: number }, settings: LeaseSettings): number {
+  return Math.floor(Date.now() + (localDeadline(grant, settings) - performance.now()));
+}

@@ -1,0 +1,152 @@
+/**
+ * The dict backend contract: atomic primitives over one named dict in a store. Values cross this
+ * boundary already encoded (JSON text); codecs, validation, the `update(fn)` loop and watch
+ * flattening live above, once, in src/shared-state.
+ *
+ * Every mutation of a dict takes the next value of that dict's own monotonic revision (etcd may
+ * use its global revision); a batch is one mutation and all its changes share one version.
+ * Every method rejects with a BatonError: VersionConflictError, StaleFenceError,
+ * TypeMismatchError, HistoryCompactedError or BackendUnavailableError as documented per method.
+ */
+
+/** DictCapabilities describes what a dict backend guarantees. */
+export interface DictCapabilities {
+  /**
+   * ownershipGuard is true when a fenced write carrying a lock token is also refused unless that
+   * token still holds the lock, checked atomically with the write (lock and dict in one store).
+   */
+  readonly ownershipGuard: boolean;
+  /** ttlGranularityMs is the resolution of per-entry TTLs (an entry may live up to this much longer). */
+  readonly ttlGranularityMs: number;
+  /** historyLimit is how many versions of watch history are kept, when bounded by count. */
+  readonly historyLimit?: number | undefined;
+}
+
+/** StoredEntry is one entry as stored: encoded value and the version of its last change. */
+export interface StoredEntry {
+  readonly value: string;
+  readonly version: number;
+  /** expiresAt is when the entry expires, ms since the epoch by the store's clock. */
+  readonly expiresAt?: number | undefined;
+}
+
+/** FenceCheck makes a write conditional on a lock's fence (and, with `token`, on holding the lock). */
+export interface FenceCheck {
+  readonly lock: string;
+  readonly fence: number;
+  /** token asks for the ownership guard, where the backend has it (see capabilities). */
+  readonly token?: string | undefined;
+}
+
+/** WriteOptions are the conditions common to every mutation. */
+export interface WriteOptions {
+  /** fence refuses the write with StaleFenceError when a higher fence for `fence.lock` was accepted by this dict. */
+  readonly fence?: FenceCheck | undefined;
+}
+
+/** SetOptions: `ifVersion` 0 means "only if absent"; n > 0 means "only if its version is n". */
+export interface SetOptions extends WriteOptions {
+  readonly ttlMs?: number | undefined;
+  readonly ifVersion?: number | undefined;
+}
+
+/** DeleteOptions: `ifVersion` n > 0 means "only if its version is n". */
+export interface DeleteOptions extends WriteOptions {
+  readonly ifVersion?: number | undefined;
+}
+
+/** BatchOp is one operation of an all-or-nothing batch. */
+export type BatchOp =
+  | {
+      readonly op: 'set';
+      readonly key: string;
+      readonly value: string;
+      readonly ifVersion?: number | undefined;
+      readonly ttlMs?: number | undefined;
+    }
+  | { readonly op: 'delete'; readonly key: string; readonly ifVersion?: number | undefined };
+
+/** ListOptions select a page of entries. `cursor` is opaque and comes from the previous page. */
+export interface ListOptions {
+  readonly prefix?: string | undefined;
+  readonly limit?: number | undefined;
+  readonly cursor?: string | undefined;
+  /** keysOnly lets a backend skip reading values (they are then returned as ''). */
+  readonly keysOnly?: boolean | undefined;
+}
+
+/** ListPage is one page of entries, with the dict's version at the time of reading. */
+export interface ListPage {
+  readonly entries: ReadonlyArray<{ readonly key: string; readonly entry: StoredEntry }>;
+  /** cursor is present when more entries may follow. */
+  readonly cursor?: string | undefined;
+  readonly version: number;
+}
+
+/** StoredChange is one change in the watch history. `value` is set for 'set'. */
+export interface StoredChange {
+  readonly type: 'set' | 'delete' | 'expire';
+  readonly key: string;
+  readonly value?: string | undefined;
+}
+
+/** ChangeBatch is all changes made by one mutation, i.e. one version. */
+export interface ChangeBatch {
+  readonly version: number;
+  readonly changes: readonly StoredChange[];
+}
+
+/** WatchRequest selects changes after `fromVersion` (exclusive); without it, from now. */
+export interface WatchRequest {
+  readonly prefix?: string | undefined;
+  readonly fromVersion?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** DictBackend is the set of primitives a dict store implements. */
+export interface DictBackend {
+  readonly capabilities: DictCapabilities;
+  /** get reads one entry; expired entries are never returned. */
+  get(dict: string, key: string): Promise<StoredEntry | undefined>;
+  /** set writes one entry and resolves to its new version. VersionConflictError, StaleFenceError. */
+  set(dict: string, key: string, value: string, options: SetOptions): Promise<number>;
+  /** setIfAbsent stores `value` only when the key is absent; resolves to the entry now stored. StaleFenceError. */
+  setIfAbsent(
+    dict: string,
+    key: string,
+    value: string,
+    options: { ttlMs?: number | undefined } & WriteOptions,
+  ): Promise<{ entry: StoredEntry; created: boolean }>;
+  /** delete removes one entry; false when it did not exist. VersionConflictError, StaleFenceError. */
+  delete(dict: string, key: string, options: DeleteOptions): Promise<boolean>;
+  /** pop removes one entry and returns what it held, atomically. StaleFenceError. */
+  pop(dict: string, key: string, options: WriteOptions): Promise<StoredEntry | undefined>;
+  /**
+   * incr adds `by` to a numeric entry (absent counts as 0) and returns the new value and version.
+   * TypeMismatchError when the stored value is not a JSON number. The TTL of an existing entry is kept.
+   */
+  incr(
+    dict: string,
+    key: string,
+    by: number,
+    options: WriteOptions,
+  ): Promise<{ value: number; version: number }>;
+  /** batch applies all ops or none, as one version. VersionConflictError (nothing applied), StaleFenceError. */
+  batch(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<number>;
+  /** list reads a page of live entries. */
+  list(dict: string, options: ListOptions): Promise<ListPage>;
+  /** size counts the live entries. */
+  size(dict: string): Promise<number>;
+  /** clear deletes every entry (one version, one delete change per key); fence state is kept. */
+  clear(dict: string): Promise<void>;
+  /** version is the dict's current revision (0 for a dict never written). */
+  version(dict: string): Promise<number>;
+  /** watch yields change batches after `fromVersion` in version order. HistoryCompactedError when that history is gone. */
+  watch(dict: string, request: WatchRequest): AsyncIterable<ChangeBatch>;
+  /** listDicts names the dicts that have entries (for dashboards), when the backend can without a keyspace scan. */
+  listDicts?(options?: { prefix?: string; limit?: number }): Promise<Array<{ name: string; size: number }>>;
+  /** ping resolves when the store answers, else rejects with BackendUnavailableError. */
+  ping(): Promise<void>;
+  /** close ends this client's watches and closes its connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,348 @@
+/**
+ * SharedDict: a named dictionary many processes mutate safely, Python's
+ * `multiprocessing.Manager().dict()` without its traps. Every read returns a fresh copy; every
+ * write is one atomic step in the store; read-modify-write is `incr`, `update(fn)` (an optimistic
+ * compare-and-set loop) or `batch`. Writes may carry a lease's fence, and the store then refuses
+ * them once a newer holder has written.
+ *
+ * How it fails: InvalidArgumentError / PayloadTooLargeError for bad keys, values or options
+ * (checked before anything is sent, nothing changes); VersionConflictError when an `ifVersion`
+ * does not match; StaleFenceError for a stale fenced write; TypeMismatchError for `incr` on a
+ * non-number; BackendUnavailableError when the store cannot be reached.
+ */
+import { InvalidArgumentError, VersionConflictError } from '../errors.js';
+import {
+  assertKey,
+  assertLimit,
+  assertName,
+  assertPrefix,
+  assertTtl,
+  assertVersion,
+  preview,
+} from '../validation.js';
+import type { BatchOp, DictBackend, FenceCheck } from './backend.js';
+import { DEFAULT_MAX_VALUE_BYTES, decodeValue, encodeValue, type JsonValue } from './codec.js';
+
+/** MAX_BATCH_OPS is the most operations one batch may carry (etcd's default transaction limit bounds it). */
+export const MAX_BATCH_OPS = 100;
+
+/** FenceSource is a held lease, or its lock name and fence (and optionally token) as plain data. */
+export type FenceSource =
+  | { readonly name: string; readonly fence: number; readonly token: string }
+  | { readonly lock: string; readonly fence: number; readonly token?: string | undefined };
+
+/** Entry is a value with the version of its last change. */
+export interface Entry<T> {
+  readonly value: T;
+  readonly version: number;
+  /** expiresAt is when a TTL'd entry expires, ms since the epoch by the store's clock. */
+  readonly expiresAt?: number | undefined;
+}
+
+/** Change is one change seen by `watch`. */
+export interface Change<T> {
+  readonly type: 'set' | 'delete' | 'expire';
+  readonly key: string;
+  /** value is present for 'set'. */
+  readonly value?: T | undefined;
+  readonly version: number;
+}
+
+/** DictOp is one operation of a batch. */
+export type DictOp<T> =
+  | { op: 'set'; key: string; value: T; ifVersion?: number; ttlMs?: number }
+  | { op: 'delete'; key: string; ifVersion?: number };
+
+/** Page is one page of entries from `entries()`. */
+export interface Page<T> {
+  readonly entries: Array<{ key: string; value: T; version: number }>;
+  /** cursor, when present, fetches the next page. */
+  readonly cursor?: string | undefined;
+  /** version is the dict's version when the page was read; watch from it to follow later changes. */
+  readonly version: number;
+}
+
+/** FencedOptions carry an optional fence. */
+export interface FencedOptions {
+  /** fence: a lease (`fence: lease`) or `{ lock, fence, token? }`. */
+  readonly fence?: FenceSource | undefined;
+}
+
+/** SetOptions: `ifVersion` 0 means "only if absent"; n > 0 "only if the entry's version is n". */
+export interface DictSetOptions extends FencedOptions {
+  readonly ttlMs?: number | undefined;
+  readonly ifVersion?: number | undefined;
+}
+
+/** UpdateOptions tune the `update(fn)` loop. */
+export interface UpdateOptions extends FencedOptions {
+  readonly ttlMs?: number | undefined;
+  /** maxAttempts bounds how often `fn` may run before VersionConflictError. Default 1000. */
+  readonly maxAttempts?: number | undefined;
+}
+
+/** DictSettings are the per-connection rules a SharedDict follows. */
+export interface DictSettings {
+  readonly maxValueBytes: number;
+  /** ownershipGuard: send the lease token with fenced writes so the store checks the holder too. */
+  readonly ownershipGuard: boolean;
+}
+
+/** DEFAULT_DICT_SETTINGS are used when connect() is given none. */
+export const DEFAULT_DICT_SETTINGS: DictSettings = Object.freeze({
+  maxValueBytes: DEFAULT_MAX_VALUE_BYTES,
+  ownershipGuard: true,
+});
+
+/** SharedDict is a handle on one named dict; it caches nothing. */
+export class SharedDict<T = JsonValue> {
+  readonly name: string;
+  readonly #backend: DictBackend;
+  readonly #settings: DictSettings;
+
+  /** @internal Dicts are made by `baton.dict(name)`. */
+  constructor(name: string, backend: DictBackend, settings: DictSettings = DEFAULT_DICT_SETTINGS) {
+    this.name = assertName(name, 'dict');
+    this.#backend = backend;
+    this.#settings = settings;
+  }
+
+  /** get returns the value stored at `key`, or undefined. */
+  async get(key: string): Promise<T | undefined> {
+    return (await this.getEntry(key))?.value;
+  }
+
+  /** getEntry returns the value and its version, or undefined. */
+  async getEntry(key: string): Promise<Entry<T> | undefined> {
+    const e = await this.#backend.get(this.name, assertKey(key));
+    return e && { value: decodeValue<T>(e.value), version: e.version, expiresAt: e.expiresAt };
+  }
+
+  /** has tells whether `key` holds a live entry. */
+  async has(key: string): Promise<boolean> {
+    return (await this.#backend.get(this.name, assertKey(key))) !== undefined;
+  }
+
+  /** set stores `value` at `key` and resolves to the new version. VersionConflictError, StaleFenceError. */
+  set(key: string, value: T, options: DictSetOptions = {}): Promise<number> {
+    return this.#backend.set(this.name, assertKey(key), this.#encode(value), {
+      ttlMs: optionalTtl(options.ttlMs),
+      ifVersion: optionalVersion(options.ifVersion),
+      fence: this.#fence(options.fence),
+    });
+  }
+
+  /** setIfAbsent stores `value` only if `key` is absent, and resolves to the value now stored (like Python's setdefault). */
+  async setIfAbsent(key: string, value: T, options: Omit<DictSetOptions, 'ifVersion'> = {}): Promise<T> {
+    const { entry } = await this.#backend.setIfAbsent(this.name, assertKey(key), this.#encode(value), {
+      ttlMs: optionalTtl(options.ttlMs),
+      fence: this.#fence(options.fence),
+    });
+    return decodeValue<T>(entry.value);
+  }
+
+  /** delete removes `key`; resolves false when it was absent. VersionConflictError, StaleFenceError. */
+  delete(key: string, options: { ifVersion?: number } & FencedOptions = {}): Promise<boolean> {
+    return this.#backend.delete(this.name, assertKey(key), {
+      ifVersion: optionalVersion(options.ifVersion),
+      fence: this.#fence(options.fence),
+    });
+  }
+
+  /** pop removes `key` and resolves to what it held, atomically; undefined when absent. */
+  async pop(key: string, options: FencedOptions = {}): Promise<T | undefined> {
+    const e = await this.#backend.pop(this.name, assertKey(key), { fence: this.#fence(options.fence) });
+    return e && decodeValue<T>(e.value);
+  }
+
+  /** incr adds `by` (default 1) to the number at `key` (absent counts as 0) atomically. TypeMismatchError on a non-number. */
+  async incr(key: string, by = 1, options: FencedOptions = {}): Promise<number> {
+    if (typeof by !== 'number' || !Number.isFinite(by)) {
+      throw new InvalidArgumentError(`incr by must be a finite number (got ${preview(by)})`);
+    }
+    const r = await this.#backend.incr(this.name, assertKey(key), by, { fence: this.#fence(options.fence) });
+    return r.value;
+  }
+
+  /**
+   * update runs `fn(current)` and stores what it returns, only if nobody changed the entry in
+   * between; otherwise it runs `fn` again on the new value (so `fn` may run more than once and
+   * should have no side effects). `fn` must return the new value: mutating `current` in place
+   * and returning nothing is refused with InvalidArgumentError. Resolves to the stored value.
+   * VersionConflictError after `maxAttempts`.
+   */
+  async update(
+    key: string,
+    fn: (current: T | undefined, entry: Entry<T> | undefined) => T | Promise<T>,
+    options: UpdateOptions = {},
+  ): Promise<T> {
+    assertKey(key);
+    const ttlMs = optionalTtl(options.ttlMs);
+    const fence = this.#fence(options.fence);
+    const maxAttempts = options.maxAttempts ?? 1000;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new InvalidArgumentError(`maxAttempts must be a positive integer (got ${preview(maxAttempts)})`);
+    }
+    for (let attempt = 1; ; attempt++) {
+      const stored = await this.#backend.get(this.name, key);
+      const entry = stored && {
+        value: decodeValue<T>(stored.value),
+        version: stored.version,
+        expiresAt: stored.expiresAt,
+      };
+      const next = await fn(entry?.value, entry);
+      if (next === undefined) {
+        throw new InvalidArgumentError(
+          'update fn returned undefined: return the new value (mutating the current value in place is not enough)',
+        );
+      }
+      const text = this.#encode(next);
+      try {
+        await this.#backend.set(this.name, key, text, { ifVersion: stored?.version ?? 0, ttlMs, fence });
+        return decodeValue<T>(text);
+      } catch (err) {
+        if (!(err instanceof VersionConflictError) || attempt >= maxAttempts) throw err;
+      }
+      await backoff(attempt);
+    }
+  }
+
+  /** batch applies every op or none, as one version, and resolves to that version. VersionConflictError, StaleFenceError. */
+  batch(ops: ReadonlyArray<DictOp<T>>, options: FencedOptions = {}): Promise<number> {
+    if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_BATCH_OPS) {
+      throw new InvalidArgumentError(
+        `batch needs 1 to ${MAX_BATCH_OPS} ops (got ${Array.isArray(ops) ? ops.length : preview(ops)})`,
+      );
+    }
+    const seen = new Set<string>();
+    const encoded: BatchOp[] = ops.map((op, i) => {
+      if (op === null || typeof op !== 'object')
+        throw new InvalidArgumentError(`batch op ${i} must be an object`);
+      const key = assertKey(op.key);
+      if (seen.has(key))
+        throw new InvalidArgumentError(`batch op ${i}: key ${JSON.stringify(key)} appears twice`);
+      seen.add(key);
+      const ifVersion = optionalVersion(op.ifVersion);
+      if (op.op === 'set') {
+        return { op: 'set', key, value: this.#encode(op.value), ifVersion, ttlMs: optionalTtl(op.ttlMs) };
+      }
+      if (op.op === 'delete') return { op: 'delete', key, ifVersion };
+      throw new InvalidArgumentError(
+        `batch op ${i}: op must be "set" or "delete" (got ${preview((op as { op: unknown }).op)})`,
+      );
+    });
+    return this.#backend.batch(this.name, encoded, { fence: this.#fence(options.fence) });
+  }
+
+  /** entries reads one page of entries (default 100, at most 10 000), optionally under a key prefix. */
+  async entries(options: { prefix?: string; limit?: number; cursor?: string } = {}): Promise<Page<T>> {
+    const page = await this.#backend.list(this.name, {
+      prefix: assertPrefix(options.prefix),
+      limit: assertLimit(options.limit ?? 100),
+      cursor: optionalCursor(options.cursor),
+    });
+    return {
+      entries: page.entries.map(({ key, entry }) => ({
+        key,
+        value: decodeValue<T>(entry.value),
+        version: entry.version,
+      })),
+      cursor: page.cursor,
+      version: page.version,
+    };
+  }
+
+  /** keys lists every live key (optionally under a prefix), reading page by page. */
+  async keys(options: { prefix?: string } = {}): Promise<string[]> {
+    const prefix = assertPrefix(options.prefix);
+    const out: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.#backend.list(this.name, { prefix, limit: 1000, cursor, keysOnly: true });
+      for (const e of page.entries) out.push(e.key);
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return out;
+  }
+
+  /** size counts the live entries. */
+  size(): Promise<number> {
+    return this.#backend.size(this.name);
+  }
+
+  /** clear deletes every entry (watchers see one delete per key). Fence history is kept. */
+  clear(): Promise<void> {
+    return this.#backend.clear(this.name);
+  }
+
+  /** version is the dict's current version (0 when never written). */
+  version(): Promise<number> {
+    return this.#backend.version(this.name);
+  }
+
+  /**
+   * watch yields every change after `fromVersion` (exclusive; default: from now) in version
+   * order, exactly once. Resume after a disconnect by passing the last version seen. Fails with
+   * HistoryCompactedError when that history is gone: list again and watch from the page's version.
+   */
+  async *watch(
+    options: { prefix?: string; fromVersion?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<Change<T>> {
+    const prefix = assertPrefix(options.prefix);
+    const fromVersion = optionalVersion(options.fromVersion, 'fromVersion');
+    for await (const batch of this.#backend.watch(this.name, {
+      prefix,
+      fromVersion,
+      signal: options.signal,
+    })) {
+      for (const c of batch.changes) {
+        if (prefix && !c.key.startsWith(prefix)) continue;
+        yield c.type === 'set' && c.value !== undefined
+          ? { type: c.type, key: c.key, value: decodeValue<T>(c.value), version: batch.version }
+          : { type: c.type, key: c.key, version: batch.version };
+      }
+    }
+  }
+
+  #encode(value: unknown): string {
+    return encodeValue(value, this.#settings.maxValueBytes);
+  }
+
+  #fence(source: FenceSource | undefined): FenceCheck | undefined {
+    if (source === undefined) return undefined;
+    if (source === null || typeof source !== 'object') {
+      throw new InvalidArgumentError('fence must be a lease or { lock, fence, token? }');
+    }
+    const lock = 'lock' in source ? source.lock : source.name;
+    assertName(lock, 'lock');
+    const fence = source.fence;
+    if (typeof fence !== 'number' || !Number.isSafeInteger(fence) || fence < 1) {
+      throw new InvalidArgumentError(`fence must be a positive integer (got ${preview(fence)})`);
+    }
+    const token = source.token;
+    if (token !== undefined && (typeof token !== 'string' || token.length === 0 || token.length > 256)) {
+      throw new InvalidArgumentError('fence token must be a non-empty string of at most 256 characters');
+    }
+    return { lock, fence, token: this.#settings.ownershipGuard ? token : undefined };
+  }
+}
+
+function optionalTtl(ttlMs: unknown): number | undefined {
+  return ttlMs === undefined ? undefined : assertTtl(ttlMs);
+}
+
+function optionalVersion(v: unknown, what = 'ifVersion'): number | undefined {
+  return v === undefined ? undefined : assertVersion(v, what);
+}
+
+function optionalCursor(c: unknown): string | undefined {
+  if (c === undefined || c === '') return undefined;
+  if (typeof c !== 'string' || c.length > 4096)
+    throw new InvalidArgumentError('cursor must be a string from a previous page');
+  return c;
+}
+
+function backoff(attempt: number): Promise<void> {
+  const cap = Math.min(50, 2 ** Math.min(attempt, 6));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
+}
