@@ -7,6 +7,10 @@ import type { BackendOpener } from './types.js';
 
 const openers: ReadonlyMap<string, () => Promise<BackendOpener>> = new Map([
   ['memory:', async () => (await import('./memory/index.js')).openMemory],
+  ['redis:', async () => (await import('./redis/index.js')).openRedis],
+  ['rediss:', async () => (await import('./redis/index.js')).openRedis],
+  ['redis+sentinel:', async () => (await import('./redis/index.js')).openRedis],
+  ['redis+cluster:', async () => (await import('./redis/index.js')).openRedis],
 ]);
 
 /** SCHEMES lists the URL schemes `connect()` understands. */

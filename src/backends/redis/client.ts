@@ -1,0 +1,189 @@
+/**
+ * RedisConnections: the ioredis clients of one baton client, all configured to fail fast.
+ *
+ * - `main` runs every script (one Redis, a sentinel-managed master, or a Cluster).
+ * - `subscriber()` makes the one connection lock waiters share for release messages.
+ * - `blocking()` makes a connection for one watch's XREAD BLOCK (a blocked connection can serve
+ *   nobody else).
+ *
+ * Fail-fast settings: no offline queue (a command sent while disconnected fails at once),
+ * `maxRetriesPerRequest: 0` and no resending of unanswered commands after a reconnect (a script
+ * is never run twice behind the caller's back; its caller gets BackendUnavailableError instead),
+ * `connectTimeout` and `commandTimeout` = `timeoutMs`. The main client keeps reconnecting in the
+ * background (every 50 ms growing to 1 s), so the same baton client works again once Redis is
+ * back. Opening fails with BackendUnavailableError if the first connection is not ready within
+ * `timeoutMs`.
+ */
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { BackendUnavailableError } from '../../errors.js';
+import type { HostPort, RedisSettings } from './url.js';
+
+/** RETRY_CAP_MS caps the delay between reconnection attempts. */
+const RETRY_CAP_MS = 1000;
+
+/** retryDelay is the reconnection back-off: 50 ms more per attempt, at most RETRY_CAP_MS. */
+function retryDelay(times: number): number {
+  return Math.min(50 * times, RETRY_CAP_MS);
+}
+
+/** AnyClient is what runs commands: one server (possibly behind sentinels) or a cluster. */
+export type AnyClient = Redis | Cluster;
+
+/** nodeOptions are the per-connection options shared by every connection we make. */
+function nodeOptions(s: RedisSettings): RedisOptions {
+  return {
+    username: s.username,
+    password: s.password,
+    tls: s.tls ? {} : undefined,
+    connectTimeout: s.timeoutMs,
+    commandTimeout: s.timeoutMs,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    enableReadyCheck: true,
+    lazyConnect: true,
+    keepAlive: 10_000,
+  };
+}
+
+/** standaloneOptions configure a connection to one server (or to the master a sentinel names). */
+function standaloneOptions(s: RedisSettings): RedisOptions {
+  const base: RedisOptions = {
+    ...nodeOptions(s),
+    db: s.db,
+    enableOfflineQueue: false,
+    retryStrategy: retryDelay,
+  };
+  if (s.mode === 'sentinel') {
+    return {
+      ...base,
+      sentinels: s.nodes.map((n) => ({ host: n.host, port: n.port })),
+      name: s.sentinelName,
+      sentinelPassword: s.sentinelPassword,
+      sentinelTLS: s.tls ? {} : undefined,
+      enableTLSForSentinelMode: s.tls,
+      sentinelRetryStrategy: retryDelay,
+    };
+  }
+  const node = s.nodes[0]!;
+  return { ...base, host: node.host, port: node.port };
+}
+
+function clusterOptions(s: RedisSettings, redisOptions: RedisOptions): ClusterOptions {
+  return {
+    enableOfflineQueue: false,
+    enableReadyCheck: true,
+    lazyConnect: true,
+    scaleReads: 'master',
+    clusterRetryStrategy: retryDelay,
+    slotsRefreshTimeout: s.timeoutMs,
+    redisOptions,
+  };
+}
+
+/** RedisConnections owns the main client and makes the dedicated ones. */
+export class RedisConnections {
+  readonly main: AnyClient;
+  readonly settings: RedisSettings;
+
+  private constructor(settings: RedisSettings, main: AnyClient) {
+    this.settings = settings;
+    this.main = main;
+  }
+
+  /** open connects the main client; BackendUnavailableError when it is not ready within `timeoutMs`. */
+  static async open(settings: RedisSettings): Promise<RedisConnections> {
+    const main: AnyClient =
+      settings.mode === 'cluster'
+        ? new Cluster(
+            settings.nodes.map((n) => ({ host: n.host, port: n.port })),
+            clusterOptions(settings, nodeOptions(settings)),
+          )
+        : new Redis(standaloneOptions(settings));
+    await connectWithin(main, settings.timeoutMs, describeNodes(settings));
+    return new RedisConnections(settings, main);
+  }
+
+  /** isCluster is true for redis+cluster://. */
+  get isCluster(): boolean {
+    return this.settings.mode === 'cluster';
+  }
+
+  /**
+   * subscriber makes a new, connected pub/sub connection that does not reconnect by itself (its
+   * owner makes another on the next need): to the server, or to a random master of the cluster
+   * (ordinary PUBLISH reaches every node of a cluster).
+   */
+  async subscriber(): Promise<Redis> {
+    let conn: Redis;
+    if (this.isCluster) {
+      const masters = (this.main as Cluster).nodes('master');
+      const pick = masters[Math.floor(Math.random() * masters.length)];
+      const hp: HostPort = pick
+        ? { host: pick.options.host ?? '127.0.0.1', port: pick.options.port ?? 6379 }
+        : this.settings.nodes[0]!;
+      conn = new Redis({
+        ...nodeOptions(this.settings),
+        host: hp.host,
+        port: hp.port,
+        enableOfflineQueue: false,
+        retryStrategy: () => null,
+      });
+    } else {
+      conn = new Redis({ ...standaloneOptions(this.settings), retryStrategy: () => null });
+    }
+    await connectWithin(conn, this.settings.timeoutMs, 'redis subscriber');
+    return conn;
+  }
+
+  /**
+   * blocking makes a new, connected client for XREAD BLOCK: no per-command timeout (a blocked
+   * read waits as long as it asked), but a client-side limit of the block time plus `timeoutMs`.
+   */
+  async blocking(): Promise<AnyClient> {
+    const s = this.settings;
+    const blockingOpts: RedisOptions = {
+      ...nodeOptions(s),
+      commandTimeout: undefined,
+      blockingTimeout: s.timeoutMs,
+      blockingTimeoutGrace: s.timeoutMs,
+    };
+    const conn: AnyClient = this.isCluster
+      ? new Cluster(
+          s.nodes.map((n) => ({ host: n.host, port: n.port })),
+          clusterOptions(s, blockingOpts),
+        )
+      : new Redis({ ...standaloneOptions(s), ...blockingOpts, db: s.db, retryStrategy: () => null });
+    await connectWithin(conn, s.timeoutMs, 'redis watch connection');
+    return conn;
+  }
+
+  /** close disconnects the main client at once (pending commands fail). */
+  close(): void {
+    this.main.disconnect();
+  }
+}
+
+/** connectWithin connects `client` or fails with BackendUnavailableError after `timeoutMs` (and disconnects it). */
+export async function connectWithin(client: AnyClient, timeoutMs: number, what: string): Promise<void> {
+  client.on('error', () => undefined); // errors surface on the commands; keep them off process 'error'
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.connect(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not connected within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    client.disconnect();
+    const message = err instanceof Error ? err.message : String(err);
+    throw new BackendUnavailableError(`cannot connect to ${what}: ${message}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeNodes(s: RedisSettings): string {
+  const hosts = s.nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  return s.mode === 'single' ? `redis ${hosts}` : `redis ${s.mode} ${hosts}`;
+}

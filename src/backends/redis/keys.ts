@@ -1,0 +1,102 @@
+/**
+ * The Redis key layout. Every key of one lock, and every key of one dict, carries the same hash
+ * tag `{<name>}`, so each script touches one slot and Redis Cluster works. Names are
+ * percent-escaped (`%`, `{`, `}`) before they go between the braces, so no name can end its tag
+ * early or open another; the prefix is checked to hold no brace at all.
+ *
+ * ```
+ * <prefix>lock:{<name>}             hash  t = token, o = owner, f = fence     PX = the lease TTL
+ * <prefix>lock:{<name>}:fence       string: last fence granted (INCR; never expires)
+ * <prefix>lock:{<name>}:released    pub/sub channel, published by release
+ * <prefix>dict:{<name>}:entries     hash  key -> "<version>:<expiresAt|>:<json>"
+ * <prefix>dict:{<name>}:index       zset  key (score 0), for ordered prefix listing (ZRANGEBYLEX)
+ * <prefix>dict:{<name>}:ttl         zset  key -> expiresAt ms, purged by every dict script
+ * <prefix>dict:{<name>}:meta        hash  v = the dict's revision
+ * <prefix>dict:{<name>}:fences      hash  lock name -> highest fence accepted
+ * <prefix>dict:{<name>}:changes     stream, one entry per version, id "<version>-0"
+ * ```
+ */
+import { InvalidArgumentError } from '../../errors.js';
+
+/** DEFAULT_PREFIX is the key prefix when the URL gives none. */
+export const DEFAULT_PREFIX = 'baton:';
+
+/** LockKeys names the keys and channel of one lock. */
+export interface LockKeys {
+  readonly holder: string;
+  readonly fence: string;
+  readonly channel: string;
+}
+
+/** DictKeys names the keys of one dict, in the order every dict script takes them as KEYS[1..6]. */
+export interface DictKeys {
+  readonly all: readonly [string, string, string, string, string, string];
+}
+
+/** escapeTag makes a name safe between hash-tag braces: `%`, `{` and `}` are percent-escaped. */
+export function escapeTag(name: string): string {
+  return name.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** unescapeTag reverses escapeTag. */
+export function unescapeTag(tag: string): string {
+  return tag.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+/** escapeGlob escapes the characters SCAN MATCH treats specially. */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** checkPrefix validates a key prefix: any text without braces (they would capture the hash tag). */
+export function checkPrefix(prefix: string): string {
+  if (/[{}]/.test(prefix)) {
+    throw new InvalidArgumentError(
+      `redis key prefix must not contain { or } (got ${JSON.stringify(prefix)})`,
+    );
+  }
+  return prefix;
+}
+
+/** KeyLayout builds the keys of locks and dicts under one prefix. */
+export class KeyLayout {
+  readonly prefix: string;
+
+  constructor(prefix: string) {
+    this.prefix = checkPrefix(prefix);
+  }
+
+  /** lock returns the keys of lock `name`. */
+  lock(name: string): LockKeys {
+    const holder = `${this.prefix}lock:{${escapeTag(name)}}`;
+    return { holder, fence: `${holder}:fence`, channel: `${holder}:released` };
+  }
+
+  /** lockPattern is the SCAN MATCH pattern of the holder keys of locks whose name starts with `namePrefix`. */
+  lockPattern(namePrefix: string): string {
+    return `${escapeGlob(this.prefix)}lock:{${escapeGlob(escapeTag(namePrefix))}*}`;
+  }
+
+  /** lockName recovers the lock name from a holder key found by SCAN, or undefined for another key. */
+  lockName(holderKey: string): string | undefined {
+    const head = `${this.prefix}lock:{`;
+    if (!holderKey.startsWith(head) || !holderKey.endsWith('}')) return undefined;
+    const tag = holderKey.slice(head.length, -1);
+    return /[{}]/.test(tag) ? undefined : unescapeTag(tag);
+  }
+
+  /** dict returns the keys of dict `name`. */
+  dict(name: string): DictKeys {
+    const base = `${this.prefix}dict:{${escapeTag(name)}}`;
+    return {
+      all: [
+        `${base}:entries`,
+        `${base}:index`,
+        `${base}:ttl`,
+        `${base}:meta`,
+        `${base}:fences`,
+        `${base}:changes`,
+      ],
+    };
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * openRedis: the Redis backend's opener for `redis://`, `rediss://`, `redis+sentinel://` and
+ * `redis+cluster://` (URL forms and options in url.ts). It connects the main client (failing with
+ * BackendUnavailableError within `timeoutMs` when Redis cannot be reached), registers the Lua
+ * scripts, and returns both contracts over that one client plus a lazily opened subscriber
+ * connection for lock waiters and one blocking connection per active watch.
+ */
+import type { BackendOptions, OpenedBackend } from '../types.js';
+import { RedisConnections } from './client.js';
+import { RedisDicts } from './dicts.js';
+import { KeyLayout } from './keys.js';
+import { RedisLocks } from './locks.js';
+import { Scripts } from './scripts.js';
+import { parseRedisUrl } from './url.js';
+import { LockWakeups } from './wakeups.js';
+
+/** openRedis connects to the Redis a URL names. InvalidArgumentError for a bad URL; BackendUnavailableError when unreachable. */
+export async function openRedis(url: URL, options: BackendOptions): Promise<OpenedBackend> {
+  const settings = parseRedisUrl(url, options);
+  const keys = new KeyLayout(settings.prefix);
+  const conns = await RedisConnections.open(settings);
+  let scripts: Scripts;
+  try {
+    scripts = new Scripts(conns.main);
+  } catch (err) {
+    conns.close();
+    throw err;
+  }
+  const wakeups = new LockWakeups(() => conns.subscriber());
+  const locks = new RedisLocks(conns, scripts, keys, wakeups);
+  const dicts = new RedisDicts(conns, scripts, keys);
+  let closing: Promise<void> | undefined;
+  return {
+    locks,
+    dicts,
+    close() {
+      closing ??= (async () => {
+        await Promise.all([locks.close(), dicts.close()]);
+        conns.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,110 @@
+--[[
+  dict_lib: shared prelude of every dict_* script (prepended to each when it is registered).
+
+  KEYS[1] entries  hash   key -> "<version>:<expiresAt or empty>:<json value>"
+  KEYS[2] index    zset   key (score 0): the live keys in byte order, for prefix listing
+  KEYS[3] ttl      zset   key -> expiresAt (ms since the epoch, by this server's clock)
+  KEYS[4] meta     hash   v -> the dict's revision
+  KEYS[5] fences   hash   lock name -> highest fence accepted by this dict
+  KEYS[6] changes  stream one entry per version, id "<version>-0"; fields are one pair per change:
+                   "s<key>" -> value (set), "t<key>" -> value (set with a TTL),
+                   "d<key>" -> "" (delete), "e<key>" -> "" (expire), "D" -> keys joined by NUL (clear)
+  ARGV[1] history limit (stream MAXLEN)
+  ARGV[2] "~" (approximate trim) or "=" (exact trim)
+
+  Every script calls purge() first: each entry whose expiresAt <= now is deleted under its own
+  new version with an "e" change, so an expired entry is never read and its expiry is in the stream.
+  Replies are arrays whose first element is a status: "ok", or one of "conflict", "fence",
+  "type", "overflow" followed by details (see errors.ts).
+]]
+local K_ENTRIES, K_INDEX, K_TTL, K_META, K_FENCES, K_CHANGES = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local HISTORY, TRIM = ARGV[1], ARGV[2]
+
+local function int(n)
+  return string.format('%d', n)
+end
+
+local NOW
+do
+  local t = redis.call('TIME')
+  NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- unpack_entry splits a stored entry into version, expiresAt ('' when none) and value text.
+local function unpack_entry(packed)
+  local a = string.find(packed, ':', 1, true)
+  local b = string.find(packed, ':', a + 1, true)
+  return tonumber(string.sub(packed, 1, a - 1)), string.sub(packed, a + 1, b - 1), string.sub(packed, b + 1)
+end
+
+local function version_of(key)
+  local packed = redis.call('HGET', K_ENTRIES, key)
+  if not packed then return 0 end
+  local a = string.find(packed, ':', 1, true)
+  return tonumber(string.sub(packed, 1, a - 1))
+end
+
+-- next_version takes the dict's next revision and records its changes (flat field/value list).
+local function next_version(fields)
+  local v = redis.call('HINCRBY', K_META, 'v', 1)
+  redis.call('XADD', K_CHANGES, 'MAXLEN', TRIM, HISTORY, int(v) .. '-0', unpack(fields))
+  return v
+end
+
+local function current_version()
+  return tonumber(redis.call('HGET', K_META, 'v') or '0')
+end
+
+-- put stores an entry; expiresAt is '' for none (ttl zset updated to match).
+local function put(key, value, version, expires_at)
+  if expires_at == '' then
+    redis.call('ZREM', K_TTL, key)
+  else
+    redis.call('ZADD', K_TTL, expires_at, key)
+  end
+  if redis.call('HSET', K_ENTRIES, key, int(version) .. ':' .. expires_at .. ':' .. value) == 1 then
+    redis.call('ZADD', K_INDEX, 0, key)
+  end
+end
+
+local function remove(key)
+  redis.call('HDEL', K_ENTRIES, key)
+  redis.call('ZREM', K_INDEX, key)
+  redis.call('ZREM', K_TTL, key)
+end
+
+local function expiry_of(ttl)
+  if ttl == '' then return '' end
+  return int(NOW + tonumber(ttl))
+end
+
+local function purge()
+  local due = redis.call('ZRANGEBYSCORE', K_TTL, '-inf', NOW)
+  for _, key in ipairs(due) do
+    remove(key)
+    next_version({ 'e' .. key, '' })
+  end
+end
+
+-- check_fence returns an error reply when the fenced write must be refused, else nil.
+-- ARGV[3] lock name ('' for an unfenced write), ARGV[4] fence, ARGV[5] token ('' for no
+-- ownership guard); KEYS[7] is the lock's holder key when a token is given.
+local FENCE_LOCK, FENCE, FENCE_TOKEN = ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local function check_fence()
+  if FENCE_LOCK == '' then return nil end
+  local highest = tonumber(redis.call('HGET', K_FENCES, FENCE_LOCK) or '0')
+  if FENCE < highest then return { 'fence', FENCE_LOCK, ARGV[4], 'newer_fence' } end
+  if FENCE_TOKEN ~= '' and redis.call('HGET', KEYS[7], 't') ~= FENCE_TOKEN then
+    return { 'fence', FENCE_LOCK, ARGV[4], 'not_holder' }
+  end
+  return nil
+end
+
+-- record_fence remembers the fence of a write that changed the dict.
+local function record_fence()
+  if FENCE_LOCK == '' then return end
+  local highest = tonumber(redis.call('HGET', K_FENCES, FENCE_LOCK) or '0')
+  if FENCE > highest then redis.call('HSET', K_FENCES, FENCE_LOCK, ARGV[4]) end
+end
+
+purge()

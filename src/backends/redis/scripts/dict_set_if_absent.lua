@@ -1,0 +1,18 @@
+--[[
+  dict_set_if_absent: store a value only when the key is absent.
+  KEYS[1..6], ARGV[1..5] as in dict_lib.lua; KEYS[7] the fence lock's holder key (ownership guard only).
+  ARGV[6] key, ARGV[7] value, ARGV[8] ttl ms ('' for none)
+  Returns {'ok', created (1|0), packed entry now stored}.
+  Errors: {'fence', lock, fence, detail}.
+]]
+local key = ARGV[6]
+local refused = check_fence()
+if refused then return refused end
+local existing = redis.call('HGET', K_ENTRIES, key)
+if existing then return { 'ok', 0, existing } end
+local field = 's' .. key
+if ARGV[8] ~= '' then field = 't' .. key end
+local v = next_version({ field, ARGV[7] })
+put(key, ARGV[7], v, expiry_of(ARGV[8]))
+record_fence()
+return { 'ok', 1, redis.call('HGET', K_ENTRIES, key) }

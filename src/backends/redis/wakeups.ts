@@ -1,0 +1,172 @@
+/**
+ * LockWakeups: how lock waiters hear that a lock was released. One pub/sub connection per baton
+ * client, shared by every waiter of every lock: a lock's channel is subscribed while at least one
+ * of this client's acquires waits on it, and unsubscribed when the last one leaves.
+ *
+ * A Wakeup remembers a message that arrives while its waiter is busy retrying, so no release is
+ * missed between "the lock is held" and "wait". If the subscriber connection is lost, every
+ * waiter is failed with BackendUnavailableError at once (it does not silently sleep until the
+ * holder's TTL), and the next waiter opens a new connection.
+ */
+import type { Redis } from 'ioredis';
+import { BackendUnavailableError } from '../../errors.js';
+import { translateError } from './errors.js';
+
+/** MAX_TIMER_MS is the longest single setTimeout. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Wakeup is one waiter's view of a lock's release channel. */
+export class Wakeup {
+  #pending = false;
+  #failure: Error | undefined;
+  #settle: ((err?: Error) => void) | undefined;
+  readonly #leave: (w: Wakeup) => void;
+
+  /** @internal Made by LockWakeups.listen. */
+  constructor(leave: (w: Wakeup) => void) {
+    this.#leave = leave;
+  }
+
+  /** reset forgets messages heard so far (call it just before re-checking the lock). */
+  reset(): void {
+    this.#pending = false;
+  }
+
+  /**
+   * wait resolves on the next release message (or at once if one came since `reset`), or after
+   * `ms`. It rejects with `signal.reason` on abort and with BackendUnavailableError when the
+   * subscription is lost or the client closes.
+   */
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    signal?.throwIfAborted();
+    if (this.#pending) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => this.#settle?.(signal?.reason as Error);
+      this.#settle = (err) => {
+        this.#settle = undefined;
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      if (Number.isFinite(ms))
+        timer = setTimeout(() => this.#settle?.(), Math.min(Math.max(0, Math.ceil(ms)), MAX_TIMER_MS));
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** leave stops listening (the channel is unsubscribed when nobody else listens). */
+  leave(): void {
+    this.#leave(this);
+  }
+
+  /** @internal notify delivers a release message. */
+  notify(): void {
+    if (this.#settle) this.#settle();
+    else this.#pending = true;
+  }
+
+  /** @internal fail ends the wait with `err`, now and for every later wait. */
+  fail(err: Error): void {
+    this.#failure = err;
+    this.#settle?.(err);
+  }
+}
+
+interface Channel {
+  readonly listeners: Set<Wakeup>;
+  readonly subscribed: Promise<void>;
+}
+
+/** LockWakeups owns the shared subscriber connection of one baton client. */
+export class LockWakeups {
+  readonly #open: () => Promise<Redis>;
+  readonly #channels = new Map<string, Channel>();
+  #conn: Promise<Redis> | undefined;
+  #closed = false;
+
+  /** constructor takes the factory of subscriber connections (each connected, not reconnecting). */
+  constructor(open: () => Promise<Redis>) {
+    this.#open = open;
+  }
+
+  /** listen subscribes to `channel` (if not yet) and returns a Wakeup. BackendUnavailableError when it cannot. */
+  async listen(channel: string): Promise<Wakeup> {
+    if (this.#closed) throw new BackendUnavailableError('baton client is closed');
+    let ch = this.#channels.get(channel);
+    if (!ch) {
+      const subscribed = this.#connection().then(async (conn) => {
+        await conn.subscribe(channel);
+      });
+      ch = { listeners: new Set(), subscribed };
+      this.#channels.set(channel, ch);
+    }
+    const entry = ch;
+    const w = new Wakeup((leaving) => this.#leave(channel, entry, leaving));
+    entry.listeners.add(w);
+    try {
+      await entry.subscribed;
+    } catch (err) {
+      this.#leave(channel, entry, w);
+      throw translateError(err);
+    }
+    return w;
+  }
+
+  /** close fails every waiter with BackendUnavailableError and closes the connection. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#failAll(new BackendUnavailableError('baton client closed while waiting for a lock'));
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (conn) (await conn.catch(() => undefined))?.disconnect();
+  }
+
+  #connection(): Promise<Redis> {
+    if (!this.#conn) {
+      const opening = this.#open().then((conn) => {
+        conn.on('message', (channel: string) => {
+          for (const w of this.#channels.get(channel)?.listeners ?? []) w.notify();
+        });
+        conn.once('close', () => {
+          if (this.#conn === opening) this.#conn = undefined;
+          if (!this.#closed) {
+            this.#failAll(new BackendUnavailableError('lost the redis connection while waiting for a lock'));
+          }
+        });
+        if (this.#closed) conn.disconnect();
+        return conn;
+      });
+      opening.catch(() => {
+        if (this.#conn === opening) this.#conn = undefined;
+      });
+      this.#conn = opening;
+    }
+    return this.#conn;
+  }
+
+  #leave(channel: string, ch: Channel, w: Wakeup): void {
+    if (!ch.listeners.delete(w) || ch.listeners.size > 0) return;
+    if (this.#channels.get(channel) !== ch) return;
+    this.#channels.delete(channel);
+    const conn = this.#conn;
+    if (conn) {
+      void ch.subscribed
+        .then(() => conn)
+        .then((c) => c.unsubscribe(channel))
+        .catch(() => undefined);
+    }
+  }
+
+  #failAll(err: Error): void {
+    const channels = [...this.#channels.values()];
+    this.#channels.clear();
+    for (const ch of channels) for (const w of ch.listeners) w.fail(err);
+  }
+}
