@@ -26,7 +26,7 @@ export async function openRedis(url: URL, options: BackendOptions): Promise<Open
     conns.close();
     throw err;
   }
-  const wakeups = new LockWakeups(() => conns.subscriber());
+  const wakeups = new LockWakeups(() => conns.subscriber(), settings.timeoutMs);
   const locks = new RedisLocks(conns, scripts, keys, wakeups);
   const dicts = new RedisDicts(conns, scripts, keys);
   let closing: Promise<void> | undefined;

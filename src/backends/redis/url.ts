@@ -8,9 +8,10 @@
  * redis+cluster://[user:pass@]host[:port][?nodes=h2:p2,h3:p3&…]
  * ```
  *
- * WHATWG URLs cannot hold several `host:port` pairs in the authority, so further sentinels or
- * cluster seed nodes go in a query option (`sentinels=` / `nodes=`); `redis+cluster://h1,h2,h3`
- * (hosts without ports, port 6379) also works. Query options: `prefix` (key prefix, default
+ * WHATWG URLs (and so `connect()`) refuse several `host:port` pairs in the authority, so further
+ * sentinels or cluster seed nodes go in a query option (`sentinels=` / `nodes=`), or the
+ * authority is percent-encoded (`redis+cluster://h1%3A7000,h2%3A7001`); hosts without ports
+ * (`redis+cluster://h1,h2,h3`, port 6379) also work. Query options: `prefix` (key prefix, default
  * `baton:`), `timeoutMs` (connect and command timeout, default 5000), `history` (watch history
  * length per dict, default 10 000), `tls=true` (TLS for sentinel and cluster), `name` (the
  * sentinel master name, instead of the path), `sentinelPassword`.
@@ -123,13 +124,9 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
 }
 
 function hostList(url: URL, defaultPort: number): HostPort[] {
-  if (url.hostname === '') return [{ host: '127.0.0.1', port: defaultPort }];
-  if (url.hostname.includes(',')) {
-    if (url.port !== '') throw new InvalidArgumentError('redis URL: give ports of further hosts in nodes=');
-    return url.hostname.split(',').map((h) => parseHostPort(h, defaultPort));
-  }
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return [{ host, port: url.port === '' ? defaultPort : Number(url.port) }];
+  const authority = decodeURIComponent(url.host);
+  if (authority === '') return [{ host: '127.0.0.1', port: defaultPort }];
+  return authority.split(',').map((h) => parseHostPort(h, defaultPort));
 }
 
 function parseHostPort(text: string, defaultPort: number): HostPort {

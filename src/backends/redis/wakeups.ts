@@ -6,7 +6,10 @@
  * A Wakeup remembers a message that arrives while its waiter is busy retrying, so no release is
  * missed between "the lock is held" and "wait". If the subscriber connection is lost, every
  * waiter is failed with BackendUnavailableError at once (it does not silently sleep until the
- * holder's TTL), and the next waiter opens a new connection.
+ * holder's TTL), and the next waiter opens a new connection. While anyone waits, the connection
+ * is also checked with a PING every `heartbeatMs`: a server that stops answering without closing
+ * the socket (frozen, or cut off by the network) fails the waiters the same way within about
+ * 2 × timeoutMs. The heartbeat checks the connection, never the lock: waking stays by message.
  */
 import type { Redis } from 'ioredis';
 import { BackendUnavailableError } from '../../errors.js';
@@ -86,13 +89,19 @@ interface Channel {
 /** LockWakeups owns the shared subscriber connection of one baton client. */
 export class LockWakeups {
   readonly #open: () => Promise<Redis>;
+  readonly #heartbeatMs: number;
   readonly #channels = new Map<string, Channel>();
   #conn: Promise<Redis> | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
   #closed = false;
 
-  /** constructor takes the factory of subscriber connections (each connected, not reconnecting). */
-  constructor(open: () => Promise<Redis>) {
+  /**
+   * constructor takes the factory of subscriber connections (each connected, not reconnecting,
+   * with a command timeout) and the heartbeat interval.
+   */
+  constructor(open: () => Promise<Redis>, heartbeatMs: number) {
     this.#open = open;
+    this.#heartbeatMs = heartbeatMs;
   }
 
   /** listen subscribes to `channel` (if not yet) and returns a Wakeup. BackendUnavailableError when it cannot. */
@@ -109,6 +118,7 @@ export class LockWakeups {
     const entry = ch;
     const w = new Wakeup((leaving) => this.#leave(channel, entry, leaving));
     entry.listeners.add(w);
+    this.#armHeartbeat();
     try {
       await entry.subscribed;
     } catch (err) {
@@ -123,6 +133,7 @@ export class LockWakeups {
     if (this.#closed) return;
     this.#closed = true;
     this.#failAll(new BackendUnavailableError('baton client closed while waiting for a lock'));
+    this.#stopHeartbeat();
     const conn = this.#conn;
     this.#conn = undefined;
     if (conn) (await conn.catch(() => undefined))?.disconnect();
@@ -167,6 +178,36 @@ export class LockWakeups {
   #failAll(err: Error): void {
     const channels = [...this.#channels.values()];
     this.#channels.clear();
+    this.#stopHeartbeat();
     for (const ch of channels) for (const w of ch.listeners) w.fail(err);
+  }
+
+  #armHeartbeat(): void {
+    if (this.#heartbeat || this.#closed) return;
+    this.#heartbeat = setTimeout(() => {
+      this.#heartbeat = undefined;
+      void this.#beat();
+    }, this.#heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  async #beat(): Promise<void> {
+    const opening = this.#conn;
+    if (this.#channels.size === 0 || !opening) return;
+    try {
+      await (await opening).ping();
+    } catch {
+      if (this.#conn !== opening || this.#closed) return;
+      this.#conn = undefined;
+      this.#failAll(new BackendUnavailableError('redis stopped answering while waiting for a lock'));
+      (await opening.catch(() => undefined))?.disconnect();
+      return;
+    }
+    if (this.#channels.size > 0) this.#armHeartbeat();
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat) clearTimeout(this.#heartbeat);
+    this.#heartbeat = undefined;
   }
 }

@@ -1,6 +1,7 @@
 --[[
   lock_inspect: the public state of a lock; never its token.
   KEYS[1] holder hash, KEYS[2] fence counter
+  ARGV: none (no ARGV)
   Returns {last fence granted (0 if never), held (1|0), owner label (false if none), pttl, now ms
   (server clock)}.
 ]]
