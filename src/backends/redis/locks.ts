@@ -33,6 +33,9 @@ const CAPABILITIES: LockCapabilities = Object.freeze({
   listing: false,
 });
 
+/** LIST_BATCH is how many locks list() inspects at once. */
+const LIST_BATCH = 100;
+
 /** Attempt is the answer of one acquire script call. */
 type Attempt = { grant: LockGrant; pttl?: undefined } | { grant?: undefined; pttl: number };
 
@@ -112,7 +115,10 @@ export class RedisLocks implements LockBackend {
     return pttl >= 0 ? { ...info, expiresAt: Number(now) + pttl } : info;
   }
 
-  /** list scans for holder keys (SCAN, per master on a cluster), then inspects each. */
+  /**
+   * list scans for holder keys (SCAN MATCH, on every master of a cluster: a keyspace scan, hence
+   * capabilities.listing is false), then inspects them in name order until `limit` held ones.
+   */
   async list(options: { prefix?: string; limit?: number } = {}): Promise<LockInfo[]> {
     this.#open();
     const limit = options.limit ?? 1000;
@@ -135,8 +141,13 @@ export class RedisLocks implements LockBackend {
     } catch (err) {
       throw translateError(err);
     }
-    const infos = await Promise.all([...names].sort().map((n) => this.inspect(n)));
-    return infos.filter((i) => i.held).slice(0, limit);
+    const sorted = [...names].sort();
+    const out: LockInfo[] = [];
+    for (let i = 0; i < sorted.length && out.length < limit; i += LIST_BATCH) {
+      const infos = await Promise.all(sorted.slice(i, i + LIST_BATCH).map((n) => this.inspect(n)));
+      for (const info of infos) if (info.held && out.length < limit) out.push(info);
+    }
+    return out;
   }
 
   async ping(): Promise<void> {
