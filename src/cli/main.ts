@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { isBatonError } from '../errors.js';
 import { runDemo } from './demo.js';
+import { registerServe } from './serve.js';
 
 const program = new Command()
   .name('baton')
@@ -20,6 +21,8 @@ program
   .action(async () => {
     await runDemo();
   });
+
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

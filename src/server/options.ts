@@ -1,0 +1,54 @@
+/**
+ * Server options: the limits a server enforces and what route handlers share. Limits are
+ * validated once, in `resolveLimits`, which throws InvalidArgumentError naming the bad one.
+ */
+import type { Logger } from 'pino';
+import { type Baton, InvalidArgumentError, MAX_TTL_MS } from '../index.js';
+import type { ServerMetrics } from './metrics.js';
+
+/** Limits bound what one request may ask of the server. */
+export interface Limits {
+  /** maxBodyBytes is the largest request body (413 beyond it); also the largest stored value. Default 1 MiB. */
+  readonly maxBodyBytes: number;
+  /** maxWaitMs caps the wait of one acquire request (the http backend loops). Default 30 000. */
+  readonly maxWaitMs: number;
+  /** sseKeepAliveMs is the interval of `: keepalive` comments on watch streams. Default 15 000. */
+  readonly sseKeepAliveMs: number;
+  /**
+   * watchOpenGraceMs is how long a watch waits for the backend's first answer before sending
+   * 200, so that an already-compacted history is a 410 rather than an `event: reset`. Default 100.
+   */
+  readonly watchOpenGraceMs: number;
+}
+
+/** DEFAULT_LIMITS are the limits of a server that is given none. */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxBodyBytes: 1024 * 1024,
+  maxWaitMs: 30_000,
+  sseKeepAliveMs: 15_000,
+  watchOpenGraceMs: 100,
+});
+
+/** resolveLimits fills in defaults and checks every limit. InvalidArgumentError for a bad one. */
+export function resolveLimits(limits: Partial<Limits> = {}): Limits {
+  const out = { ...DEFAULT_LIMITS, ...limits };
+  for (const [name, value] of Object.entries(out)) {
+    const min = name === 'watchOpenGraceMs' ? 0 : 1;
+    if (!Number.isInteger(value) || value < min || value > MAX_TTL_MS) {
+      throw new InvalidArgumentError(
+        `limit ${name} must be an integer from ${min} to ${MAX_TTL_MS} (got ${value})`,
+      );
+    }
+  }
+  return out;
+}
+
+/** RouteDeps is what every route handler may use. */
+export interface RouteDeps {
+  readonly baton: Baton;
+  readonly limits: Limits;
+  readonly metrics: ServerMetrics;
+  /** shutdown aborts when the server starts draining. */
+  readonly shutdown: AbortSignal;
+  readonly logger: Logger;
+}

@@ -1,0 +1,160 @@
+/**
+ * lockRoutes: acquire (long-poll), extend, release, inspect and list, over the public Lock API.
+ * The server keeps no lease state of its own: a grant's token goes to the caller, who extends
+ * and releases by token (`Lock.extendToken` / `releaseToken`), exactly as if it held the Lease.
+ *
+ * How they fail: 409 `lock_timeout` when not granted within this request's wait (capped by
+ * `limits.maxWaitMs`; the caller asks again), 409 `lock_lost` when extending a token that no
+ * longer holds the lock, 503 `backend_unavailable` when the backend is away or the server is
+ * shutting down. If the caller disconnects while waiting, the wait is cancelled; if a grant
+ * races the disconnect, it is released at once, so nobody is left holding a lock no one knows.
+ */
+import {
+  BackendUnavailableError,
+  type Lease,
+  type LockInfo,
+  LockLostError,
+  LockTimeoutError,
+} from '../../index.js';
+import { allows } from '../auth.js';
+import type { RouteDeps } from '../options.js';
+import { defineRoute, type Route } from '../route.js';
+import {
+  AcquireBody,
+  ExtendBody,
+  ExtendedBody,
+  GrantBody,
+  ListLocksQuery,
+  LockInfoBody,
+  LockParams,
+  LocksBody,
+  ReleaseBody,
+  ReleasedBody,
+} from '../schemas.js';
+
+/** lockRoutes declares the /v1/locks endpoints. */
+export function lockRoutes(deps: RouteDeps): Route[] {
+  const { baton, limits, metrics } = deps;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/locks/:name/acquire',
+      summary: 'Acquire a lock, waiting up to waitMs (capped per request) for the holder to go',
+      tag: 'locks',
+      access: { kind: 'lock', right: 'lock', param: 'name' },
+      params: LockParams,
+      body: AcquireBody,
+      emptyBodyAs: {},
+      responses: { 200: { description: 'granted; keep the token secret', schema: GrantBody } },
+      problems: [409],
+      async handler({ params, body, req, res, signal }) {
+        const waitMs = Math.min(body.waitMs ?? 0, limits.maxWaitMs);
+        const started = performance.now();
+        const observe = (outcome: string) =>
+          metrics.lockWait.observe({ outcome }, (performance.now() - started) / 1000);
+        if (waitMs > 0) metrics.openStreams.inc({ kind: 'long_poll' });
+        let lease: Lease;
+        try {
+          lease = await baton.lock(params.name).acquire({
+            ttlMs: body.ttlMs,
+            waitMs,
+            owner: body.owner ?? `http:${req.socket.remoteAddress ?? 'unknown'}`,
+            signal,
+          });
+        } catch (err) {
+          if (err instanceof LockTimeoutError) {
+            observe('timeout');
+            throw err;
+          }
+          observe(signal.aborted ? 'aborted' : 'error');
+          if (deps.shutdown.aborted)
+            throw new BackendUnavailableError('the server is shutting down; try again');
+          if (signal.aborted) return; // the caller went away; nobody to answer
+          throw err;
+        } finally {
+          if (waitMs > 0) metrics.openStreams.dec({ kind: 'long_poll' });
+        }
+        observe('granted');
+        if (res.destroyed) {
+          await lease.release().catch(() => false);
+          return;
+        }
+        res.once('close', () => {
+          if (!res.writableFinished) void lease.release().catch(() => false);
+        });
+        const grant = {
+          name: params.name,
+          token: lease.token,
+          fence: lease.fence,
+          expiresAt: lease.expiresAt,
+        };
+        res.json({ ...grant, ttlMs: lease.ttlMs });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/locks/:name/extend',
+      summary: 'Extend a lease by its token',
+      tag: 'locks',
+      access: { kind: 'lock', right: 'lock', param: 'name' },
+      params: LockParams,
+      body: ExtendBody,
+      responses: { 200: { description: 'extended', schema: ExtendedBody } },
+      problems: [409],
+      async handler({ params, body, res }) {
+        const r = await baton.lock(params.name).extendToken(body.token, body.ttlMs);
+        if (!r) throw new LockLostError(params.name);
+        res.json({ name: params.name, fence: r.fence, expiresAt: r.expiresAt, ttlMs: r.ttlMs });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/locks/:name/release',
+      summary: 'Release a lease by its token (released: false when it had already lost the lock)',
+      tag: 'locks',
+      access: { kind: 'lock', right: 'lock', param: 'name' },
+      params: LockParams,
+      body: ReleaseBody,
+      responses: { 200: { description: 'whether the token still held the lock', schema: ReleasedBody } },
+      async handler({ params, body, res }) {
+        res.json({ released: await baton.lock(params.name).releaseToken(body.token) });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/locks/:name',
+      summary: 'Inspect a lock (never its token)',
+      tag: 'locks',
+      access: { kind: 'lock', right: 'read', param: 'name' },
+      params: LockParams,
+      responses: { 200: { description: 'the lock', schema: LockInfoBody } },
+      async handler({ params, res }) {
+        res.json(publicInfo(await baton.lock(params.name).inspect()));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/locks',
+      summary: 'List held locks this token may read (never their tokens)',
+      tag: 'locks',
+      access: { kind: 'token' },
+      query: ListLocksQuery,
+      responses: { 200: { description: 'held locks, by name', schema: LocksBody } },
+      async handler({ query, principal, res }) {
+        const locks = await baton.listLocks({ prefix: query.prefix, limit: query.limit ?? 1000 });
+        res.json({ locks: locks.filter((l) => allows(principal, 'lock', l.name, 'read')).map(publicInfo) });
+      },
+    }),
+  ];
+}
+
+/** publicInfo copies only the public fields of a LockInfo, whatever else a backend attached. */
+function publicInfo(info: LockInfo): LockInfo {
+  return {
+    name: info.name,
+    held: info.held,
+    fence: info.fence,
+    ...(info.expiresAt !== undefined ? { expiresAt: info.expiresAt } : {}),
+    ...(info.owner !== undefined ? { owner: info.owner } : {}),
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * Schemas: every path parameter, query, header and body the REST API accepts, and every success
+ * body it returns, as zod schemas. Routes validate with them and `/openapi.json` is generated
+ * from them, so the two cannot drift. Objects are strict: an unknown field is a 400
+ * invalid_argument. The library validates again below (keys, values, TTLs); these checks make the
+ * error name the field and happen before any backend call.
+ */
+import { z } from 'zod';
+import { MAX_KEY_BYTES, MAX_NAME_LENGTH, MAX_TTL_MS } from '../index.js';
+
+const NAME_RE = /^[A-Za-z0-9._:-]{1,200}$/;
+
+/** Name is a lock or dict name: 1-200 characters of A-Z a-z 0-9 . _ : - */
+export const Name = z
+  .string()
+  .regex(NAME_RE, `must be 1-${MAX_NAME_LENGTH} characters of A-Z a-z 0-9 . _ : -`)
+  .meta({ example: 'nightly-report' });
+
+/** Key is a dict key: 1-1024 UTF-8 bytes, no NUL, well-formed Unicode (percent-encoded in paths). */
+export const Key = z
+  .string()
+  .min(1)
+  .refine((k) => !k.includes('\u0000'), 'must not contain NUL')
+  .refine((k) => k.isWellFormed(), 'must be well-formed Unicode')
+  .refine(
+    (k) => Buffer.byteLength(k, 'utf8') <= MAX_KEY_BYTES,
+    `must be at most ${MAX_KEY_BYTES} UTF-8 bytes`,
+  )
+  .meta({ description: `Any UTF-8 string of 1-${MAX_KEY_BYTES} bytes without NUL`, example: 'job-42' });
+
+/** TtlMs is a lease or entry TTL in integer milliseconds, 1 to 2^31-1. */
+export const TtlMs = z.int().min(1).max(MAX_TTL_MS);
+/** WaitMs is how long to wait in integer milliseconds, 0 to 2^31-1 (the server caps one request). */
+export const WaitMs = z.int().min(0).max(MAX_TTL_MS);
+/** Version is a dict version (0 = absent). */
+export const Version = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Fence is a lock's fencing token: a positive integer. */
+export const Fence = z.int().min(1).max(Number.MAX_SAFE_INTEGER);
+/** LockToken is the secret owner token of a lease. */
+export const LockToken = z.string().regex(/^[\x21-\x7e]{1,256}$/, 'must be 1-256 visible ASCII characters');
+/** JsonValue is any JSON value stored in a dict. */
+export const JsonValue = z.unknown().meta({ description: 'any JSON value' });
+
+/** queryInt is an integer query-string parameter from `min` to `max`. */
+export function queryInt(min: number, max: number, description: string) {
+  return z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a non-negative integer')
+    .transform(Number)
+    .pipe(z.int().min(min).max(max))
+    .meta({ description });
+}
+
+const Prefix = z.string().max(4096).meta({ description: 'only keys or names starting with this' });
+const Limit = (max: number, dflt: number) => queryInt(1, max, `page size, default ${dflt}`);
+
+// ---- path parameters -------------------------------------------------------------------------
+
+/** LockParams addresses one lock. */
+export const LockParams = z.strictObject({ name: Name });
+/** DictParams addresses one dict. */
+export const DictParams = z.strictObject({ dict: Name });
+/** KeyParams addresses one key of one dict. */
+export const KeyParams = z.strictObject({ dict: Name, key: Key });
+
+// ---- headers ---------------------------------------------------------------------------------
+
+const ETag = z.string().regex(/^"(0|[1-9][0-9]{0,15})"$/, 'must be a quoted version such as "12"');
+const FenceHeader = z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer');
+
+/** FenceHeaders are the fenced-write headers; lock and fence come together, the token is optional. */
+export const FenceHeaders = z.looseObject({
+  'baton-fence-lock': Name.optional().meta({ description: 'the lock whose fence guards this write' }),
+  'baton-fence': FenceHeader.optional().meta({ description: "the writer's fence for that lock" }),
+  'baton-lock-token': LockToken.optional().meta({
+    description: 'the lease token; the store then also checks that it still holds the lock',
+  }),
+});
+/** WriteHeaders are the conditions on PUT: If-Match or If-None-Match: *, plus fence headers. */
+export const PutHeaders = FenceHeaders.extend({
+  'if-match': ETag.optional().meta({ description: 'only if the entry has this version' }),
+  'if-none-match': z.literal('*').optional().meta({ description: 'only if the key is absent' }),
+});
+/** DeleteHeaders: If-Match plus fence headers. */
+export const DeleteHeaders = FenceHeaders.extend({
+  'if-match': ETag.optional().meta({ description: 'only if the entry has this version' }),
+});
+/** WatchHeaders: Last-Event-ID resumes a stream after that version. */
+export const WatchHeaders = z.looseObject({
+  'last-event-id': z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a version')
+    .optional()
+    .meta({ description: 'resume after this version (overrides fromVersion)' }),
+});
+
+// ---- queries ---------------------------------------------------------------------------------
+
+/** NoQuery is the query of routes that take none. */
+export const NoQuery = z.strictObject({});
+/** PutQuery carries the entry TTL. */
+export const PutQuery = z.strictObject({ ttlMs: queryInt(1, MAX_TTL_MS, 'entry TTL in ms').optional() });
+/** ListLocksQuery pages the held locks. */
+export const ListLocksQuery = z.strictObject({
+  prefix: Prefix.optional(),
+  limit: Limit(10_000, 1000).optional(),
+});
+/** ListEntriesQuery pages a dict. */
+export const ListEntriesQuery = z.strictObject({
+  prefix: Prefix.optional(),
+  limit: Limit(10_000, 100).optional(),
+  cursor: z.string().max(4096).optional().meta({ description: 'from the previous page' }),
+});
+/** ListDictsQuery pages the dict names. */
+export const ListDictsQuery = ListLocksQuery;
+/** WatchQuery selects the changes to stream. */
+export const WatchQuery = z.strictObject({
+  prefix: Prefix.optional(),
+  fromVersion: queryInt(0, Number.MAX_SAFE_INTEGER, 'stream changes after this version').optional(),
+});
+
+// ---- request bodies --------------------------------------------------------------------------
+
+/** AcquireBody asks for a lease. */
+export const AcquireBody = z.strictObject({
+  ttlMs: TtlMs.optional().meta({ description: 'lease length, default 30000' }),
+  waitMs: WaitMs.optional().meta({ description: 'how long to wait, default 0; capped per request' }),
+  owner: z.string().max(200).optional().meta({ description: 'label shown by inspect' }),
+});
+/** ExtendBody extends a lease. */
+export const ExtendBody = z.strictObject({ token: LockToken, ttlMs: TtlMs.optional() });
+/** ReleaseBody releases a lease. */
+export const ReleaseBody = z.strictObject({ token: LockToken });
+/** IncrBody adds to a number. */
+export const IncrBody = z.strictObject({ by: z.number().optional().meta({ description: 'default 1' }) });
+/** SetIfAbsentBody stores a value only if the key is absent. */
+export const SetIfAbsentBody = z.strictObject({ value: JsonValue, ttlMs: TtlMs.optional() });
+/** EmptyBody is the body of POST routes that need none. */
+export const EmptyBody = z.strictObject({});
+
+const BatchSet = z.strictObject({
+  op: z.literal('set'),
+  key: Key,
+  value: JsonValue,
+  ifVersion: Version.optional(),
+  ttlMs: TtlMs.optional(),
+});
+const BatchDelete = z.strictObject({ op: z.literal('delete'), key: Key, ifVersion: Version.optional() });
+/** BatchBody is an all-or-nothing list of operations. */
+export const BatchBody = z.strictObject({
+  ops: z
+    .array(z.discriminatedUnion('op', [BatchSet, BatchDelete]))
+    .min(1)
+    .max(100),
+});
+
+// ---- response bodies -------------------------------------------------------------------------
+
+/** LockInfoBody is the public view of a lock (never its token). */
+export const LockInfoBody = z.object({
+  name: Name,
+  held: z.boolean(),
+  fence: z.int(),
+  expiresAt: z.int().optional(),
+  owner: z.string().optional(),
+});
+/** GrantBody answers a successful acquire. */
+export const GrantBody = z.object({
+  name: Name,
+  token: LockToken,
+  fence: Fence,
+  expiresAt: z.int().meta({ description: 'ms since the epoch, conservative' }),
+  ttlMs: TtlMs,
+});
+/** ExtendedBody answers a successful extend. */
+export const ExtendedBody = z.object({ name: Name, fence: Fence, expiresAt: z.int(), ttlMs: TtlMs });
+/** ReleasedBody answers a release. */
+export const ReleasedBody = z.object({ released: z.boolean() });
+/** LocksBody lists held locks. */
+export const LocksBody = z.object({ locks: z.array(LockInfoBody) });
+/** VersionBody carries a dict version. */
+export const VersionBody = z.object({ version: Version });
+/** ValueBody carries a value. */
+export const ValueBody = z.object({ value: JsonValue });
+/** IncrResultBody carries the number after an incr. */
+export const IncrResultBody = z.object({ value: z.number() });
+/** PageBody is one page of a dict. */
+export const PageBody = z.object({
+  entries: z.array(z.object({ key: Key, value: JsonValue, version: Version })),
+  cursor: z.string().optional(),
+  version: Version,
+});
+/** DictInfoBody tells a dict's size and version. */
+export const DictInfoBody = z.object({ name: Name, size: z.int(), version: Version });
+/** DictsBody lists the dicts that have entries. */
+export const DictsBody = z.object({ dicts: z.array(z.object({ name: Name, size: z.int() })) });
+/** OkBody answers /healthz and /readyz. */
+export const OkBody = z.object({ ok: z.literal(true) });
+/** CapabilitiesBody tells what the backend behind the server guarantees, and the server's limits. */
+export const CapabilitiesBody = z.object({
+  locks: z.object({
+    fairOrdering: z.boolean(),
+    notifiedWaiting: z.boolean(),
+    minTtlMs: z.int(),
+    listing: z.boolean(),
+  }),
+  dicts: z.object({
+    ownershipGuard: z.boolean(),
+    ttlGranularityMs: z.int(),
+    historyLimit: z.int().optional(),
+  }),
+  limits: z.object({ maxWaitMs: z.int(), maxBodyBytes: z.int(), sseKeepAliveMs: z.int() }),
+});
+/** ProblemBody is RFC 9457 problem+json, with baton's `code` and the request id. */
+export const ProblemBody = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    code: z.string(),
+    requestId: z.string().optional(),
+  })
+  .catchall(z.unknown());
