@@ -1,0 +1,188 @@
+/**
+ * HttpClient: requests to one baton server over an undici Pool (keep-alive, unbounded
+ * connections, so a process's long-polls never starve its own releases). Every request has a
+ * deadline (`timeoutMs`, or the long-poll wait plus it), follows the caller's AbortSignal, and is
+ * cancelled by `close()`. Errors go through `translate.ts`, the backend's one error translator.
+ *
+ * How it fails: BackendUnavailableError when the server cannot be reached or does not answer in
+ * time; the caller's `signal.reason` when aborted; otherwise the typed error the server's
+ * problem+json names.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { Pool } from 'undici';
+import { BackendUnavailableError } from '../../errors.js';
+import { problemError, transportError } from './translate.js';
+
+/** CallOptions shape one request. */
+export interface CallOptions {
+  /** body is JSON text. */
+  readonly body?: string | undefined;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly signal?: AbortSignal | undefined;
+  /** timeoutMs replaces the client's default deadline for this request. */
+  readonly timeoutMs?: number | undefined;
+  /** ok lists error statuses the caller handles itself (such as 404) instead of an exception. */
+  readonly ok?: readonly number[] | undefined;
+}
+
+/** Reply is a complete response. */
+export interface Reply {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+}
+
+/** StreamReply is a response whose body is read as it arrives; `cancel` ends it. */
+export interface StreamReply {
+  readonly body: AsyncIterable<Buffer>;
+  cancel(): void;
+}
+
+const CLOSED = 'baton client is closed';
+
+/** HttpClient talks to one server. */
+export class HttpClient {
+  /** origin is shown in messages (never the token). */
+  readonly origin: string;
+  readonly timeoutMs: number;
+  readonly #prefix: string;
+  readonly #auth: Record<string, string>;
+  readonly #pool: Pool;
+  readonly #inflight = new Set<AbortController>();
+  #closed = false;
+
+  constructor(base: URL, token: string | undefined, timeoutMs: number) {
+    this.origin = base.origin;
+    this.timeoutMs = timeoutMs;
+    this.#prefix = base.pathname.replace(/\/+$/, '');
+    this.#auth = token ? { authorization: `Bearer ${token}` } : {};
+    this.#pool = new Pool(base.origin, { connect: { timeout: timeoutMs }, keepAliveTimeout: 4_000 });
+  }
+
+  /** closed is true after close(). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** call sends one request and reads the whole answer. */
+  async call(method: string, path: string, options: CallOptions = {}): Promise<Reply> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    return this.#guard(options.signal, timeoutMs, async (signal) => {
+      const res = await this.#pool.request({
+        path: this.#prefix + path,
+        method: method as 'GET',
+        headers: this.#headers(options),
+        body: options.body,
+        signal,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      const text = await res.body.text();
+      if (res.statusCode >= 400 && !(options.ok ?? []).includes(res.statusCode)) {
+        throw problemError(res.statusCode, res.headers, text, this.origin);
+      }
+      return { status: res.statusCode, headers: res.headers, text };
+    });
+  }
+
+  /** json sends one request and parses the JSON answer. */
+  async json<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
+    const reply = await this.call(method, path, options);
+    try {
+      return JSON.parse(reply.text) as T;
+    } catch {
+      throw new BackendUnavailableError(
+        `${this.origin} answered ${method} ${path} with something that is not JSON`,
+      );
+    }
+  }
+
+  /**
+   * stream opens a response to read as it arrives (watch). The deadline covers the headers;
+   * afterwards `idleMs` bounds the silence between chunks.
+   */
+  async stream(
+    path: string,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+    idleMs: number,
+  ): Promise<StreamReply> {
+    if (this.#closed) throw new BackendUnavailableError(CLOSED);
+    signal?.throwIfAborted();
+    const ctl = new AbortController();
+    const stop = () => ctl.abort(signal?.reason);
+    signal?.addEventListener('abort', stop, { once: true });
+    this.#inflight.add(ctl);
+    const cancel = () => {
+      signal?.removeEventListener('abort', stop);
+      this.#inflight.delete(ctl);
+      if (!ctl.signal.aborted) ctl.abort(new BackendUnavailableError('watch stream ended'));
+    };
+    const timedOut = new BackendUnavailableError(`${this.origin} did not answer within ${this.timeoutMs} ms`);
+    const timer = setTimeout(() => ctl.abort(timedOut), this.timeoutMs);
+    try {
+      const res = await this.#pool.request({
+        path: this.#prefix + path,
+        method: 'GET',
+        headers: { ...this.#auth, accept: 'text/event-stream', ...headers },
+        signal: ctl.signal,
+        headersTimeout: 0,
+        bodyTimeout: idleMs,
+      });
+      if (res.statusCode !== 200) {
+        const text = await res.body.text();
+        throw problemError(res.statusCode, res.headers, text, this.origin);
+      }
+      clearTimeout(timer);
+      return { body: res.body as AsyncIterable<Buffer>, cancel };
+    } catch (err) {
+      clearTimeout(timer);
+      const aborted = ctl.signal.aborted;
+      cancel();
+      if (signal?.aborted) throw signal.reason;
+      if (aborted) throw ctl.signal.reason;
+      throw transportError(err, this.origin);
+    }
+  }
+
+  /** close cancels every request in flight (they fail with BackendUnavailableError) and closes the connections. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const ctl of [...this.#inflight]) ctl.abort(new BackendUnavailableError(CLOSED));
+    await this.#pool.destroy().catch(() => undefined);
+  }
+
+  #headers(options: CallOptions): Record<string, string> {
+    const h: Record<string, string> = { ...this.#auth, accept: 'application/json', ...options.headers };
+    if (options.body !== undefined) h['content-type'] = 'application/json';
+    return h;
+  }
+
+  /** #guard runs `fn` under a signal that aborts on the caller's signal, the deadline, or close(). */
+  async #guard<T>(
+    caller: AbortSignal | undefined,
+    timeoutMs: number,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    if (this.#closed) throw new BackendUnavailableError(CLOSED);
+    caller?.throwIfAborted();
+    const ctl = new AbortController();
+    const timedOut = new BackendUnavailableError(`${this.origin} did not answer within ${timeoutMs} ms`);
+    const timer = setTimeout(() => ctl.abort(timedOut), Math.min(timeoutMs, 2 ** 31 - 1));
+    const onAbort = () => ctl.abort(caller?.reason);
+    caller?.addEventListener('abort', onAbort, { once: true });
+    this.#inflight.add(ctl);
+    try {
+      return await fn(ctl.signal);
+    } catch (err) {
+      if (caller?.aborted) throw caller.reason;
+      if (ctl.signal.aborted) throw ctl.signal.reason;
+      throw transportError(err, this.origin);
+    } finally {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onAbort);
+      this.#inflight.delete(ctl);
+    }
+  }
+}

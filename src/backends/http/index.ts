@@ -1,0 +1,70 @@
+/**
+ * The http backend (`http://host:7070`, `https://…`): locks and dicts held by a baton server
+ * (`baton serve`), which itself runs on any other backend — Python's Manager-proxy pattern.
+ * A bearer token comes from the URL's user info (`http://:TOKEN@host:7070`, or `TOKEN@host`) or
+ * from `BATON_TOKEN`; a path (`http://host/baton`) is the server's mount point.
+ *
+ * Opening reads `/v1/capabilities`, so an unreachable server fails `connect()` at once with
+ * BackendUnavailableError (within `timeoutMs`), and a bad token with InvalidArgumentError. The
+ * capabilities are the server backend's, passed through.
+ */
+import { z } from 'zod';
+import { BackendUnavailableError, InvalidArgumentError } from '../../errors.js';
+import type { BackendOptions, OpenedBackend } from '../types.js';
+import { HttpClient } from './client.js';
+import { HttpDicts } from './dicts.js';
+import { HttpLocks } from './locks.js';
+import { TokenMap } from './tokens.js';
+
+const Capabilities = z.object({
+  locks: z.object({
+    fairOrdering: z.boolean(),
+    notifiedWaiting: z.boolean(),
+    minTtlMs: z.number(),
+    listing: z.boolean(),
+  }),
+  dicts: z.object({
+    ownershipGuard: z.boolean(),
+    ttlGranularityMs: z.number(),
+    historyLimit: z.number().optional(),
+  }),
+  limits: z.object({ maxWaitMs: z.int().min(1), maxBodyBytes: z.number(), sseKeepAliveMs: z.int().min(1) }),
+});
+
+/** openHttp connects to the baton server a URL names. */
+export async function openHttp(url: URL, options: BackendOptions): Promise<OpenedBackend> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+    throw new InvalidArgumentError(`timeoutMs must be a positive integer (got ${timeoutMs})`);
+  }
+  if (url.search || url.hash) {
+    throw new InvalidArgumentError(
+      `${url.protocol}// URLs take no query or fragment (got ${url.origin}${url.pathname}…)`,
+    );
+  }
+  const fromUrl = decodeURIComponent(url.password || url.username);
+  const token = fromUrl || process.env.BATON_TOKEN || undefined;
+  const base = new URL(url.origin + url.pathname);
+  const client = new HttpClient(base, token, timeoutMs);
+  let caps: z.infer<typeof Capabilities>;
+  try {
+    const parsed = Capabilities.safeParse(await client.json('GET', '/v1/capabilities'));
+    if (!parsed.success) {
+      throw new BackendUnavailableError(
+        `${base.origin} does not look like a baton server (bad /v1/capabilities)`,
+      );
+    }
+    caps = parsed.data;
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  const tokens = new TokenMap();
+  const locks = new HttpLocks(client, caps.locks, caps.limits.maxWaitMs, tokens);
+  const dicts = new HttpDicts(client, caps.dicts, caps.limits.sseKeepAliveMs, tokens);
+  return {
+    locks,
+    dicts,
+    close: () => client.close(),
+  };
+}
