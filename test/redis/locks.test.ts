@@ -1,7 +1,7 @@
 /**
  * Redis-specific lock behaviour: listing by SCAN (on one node and across a cluster's masters)
- * never shows tokens, and a waiter whose holder crashed is granted at the holder's expiry without
- * any release message.
+ * never shows tokens, the subscriber heartbeat does not disturb a long wait, and a waiter whose
+ * holder crashed is granted at the holder's expiry without any release message.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
@@ -34,6 +34,20 @@ describe.each(targets())('redis locks (%s)', (_, url) => {
       expect(await baton.listLocks({ prefix: 'job-', limit: 3 })).toHaveLength(3);
     } finally {
       await baton.close();
+    }
+  });
+
+  it('a waiter outlives many subscriber heartbeats (PING every timeoutMs) and is woken by the release', async () => {
+    const quick = `${url}&timeoutMs=200`;
+    const [a, b] = await Promise.all([connect(quick), connect(quick)]);
+    try {
+      const holder = await a.lock('patient', { ttlMs: 60_000 }).acquire();
+      const waiter = b.lock('patient').acquire({ waitMs: 30_000 });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await holder.release();
+      await (await waiter).release();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 
