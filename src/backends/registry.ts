@@ -11,6 +11,8 @@ const openers: ReadonlyMap<string, () => Promise<BackendOpener>> = new Map([
   ['rediss:', async () => (await import('./redis/index.js')).openRedis],
   ['redis+sentinel:', async () => (await import('./redis/index.js')).openRedis],
   ['redis+cluster:', async () => (await import('./redis/index.js')).openRedis],
+  ['etcd:', async () => (await import('./etcd/index.js')).openEtcd],
+  ['etcds:', async () => (await import('./etcd/index.js')).openEtcd],
   ['http:', async () => (await import('./http/index.js')).openHttp],
   ['https:', async () => (await import('./http/index.js')).openHttp],
 ]);

@@ -1,0 +1,146 @@
+/**
+ * commitDict: every dict mutation is one etcd transaction built here, so that its conditions,
+ * its version bump and its fence check are applied atomically with its writes.
+ *
+ * Compares (all must hold):
+ * - per checked entry: its mod revision equals the expected version (0 = absent);
+ * - with a fence: no key `P/dicts/<d>/f/<lock>/<n>` with n > fence exists (accepted if >= the
+ *   highest accepted, per dict per lock);
+ * - with a fence token (the ownership guard): the token's lock key exists with create revision
+ *   = fence, and every contender of that lock has a create revision >= fence — i.e. the token
+ *   is still the holder.
+ * Success: the writes, then (always, or only if a given key existed) the version marker put,
+ * the dict's registration, and the fence record (replacing lower ones).
+ * Failure: reads of every checked entry and of the fence and lock state, so the cause is known
+ * exactly from the same snapshot the compares saw.
+ *
+ * How it fails: StaleFenceError for a stale fence or a lost lock; a failed entry check is
+ * returned as `conflict` (the caller turns it into VersionConflictError or retries); etcd
+ * failures as translated by the client.
+ */
+import type { IKeyValue, IRequestOp, ITxnResponse } from 'etcd3';
+import { BackendUnavailableError, StaleFenceError } from '../../errors.js';
+import type { FenceCheck } from '../../shared-state/backend.js';
+import type { EtcdClient, Retry } from './client.js';
+import { prefixEnd } from './keys.js';
+import { byCreate, createIs, del, get, kvsOf, modIs, nested, put, range, revisionOf } from './txn.js';
+
+/** EntryCheck expects entry `key` to be at `version` (0 = absent). */
+export interface EntryCheck {
+  readonly key: string;
+  readonly version: number;
+}
+
+/** CommitSpec is one mutation of one dict. */
+export interface CommitSpec {
+  readonly dict: string;
+  readonly checks: readonly EntryCheck[];
+  readonly writes: readonly IRequestOp[];
+  /** bump: version the dict always, only if this key existed before the writes, or never (a pure check). */
+  readonly bump: 'always' | 'never' | { readonly ifExisted: Buffer };
+  readonly fence?: FenceCheck | undefined;
+  /** fenceFirst reports a stale fence before an entry conflict (setIfAbsent, pop); default: entries first. */
+  readonly fenceFirst?: boolean;
+  readonly retry: Retry;
+  readonly what: string;
+}
+
+/** CommitResult is a committed mutation, or the first entry check that failed (with what etcd holds). */
+export type CommitResult =
+  | { readonly ok: true; readonly revision: number; readonly response: ITxnResponse }
+  | {
+      readonly ok: false;
+      readonly conflict: EntryCheck & { readonly actual: number; readonly kv?: IKeyValue };
+    };
+
+/** commitDict runs a CommitSpec as one transaction (see the file comment). */
+export async function commitDict(client: EtcdClient, spec: CommitSpec): Promise<CommitResult> {
+  const keys = client.keys;
+  const entryKeys = spec.checks.map((c) => keys.entryKey(spec.dict, c.key));
+  const fence = fenceParts(client, spec.dict, spec.fence);
+  const after: IRequestOp[] = [
+    put(keys.versionKey(spec.dict), ''),
+    nested({
+      compare: [createIs(keys.dictNameKey(spec.dict), 'equal', 0)],
+      success: [put(keys.dictNameKey(spec.dict), '')],
+    }),
+    ...fence.record,
+  ];
+  const bump =
+    spec.bump === 'always'
+      ? after
+      : spec.bump === 'never'
+        ? [get(keys.versionKey(spec.dict))]
+        : [nested({ compare: [createIs(spec.bump.ifExisted, 'greater', 0)], success: after })];
+  const response = await client.txn(spec.what, spec.retry, {
+    compare: [...spec.checks.map((c, i) => modIs(entryKeys[i]!, c.version)), ...fence.compares],
+    success: [...spec.writes, ...bump],
+    failure: [...entryKeys.map((k) => get(k)), ...fence.reads],
+  });
+  if (response.succeeded) {
+    const revision =
+      spec.bump === 'never'
+        ? revisionOf(kvsOf(response.responses[spec.writes.length])[0]?.mod_revision)
+        : revisionOf(response.header.revision);
+    return { ok: true, revision, response };
+  }
+  const conflicts = spec.checks.flatMap((check, i) => {
+    const kv = kvsOf(response.responses[i])[0];
+    const actual = revisionOf(kv?.mod_revision);
+    return actual === check.version ? [] : [{ ...check, actual, ...(kv ? { kv } : {}) }];
+  });
+  const stale = fence.explain(response.responses.slice(spec.checks.length).map((op) => kvsOf(op)));
+  if (conflicts[0] && !(spec.fenceFirst && stale)) return { ok: false, conflict: conflicts[0] };
+  if (stale) throw stale;
+  throw new BackendUnavailableError(`etcd ${spec.what} failed a condition that its reads do not show; retry`);
+}
+
+interface FenceParts {
+  readonly compares: ReturnType<typeof createIs>[];
+  readonly record: IRequestOp[];
+  readonly reads: IRequestOp[];
+  /** explain names the refusal from the failure reads, if the fence caused it. */
+  explain(reads: IKeyValue[][]): StaleFenceError | undefined;
+}
+
+function fenceParts(client: EtcdClient, dict: string, fence: FenceCheck | undefined): FenceParts {
+  if (!fence) return { compares: [], record: [], reads: [], explain: () => undefined };
+  const keys = client.keys;
+  const dir = keys.fenceDir(dict, fence.lock);
+  const mine = keys.fenceKey(dict, fence.lock, fence.fence);
+  const higher = keys.fenceKey(dict, fence.lock, fence.fence + 1);
+  const compares = [createIs(higher, 'equal', 0, prefixEnd(dir))];
+  const reads = [range(higher, prefixEnd(dir), { limit: 1, keys_only: true })];
+  const record = [
+    nested({
+      compare: [createIs(mine, 'equal', 0)],
+      success: [del(dir, { rangeEnd: mine }), put(mine, '')],
+    }),
+  ];
+  const token = fence.token;
+  if (token !== undefined) {
+    const lockKey = keys.lockKey(fence.lock, token);
+    const lockDir = keys.lockDir(fence.lock);
+    compares.push(
+      createIs(lockKey, 'equal', fence.fence),
+      createIs(lockDir, 'greater', fence.fence - 1, prefixEnd(lockDir)),
+    );
+    reads.push(get(lockKey), range(lockDir, prefixEnd(lockDir), { ...byCreate('asc'), keys_only: true }));
+  }
+  return {
+    compares,
+    record,
+    reads,
+    explain(found) {
+      if ((found[0] ?? []).length > 0) return new StaleFenceError(fence.lock, fence.fence, 'newer_fence');
+      if (token === undefined) return undefined;
+      const own = found[1]?.[0];
+      const oldest = found[2]?.[0];
+      const holds =
+        own !== undefined &&
+        revisionOf(own.create_revision) === fence.fence &&
+        oldest?.key.equals(own.key) === true;
+      return holds ? undefined : new StaleFenceError(fence.lock, fence.fence, 'not_holder');
+    },
+  };
+}

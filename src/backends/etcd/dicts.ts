@@ -1,0 +1,349 @@
+/**
+ * EtcdDicts: the dict contract on etcd. One key per entry, version = the entry's mod revision
+ * (etcd's global revision), each mutation one transaction (dict-commit.ts) that also rewrites the
+ * dict's version marker, so `version()` is the revision of the dict's last mutation and a watch
+ * can tell our deletes from lease expiries. TTLs go on shared bucket leases (ttl-buckets.ts).
+ *
+ * Writes whose fate is unknown after a failure (a member died mid-call) are not sent again: they
+ * fail with BackendUnavailableError and the caller decides. Only requests that certainly never
+ * reached etcd are retried.
+ *
+ * How it fails: VersionConflictError, StaleFenceError, TypeMismatchError as the contract says;
+ * BackendUnavailableError when etcd cannot answer within the client's timeout;
+ * PayloadTooLargeError when a transaction exceeds etcd's request size (1.5 MiB by default).
+ */
+import { InvalidArgumentError, TypeMismatchError, VersionConflictError } from '../../errors.js';
+import type {
+  BatchOp,
+  ChangeBatch,
+  DeleteOptions,
+  DictBackend,
+  DictCapabilities,
+  ListOptions,
+  ListPage,
+  SetOptions,
+  StoredEntry,
+  WatchRequest,
+  WriteOptions,
+} from '../../shared-state/backend.js';
+import type { EtcdClient } from './client.js';
+import { type CommitSpec, commitDict, type EntryCheck } from './dict-commit.js';
+import { watchDict } from './dict-watch.js';
+import { prefixEnd } from './keys.js';
+import { decodeCursor, decodeStored, encodeCursor, encodeStored } from './stored.js';
+import { TTL_SLACK_MS, TtlBuckets } from './ttl-buckets.js';
+import { createIs, del, get, kvsOf, put, putKeepLease, range, revisionOf } from './txn.js';
+
+/** EtcdDicts is one client's view of the dicts of an etcd store. */
+export class EtcdDicts implements DictBackend {
+  readonly capabilities: DictCapabilities;
+  readonly #client: EtcdClient;
+  readonly #buckets: TtlBuckets;
+  readonly #watches = new Set<AbortController>();
+
+  /** @param minTtlMs etcd's minimum lease TTL, as measured when the backend was opened. */
+  constructor(client: EtcdClient, minTtlMs: number) {
+    this.#client = client;
+    this.#buckets = new TtlBuckets(client, minTtlMs);
+    this.capabilities = Object.freeze({ ownershipGuard: true, ttlGranularityMs: minTtlMs + TTL_SLACK_MS });
+  }
+
+  async get(dict: string, key: string): Promise<StoredEntry | undefined> {
+    const res = await this.#client.range('dict get', { key: this.#client.keys.entryKey(dict, key) });
+    const kv = res.kvs[0];
+    return kv && decodeStored(kv);
+  }
+
+  set(dict: string, key: string, value: string, options: SetOptions): Promise<number> {
+    return this.#buckets.withLease([options.ttlMs], async ([lease]) => {
+      const r = await this.#commit({
+        dict,
+        checks: options.ifVersion === undefined ? [] : [{ key, version: options.ifVersion }],
+        writes: [put(this.#entry(dict, key), encodeStored(value, lease?.expiresAt), lease?.leaseId)],
+        bump: 'always',
+        fence: options.fence,
+        what: 'dict set',
+      });
+      if (!r.ok) throw conflictError(r.conflict);
+      return r.revision;
+    });
+  }
+
+  setIfAbsent(
+    dict: string,
+    key: string,
+    value: string,
+    options: { ttlMs?: number | undefined } & WriteOptions,
+  ): Promise<{ entry: StoredEntry; created: boolean }> {
+    return this.#buckets.withLease([options.ttlMs], async ([lease]) => {
+      const stored = encodeStored(value, lease?.expiresAt);
+      const r = await this.#commit({
+        dict,
+        checks: [{ key, version: 0 }],
+        writes: [put(this.#entry(dict, key), stored, lease?.leaseId)],
+        bump: 'always',
+        fence: options.fence,
+        fenceFirst: true,
+        what: 'dict setIfAbsent',
+      });
+      if (!r.ok) return { entry: decodeStored(r.conflict.kv!), created: false };
+      const entry = { value, version: r.revision, ...(lease ? { expiresAt: lease.expiresAt } : {}) };
+      return { entry, created: true };
+    });
+  }
+
+  async delete(dict: string, key: string, options: DeleteOptions): Promise<boolean> {
+    const r = await this.#commit({
+      dict,
+      checks: options.ifVersion === undefined ? [] : [{ key, version: options.ifVersion }],
+      writes: [del(this.#entry(dict, key))],
+      bump: { ifExisted: this.#entry(dict, key) },
+      fence: options.fence,
+      what: 'dict delete',
+    });
+    if (!r.ok) throw conflictError(r.conflict);
+    return Number(r.response.responses[0]?.response_delete_range?.deleted ?? 0) > 0;
+  }
+
+  async pop(dict: string, key: string, options: WriteOptions): Promise<StoredEntry | undefined> {
+    const r = await this.#commit({
+      dict,
+      checks: [],
+      writes: [del(this.#entry(dict, key), { prevKv: true })],
+      bump: { ifExisted: this.#entry(dict, key) },
+      fence: options.fence,
+      what: 'dict pop',
+    });
+    if (!r.ok) throw conflictError(r.conflict);
+    const gone = r.response.responses[0]?.response_delete_range?.prev_kvs[0];
+    return gone && decodeStored(gone);
+  }
+
+  async incr(
+    dict: string,
+    key: string,
+    by: number,
+    options: WriteOptions,
+  ): Promise<{ value: number; version: number }> {
+    const entryKey = this.#entry(dict, key);
+    let kv = (await this.#client.range('dict incr', { key: entryKey })).kvs[0];
+    for (let attempt = 1; ; attempt++) {
+      const current = kv && decodeStored(kv);
+      const parsed: unknown = current ? JSON.parse(current.value) : 0;
+      if (typeof parsed !== 'number') {
+        if (options.fence)
+          await this.#commit({
+            dict,
+            checks: [],
+            writes: [],
+            bump: 'never',
+            fence: options.fence,
+            what: 'dict incr',
+          });
+        throw new TypeMismatchError(
+          `incr on key ${JSON.stringify(key)}: its value is ${describe(parsed)}, not a number`,
+        );
+      }
+      const next = parsed + by;
+      if (!Number.isFinite(next))
+        throw new InvalidArgumentError(`incr on key ${JSON.stringify(key)} would overflow to ${next}`);
+      const text = JSON.stringify(next);
+      const r = await this.#commit({
+        dict,
+        checks: [{ key, version: current?.version ?? 0 }],
+        writes: [
+          current ? putKeepLease(entryKey, encodeStored(text, current.expiresAt)) : put(entryKey, text),
+        ],
+        bump: 'always',
+        fence: options.fence,
+        what: 'dict incr',
+      });
+      if (r.ok) return { value: next, version: r.revision };
+      kv = r.conflict.kv; // lost a race: retry on what etcd now holds
+      await contentionPause(attempt);
+    }
+  }
+
+  async batch(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<number> {
+    const userChecks: EntryCheck[] = ops.flatMap((op) =>
+      op.ifVersion === undefined ? [] : [{ key: op.key, version: op.ifVersion }],
+    );
+    if (ops.every((op) => op.op === 'delete')) return this.#deleteOnlyBatch(dict, ops, userChecks, options);
+    const ttls = ops.map((op) => (op.op === 'set' ? op.ttlMs : undefined));
+    return this.#buckets.withLease(ttls, async (leases) => {
+      const writes = ops.map((op, i) =>
+        op.op === 'set'
+          ? put(this.#entry(dict, op.key), encodeStored(op.value, leases[i]?.expiresAt), leases[i]?.leaseId)
+          : del(this.#entry(dict, op.key)),
+      );
+      const r = await this.#commit({
+        dict,
+        checks: userChecks,
+        writes,
+        bump: 'always',
+        fence: options.fence,
+        what: 'dict batch',
+      });
+      if (!r.ok) throw conflictError(r.conflict);
+      return r.revision;
+    });
+  }
+
+  async list(dict: string, options: ListOptions): Promise<ListPage> {
+    const keys = this.#client.keys;
+    const dir = keys.entryDir(dict);
+    const from = keys.entryKey(dict, options.prefix ?? '');
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    const afterKey =
+      after === undefined ? undefined : Buffer.concat([keys.entryKey(dict, after), Buffer.from([0])]);
+    const start = afterKey && Buffer.compare(afterKey, from) > 0 ? afterKey : from;
+    const res = await this.#client.txn('dict list', 'idempotent', {
+      success: [
+        range(start, prefixEnd(from), { limit: options.limit ?? 100, keys_only: options.keysOnly === true }),
+        get(keys.versionKey(dict)),
+      ],
+    });
+    const page = res.responses[0]?.response_range;
+    const entries = (page?.kvs ?? []).map((kv) => ({
+      key: kv.key.subarray(dir.length).toString('utf8'),
+      entry: options.keysOnly ? { value: '', version: revisionOf(kv.mod_revision) } : decodeStored(kv),
+    }));
+    const last = entries[entries.length - 1];
+    return {
+      entries,
+      cursor: page?.more && last ? encodeCursor(last.key) : undefined,
+      version: revisionOf(kvsOf(res.responses[1])[0]?.mod_revision),
+    };
+  }
+
+  async size(dict: string): Promise<number> {
+    const dir = this.#client.keys.entryDir(dict);
+    const res = await this.#client.range('dict size', {
+      key: dir,
+      range_end: prefixEnd(dir),
+      count_only: true,
+    });
+    return Number(res.count);
+  }
+
+  async clear(dict: string): Promise<void> {
+    const keys = this.#client.keys;
+    const dir = keys.entryDir(dict);
+    await this.#client.txn('dict clear', 'unsent', {
+      compare: [createIs(dir, 'equal', 0, prefixEnd(dir))], // nothing to clear: no version
+      failure: [del(dir, { rangeEnd: prefixEnd(dir) }), put(keys.versionKey(dict), '')],
+    });
+  }
+
+  async version(dict: string): Promise<number> {
+    const res = await this.#client.range('dict version', { key: this.#client.keys.versionKey(dict) });
+    return revisionOf(res.kvs[0]?.mod_revision);
+  }
+
+  async *watch(dict: string, request: WatchRequest): AsyncGenerator<ChangeBatch> {
+    this.#client.assertOpen();
+    const stop = new AbortController();
+    this.#watches.add(stop);
+    const signal = request.signal ? AbortSignal.any([request.signal, stop.signal]) : stop.signal;
+    try {
+      yield* watchDict(this.#client, dict, { ...request, signal });
+    } finally {
+      this.#watches.delete(stop);
+    }
+  }
+
+  async listDicts(
+    options: { prefix?: string; limit?: number } = {},
+  ): Promise<Array<{ name: string; size: number }>> {
+    const keys = this.#client.keys;
+    const from = keys.dictNames(options.prefix ?? '');
+    const names = (
+      await this.#client.range('dict list', { key: from, range_end: prefixEnd(from), keys_only: true })
+    ).kvs.map((kv) => keys.dictNameOf(kv.key));
+    const out: Array<{ name: string; size: number }> = [];
+    const limit = options.limit ?? 1000;
+    for (let i = 0; i < names.length && out.length < limit; i += 100) {
+      const chunk = names.slice(i, i + 100);
+      const res = await this.#client.txn('dict list', 'idempotent', {
+        success: chunk.map((name) => {
+          const dir = keys.entryDir(name);
+          return range(dir, prefixEnd(dir), { count_only: true });
+        }),
+      });
+      chunk.forEach((name, j) => {
+        const size = Number(res.responses[j]?.response_range?.count ?? 0);
+        if (size > 0 && out.length < limit) out.push({ name, size });
+      });
+    }
+    return out;
+  }
+
+  async ping(): Promise<void> {
+    await this.#client.ping();
+  }
+
+  /** close ends this client's watches (their iterations finish). */
+  async close(): Promise<void> {
+    for (const stop of this.#watches) stop.abort();
+  }
+
+  /**
+   * #deleteOnlyBatch: a batch of deletes changes the dict only if one of its keys exists, so it
+   * reads them first and commits on exactly that state (or, if none exists, only checks).
+   */
+  async #deleteOnlyBatch(
+    dict: string,
+    ops: readonly BatchOp[],
+    userChecks: readonly EntryCheck[],
+    options: WriteOptions,
+  ): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const read = await this.#client.txn('dict batch', 'idempotent', {
+        success: ops.map((op) => get(this.#entry(dict, op.key))),
+      });
+      const seen = ops.map((op, i) => ({
+        key: op.key,
+        version: revisionOf(kvsOf(read.responses[i])[0]?.mod_revision),
+      }));
+      for (const check of userChecks) {
+        const actual = seen.find((s) => s.key === check.key)?.version ?? 0;
+        if (actual !== check.version) throw new VersionConflictError(check.key, check.version, actual);
+      }
+      const any = seen.some((s) => s.version > 0);
+      const r = await this.#commit({
+        dict,
+        checks: seen,
+        writes: any ? ops.map((op) => del(this.#entry(dict, op.key))) : [],
+        bump: any ? 'always' : 'never',
+        fence: options.fence,
+        what: 'dict batch',
+      });
+      if (r.ok) return r.revision;
+      await contentionPause(attempt); // changed between the read and the commit: read again
+    }
+  }
+
+  #commit(spec: Omit<CommitSpec, 'retry'>): ReturnType<typeof commitDict> {
+    return commitDict(this.#client, { ...spec, retry: 'unsent' });
+  }
+
+  #entry(dict: string, key: string): Buffer {
+    return this.#client.keys.entryKey(dict, key);
+  }
+}
+
+function conflictError(c: EntryCheck & { actual: number }): VersionConflictError {
+  return new VersionConflictError(c.key, c.version, c.actual);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** contentionPause backs off after a lost compare-and-set race, longer as races repeat. */
+function contentionPause(attempt: number): Promise<void> {
+  const cap = Math.min(100, 2 ** Math.min(attempt, 7));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
+}
