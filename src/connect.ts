@@ -5,6 +5,7 @@
 
 import { openerFor } from './backends/registry.js';
 import type { BackendOptions, OpenedBackend } from './backends/types.js';
+import { parseBackendUrl } from './backends/url.js';
 import { Baton, type BatonSettings } from './baton.js';
 import { InvalidArgumentError } from './errors.js';
 import { DEFAULT_MAX_VALUE_BYTES } from './shared-state/codec.js';

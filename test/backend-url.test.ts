@@ -1,0 +1,34 @@
+/** parseBackendUrl accepts the multi-host URL forms every backend documents, and refuses non-URLs. */
+import { describe, expect, it } from 'vitest';
+import { parseBackendUrl } from '../src/backends/url.js';
+import { connect, InvalidArgumentError } from '../src/index.js';
+
+describe('parseBackendUrl', () => {
+  it('keeps a comma-separated host list with ports, user info, path and query', () => {
+    const u = parseBackendUrl('etcd://user:pw@h1:2379,h2:2379,[::1]:2379/x?prefix=p');
+    expect(u.protocol).toBe('etcd:');
+    expect(decodeURIComponent(u.host)).toBe('h1:2379,h2:2379,[::1]:2379');
+    expect([u.username, u.password, u.pathname, u.searchParams.get('prefix')]).toEqual([
+      'user',
+      'pw',
+      '/x',
+      'p',
+    ]);
+  });
+
+  it('leaves single-host URLs exactly as WHATWG parses them', () => {
+    const u = parseBackendUrl('redis://127.0.0.1:6379/2');
+    expect([u.hostname, u.port, u.pathname]).toEqual(['127.0.0.1', '6379', '/2']);
+  });
+
+  it.each(['', 'not a url', 'redis://a b', 'x'.repeat(5000)])(
+    'refuses %j with InvalidArgumentError',
+    (text) => {
+      expect(() => parseBackendUrl(text)).toThrow(InvalidArgumentError);
+    },
+  );
+
+  it('connect() names the known schemes for an unknown one', async () => {
+    await expect(connect('nope://x')).rejects.toThrow(/unknown backend scheme "nope:".*memory:\/\//);
+  });
+});
