@@ -21,7 +21,7 @@ export function parseBackendUrl(text: string): URL {
   if (m?.[2]?.includes(',')) {
     const at = m[2].lastIndexOf('@');
     const userinfo = at >= 0 ? m[2].slice(0, at + 1) : '';
-    const hosts = m[2].slice(at + 1).replace(/:/g, '%3A');
+    const hosts = m[2].slice(at + 1).replace(/[:[\]]/g, (c) => encodeURIComponent(c));
     candidate = `${m[1]}${userinfo}${hosts}${m[3]}`;
   }
   try {
