@@ -9,13 +9,11 @@ import { connect } from '../../src/index.js';
 import { etcdHosts } from '../support/services.js';
 
 /**
- * batonEtcdUrl turns a provided `etcd://h1:p1,h2:p2` URL into a baton URL that `connect()` parses:
- * the first member in the authority, the others in `endpoints=`, and a fresh random `prefix`.
+ * batonEtcdUrl turns a provided `etcd://h1:p1,h2:p2` URL into a baton URL (the documented
+ * multi-host form, which `connect()` accepts) with a fresh random `prefix`.
  */
 export function batonEtcdUrl(serviceUrl: string, prefix = randomPrefix()): string {
-  const [first, ...others] = etcdHosts(serviceUrl).map((h) => h.replace(/^http:\/\//, ''));
-  const endpoints = others.length > 0 ? `&endpoints=${others.join(',')}` : '';
-  return `etcd://${first}/?prefix=${prefix}${endpoints}`;
+  return `${serviceUrl}/?prefix=${prefix}`;
 }
 
 /** randomPrefix is a key prefix no other test run uses. */
