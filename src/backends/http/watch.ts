@@ -14,6 +14,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { BackendUnavailableError, type BatonError, errorFromCode } from '../../errors.js';
 import type { ChangeBatch, StoredChange, WatchRequest } from '../../shared-state/backend.js';
 import type { HttpClient } from './client.js';
+import { transportError } from './translate.js';
 
 /** WatchStreamOptions tune the reader. */
 export interface WatchStreamOptions {
@@ -90,8 +91,9 @@ export async function* watchStream(
       }
     } catch (err) {
       if (stopped()) return;
-      if (!(err instanceof BackendUnavailableError)) throw err;
-      lastError = err;
+      const e = transportError(err, client.origin); // a socket error mid-body is a dropped connection
+      if (!(e instanceof BackendUnavailableError)) throw e;
+      lastError = e;
     }
     if (stopped()) return;
     // The stream ended or failed: reconnect, unless the server has been away too long.
