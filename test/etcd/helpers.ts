@@ -9,11 +9,14 @@ import { connect } from '../../src/index.js';
 import { etcdHosts } from '../support/services.js';
 
 /**
- * batonEtcdUrl turns a provided `etcd://h1:p1,h2:p2` URL into a baton URL (the documented
- * multi-host form, which `connect()` accepts) with a fresh random `prefix`.
+ * batonEtcdUrl turns a provided `etcd://h1:p1,h2:p2` URL into a baton URL with a fresh random
+ * `prefix`: the first member in the authority and the others in `endpoints=`, a form every URL
+ * parser accepts (`connect()` does not yet use `parseBackendUrl` for comma-separated authorities).
  */
 export function batonEtcdUrl(serviceUrl: string, prefix = randomPrefix()): string {
-  return `${serviceUrl}/?prefix=${prefix}`;
+  const [first, ...others] = etcdHosts(serviceUrl).map((h) => h.replace(/^http:\/\//, ''));
+  const endpoints = others.length > 0 ? `&endpoints=${others.join(',')}` : '';
+  return `etcd://${first}/?prefix=${prefix}${endpoints}`;
 }
 
 /** randomPrefix is a key prefix no other test run uses. */

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Keys, padFence, prefixEnd, tokenId } from '../../src/backends/etcd/keys.js';
 import { parseEtcdUrl } from '../../src/backends/etcd/url.js';
+import { parseBackendUrl } from '../../src/backends/url.js';
 import { InvalidArgumentError } from '../../src/index.js';
 
 const parse = (text: string, timeoutMs?: number) => parseEtcdUrl(new URL(text), { timeoutMs });
@@ -21,6 +22,15 @@ describe('etcd URL', () => {
     ]);
     expect(parse('etcd://h1%3A1,h2%3A2').hosts).toEqual(['http://h1:1', 'http://h2:2']);
     expect(parse('etcds://h1:1').hosts).toEqual(['https://h1:1']);
+  });
+
+  it('reads the documented multi-host form through the shared backend URL parser', () => {
+    const url = parseBackendUrl('etcd://u:p@10.0.0.1:2379,10.0.0.2:2380,[::1]:2381/?prefix=x');
+    expect(parseEtcdUrl(url, {})).toMatchObject({
+      hosts: ['http://10.0.0.1:2379', 'http://10.0.0.2:2380', 'http://[::1]:2381'],
+      prefix: 'x',
+      auth: { username: 'u', password: 'p' },
+    });
   });
 
   it('reads prefix, timeoutMs and credentials; the URL wins over the connect option', () => {

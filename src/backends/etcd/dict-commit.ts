@@ -19,7 +19,7 @@
  * failures as translated by the client.
  */
 import type { IKeyValue, IRequestOp, ITxnResponse } from 'etcd3';
-import { BackendUnavailableError, StaleFenceError } from '../../errors.js';
+import { BackendUnavailableError, StaleFenceError, VersionConflictError } from '../../errors.js';
 import type { FenceCheck } from '../../shared-state/backend.js';
 import type { EtcdClient, Retry } from './client.js';
 import { prefixEnd } from './keys.js';
@@ -143,4 +143,15 @@ function fenceParts(client: EtcdClient, dict: string, fence: FenceCheck | undefi
       return holds ? undefined : new StaleFenceError(fence.lock, fence.fence, 'not_holder');
     },
   };
+}
+
+/** conflictError turns a failed entry check into the VersionConflictError the contract names. */
+export function conflictError(c: EntryCheck & { readonly actual: number }): VersionConflictError {
+  return new VersionConflictError(c.key, c.version, c.actual);
+}
+
+/** contentionPause backs off after a lost compare-and-set race, longer as races repeat (at most 100 ms). */
+export function contentionPause(attempt: number): Promise<void> {
+  const cap = Math.min(100, 2 ** Math.min(attempt, 7));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
 }

@@ -12,7 +12,7 @@
  * BackendUnavailableError when etcd cannot answer within the client's timeout;
  * PayloadTooLargeError when a transaction exceeds etcd's request size (1.5 MiB by default).
  */
-import { InvalidArgumentError, TypeMismatchError, VersionConflictError } from '../../errors.js';
+import { InvalidArgumentError, TypeMismatchError } from '../../errors.js';
 import type {
   BatchOp,
   ChangeBatch,
@@ -27,7 +27,9 @@ import type {
   WriteOptions,
 } from '../../shared-state/backend.js';
 import type { EtcdClient } from './client.js';
-import { type CommitSpec, commitDict, type EntryCheck } from './dict-commit.js';
+import { batchDict } from './dict-batch.js';
+import { type CommitSpec, commitDict, conflictError, contentionPause } from './dict-commit.js';
+import { listDicts } from './dict-names.js';
 import { watchDict } from './dict-watch.js';
 import { prefixEnd } from './keys.js';
 import { decodeCursor, decodeStored, encodeCursor, encodeStored } from './stored.js';
@@ -164,29 +166,8 @@ export class EtcdDicts implements DictBackend {
     }
   }
 
-  async batch(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<number> {
-    const userChecks: EntryCheck[] = ops.flatMap((op) =>
-      op.ifVersion === undefined ? [] : [{ key: op.key, version: op.ifVersion }],
-    );
-    if (ops.every((op) => op.op === 'delete')) return this.#deleteOnlyBatch(dict, ops, userChecks, options);
-    const ttls = ops.map((op) => (op.op === 'set' ? op.ttlMs : undefined));
-    return this.#buckets.withLease(ttls, async (leases) => {
-      const writes = ops.map((op, i) =>
-        op.op === 'set'
-          ? put(this.#entry(dict, op.key), encodeStored(op.value, leases[i]?.expiresAt), leases[i]?.leaseId)
-          : del(this.#entry(dict, op.key)),
-      );
-      const r = await this.#commit({
-        dict,
-        checks: userChecks,
-        writes,
-        bump: 'always',
-        fence: options.fence,
-        what: 'dict batch',
-      });
-      if (!r.ok) throw conflictError(r.conflict);
-      return r.revision;
-    });
+  batch(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<number> {
+    return batchDict(this.#client, this.#buckets, dict, ops, options.fence);
   }
 
   async list(dict: string, options: ListOptions): Promise<ListPage> {
@@ -252,30 +233,10 @@ export class EtcdDicts implements DictBackend {
     }
   }
 
-  async listDicts(
+  listDicts(
     options: { prefix?: string; limit?: number } = {},
   ): Promise<Array<{ name: string; size: number }>> {
-    const keys = this.#client.keys;
-    const from = keys.dictNames(options.prefix ?? '');
-    const names = (
-      await this.#client.range('dict list', { key: from, range_end: prefixEnd(from), keys_only: true })
-    ).kvs.map((kv) => keys.dictNameOf(kv.key));
-    const out: Array<{ name: string; size: number }> = [];
-    const limit = options.limit ?? 1000;
-    for (let i = 0; i < names.length && out.length < limit; i += 100) {
-      const chunk = names.slice(i, i + 100);
-      const res = await this.#client.txn('dict list', 'idempotent', {
-        success: chunk.map((name) => {
-          const dir = keys.entryDir(name);
-          return range(dir, prefixEnd(dir), { count_only: true });
-        }),
-      });
-      chunk.forEach((name, j) => {
-        const size = Number(res.responses[j]?.response_range?.count ?? 0);
-        if (size > 0 && out.length < limit) out.push({ name, size });
-      });
-    }
-    return out;
+    return listDicts(this.#client, options);
   }
 
   async ping(): Promise<void> {
@@ -287,42 +248,6 @@ export class EtcdDicts implements DictBackend {
     for (const stop of this.#watches) stop.abort();
   }
 
-  /**
-   * #deleteOnlyBatch: a batch of deletes changes the dict only if one of its keys exists, so it
-   * reads them first and commits on exactly that state (or, if none exists, only checks).
-   */
-  async #deleteOnlyBatch(
-    dict: string,
-    ops: readonly BatchOp[],
-    userChecks: readonly EntryCheck[],
-    options: WriteOptions,
-  ): Promise<number> {
-    for (let attempt = 1; ; attempt++) {
-      const read = await this.#client.txn('dict batch', 'idempotent', {
-        success: ops.map((op) => get(this.#entry(dict, op.key))),
-      });
-      const seen = ops.map((op, i) => ({
-        key: op.key,
-        version: revisionOf(kvsOf(read.responses[i])[0]?.mod_revision),
-      }));
-      for (const check of userChecks) {
-        const actual = seen.find((s) => s.key === check.key)?.version ?? 0;
-        if (actual !== check.version) throw new VersionConflictError(check.key, check.version, actual);
-      }
-      const any = seen.some((s) => s.version > 0);
-      const r = await this.#commit({
-        dict,
-        checks: seen,
-        writes: any ? ops.map((op) => del(this.#entry(dict, op.key))) : [],
-        bump: any ? 'always' : 'never',
-        fence: options.fence,
-        what: 'dict batch',
-      });
-      if (r.ok) return r.revision;
-      await contentionPause(attempt); // changed between the read and the commit: read again
-    }
-  }
-
   #commit(spec: Omit<CommitSpec, 'retry'>): ReturnType<typeof commitDict> {
     return commitDict(this.#client, { ...spec, retry: 'unsent' });
   }
@@ -332,18 +257,8 @@ export class EtcdDicts implements DictBackend {
   }
 }
 
-function conflictError(c: EntryCheck & { actual: number }): VersionConflictError {
-  return new VersionConflictError(c.key, c.version, c.actual);
-}
-
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-}
-
-/** contentionPause backs off after a lost compare-and-set race, longer as races repeat. */
-function contentionPause(attempt: number): Promise<void> {
-  const cap = Math.min(100, 2 ** Math.min(attempt, 7));
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
 }
