@@ -121,12 +121,12 @@ export function sendProblem(req: Request, res: Response, problem: Problem): void
   res.status(problem.status).type('application/problem+json');
   res.send(
     JSON.stringify({
-      ...problem.extra,
       type: `https://baton.dev/problems/${problem.code}`,
       title: TITLES[problem.status] ?? 'Error',
       status: problem.status,
       detail: problem.detail,
       code: problem.code,
+      ...problem.extra,
       ...(requestId ? { requestId } : {}),
     }),
   );
