@@ -15,6 +15,7 @@ const openers: ReadonlyMap<string, () => Promise<BackendOpener>> = new Map([
   ['etcds:', async () => (await import('./etcd/index.js')).openEtcd],
   ['http:', async () => (await import('./http/index.js')).openHttp],
   ['https:', async () => (await import('./http/index.js')).openHttp],
+  ['redlock:', async () => (await import('./redlock/index.js')).openRedlock],
 ]);
 
 /** SCHEMES lists the URL schemes `connect()` understands. */

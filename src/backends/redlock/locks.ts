@@ -1,0 +1,184 @@
+/**
+ * RedlockLocks: the lock contract over N independent Redis masters (the Redlock algorithm, with
+ * fences; one round is in attempt.ts, the argument in docs/SAFETY.md).
+ *
+ * - acquire: one round; if refused and allowed to wait, subscribe to the lock's release channel
+ *   on every master (waiting.ts) and retry when a release is heard, when enough of the holder's
+ *   keys will have expired (a crashed holder publishes nothing), or — after a split vote, where
+ *   nobody holds a quorum — after a random delay that doubles with each consecutive split (at
+ *   most MAX_SPLIT_DELAY_MS). Never on a fixed interval.
+ * - extend: reset the TTL on every master; granted when a quorum extended within the validity
+ *   time; the fence is read back from the masters (the write-back recorded it there).
+ * - release: on every master, publishing on each; true when a quorum released.
+ *
+ * Not FIFO (capabilities.fairOrdering false). TTLs below MIN_TTL_MS are raised to it: a round
+ * and its write-back must fit inside the TTL with room to spare, or no lease could be returned.
+ *
+ * How it fails: BackendUnavailableError when fewer than a quorum of masters answer within the
+ * per-instance timeout (acquire, extend, release, inspect, list, ping) — never a grant, never a
+ * hang; also for a waiter whose client is closed. extend resolves null (LockLostError above) when
+ * a quorum can no longer hold the token, or when the extension came back with no validity left.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BackendUnavailableError } from '../../errors.js';
+import type {
+  AcquireRequest,
+  LockBackend,
+  LockCapabilities,
+  LockGrant,
+  LockInfo,
+} from '../../locks/backend.js';
+import type { LockKeys } from '../redis/keys.js';
+import { type Attempt, type AttemptRequest, attemptAcquire } from './attempt.js';
+import { inspectLock, listLocks } from './inspect.js';
+import { driftMs, extendOn, type Redlock, releaseAll, releaseOn } from './ops.js';
+import { count, gather, noQuorum } from './quorum.js';
+import { ReleaseListener } from './waiting.js';
+
+/** MIN_TTL_MS is the shortest lease Redlock grants (see the module comment). */
+export const MIN_TTL_MS = 1000;
+/** SPLIT_DELAY_MS is the first bound of the random delay after a split vote; it doubles per consecutive split. */
+const SPLIT_DELAY_MS = 20;
+/** MAX_SPLIT_DELAY_MS caps that bound. */
+const MAX_SPLIT_DELAY_MS = 1000;
+
+const CAPABILITIES: LockCapabilities = Object.freeze({
+  fairOrdering: false,
+  notifiedWaiting: true,
+  minTtlMs: MIN_TTL_MS,
+  listing: false,
+});
+
+/** RedlockLocks is one client's lock backend over a set of Redlock masters. */
+export class RedlockLocks implements LockBackend {
+  readonly capabilities = CAPABILITIES;
+  readonly #r: Redlock;
+  readonly #closing = new AbortController();
+
+  constructor(redlock: Redlock) {
+    this.#r = redlock;
+  }
+
+  async acquire(name: string, req: AcquireRequest): Promise<LockGrant | null> {
+    this.#open();
+    req.signal?.throwIfAborted();
+    const started = performance.now();
+    const keys = this.#r.layout.lock(name);
+    const round: AttemptRequest = {
+      token: req.token,
+      ttlMs: Math.max(req.ttlMs, MIN_TTL_MS),
+      owner: req.owner,
+    };
+    const first = await this.#attempt(keys, round, req.signal);
+    if (first.kind === 'granted') return first.grant;
+    if (req.waitMs <= 0) return null;
+    const deadline = started + req.waitMs;
+    const signal = req.signal ? AbortSignal.any([req.signal, this.#closing.signal]) : this.#closing.signal;
+    const listener = await ReleaseListener.listen(this.#r.masters, keys.channel);
+    try {
+      let splits = 0;
+      for (;;) {
+        listener.reset();
+        this.#open();
+        signal.throwIfAborted();
+        const next = await this.#attempt(keys, round, req.signal);
+        if (next.kind === 'granted') return next.grant;
+        const left = deadline - performance.now();
+        if (left <= 0) return null;
+        if (next.kind === 'split') {
+          const bound = Math.min(MAX_SPLIT_DELAY_MS, SPLIT_DELAY_MS * 2 ** Math.min(splits++, 10));
+          await sleep(Math.min(left, next.retryInMs, Math.random() * bound), undefined, { signal });
+        } else {
+          splits = 0;
+          await listener.wait(Math.min(left, next.retryInMs), signal);
+        }
+      }
+    } catch (err) {
+      // An abort ends a timer with an AbortError: answer with the reason the contract promises.
+      if (req.signal?.aborted) throw req.signal.reason;
+      if (this.#closing.signal.aborted) throw this.#closing.signal.reason;
+      throw err;
+    } finally {
+      listener.leave();
+    }
+  }
+
+  async extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
+    this.#open();
+    const r = this.#r;
+    const n = r.masters.length;
+    const ttl = Math.max(ttlMs, MIN_TTL_MS);
+    const keys = r.layout.lock(name);
+    const startedAt = performance.now();
+    const out = await gather(
+      n,
+      (i) => extendOn(r.masters[i]!, keys, token, ttl),
+      (o) =>
+        count(o, (x) => x.ok && x.value !== null) >= r.quorum ||
+        count(o, (x) => x.ok && x.value === null) > n - r.quorum,
+    );
+    const fences: number[] = [];
+    for (const x of out) if (x?.ok && x.value !== null) fences.push(x.value);
+    if (fences.length >= r.quorum) {
+      const validity = ttl - (performance.now() - startedAt) - driftMs(r, ttl);
+      return validity > 0 ? { fence: Math.max(...fences), ttlMs: ttl, startedAt } : null;
+    }
+    const refused = count(out, (x) => x.ok && x.value === null);
+    if (refused > n - r.quorum) return null;
+    throw noQuorum('extend', out, r.quorum, `${fences.length} extended, ${refused} did not hold the token`);
+  }
+
+  async release(name: string, token: string): Promise<boolean> {
+    this.#open();
+    const r = this.#r;
+    const n = r.masters.length;
+    const keys = r.layout.lock(name);
+    const out = await gather(
+      n,
+      (i) => releaseOn(r.masters[i]!, keys, token, true),
+      (o) => count(o, (x) => x.ok && x.value) >= r.quorum || count(o, (x) => x.ok && !x.value) > n - r.quorum,
+    );
+    const released = count(out, (x) => x.ok && x.value);
+    const notHeld = count(out, (x) => x.ok && !x.value);
+    if (released >= r.quorum) return true;
+    if (notHeld > n - r.quorum) return false;
+    throw noQuorum('release', out, r.quorum, `${released} released, ${notHeld} did not hold the token`);
+  }
+
+  async inspect(name: string): Promise<LockInfo> {
+    this.#open();
+    return inspectLock(this.#r, name);
+  }
+
+  /** list scans every master for held-lock keys (a keyspace scan: capabilities.listing is false), then inspects them. */
+  async list(options: { prefix?: string; limit?: number } = {}): Promise<LockInfo[]> {
+    this.#open();
+    return listLocks(this.#r, options.prefix ?? '', options.limit ?? 1000);
+  }
+
+  async ping(): Promise<void> {
+    this.#open();
+    const r = this.#r;
+    const out = await gather(r.masters.length, (i) => r.masters[i]!.ping());
+    if (count(out, (x) => x.ok) < r.quorum) throw noQuorum('ping', out, r.quorum);
+  }
+
+  /** close ends this client's waits with BackendUnavailableError; the masters are closed by the backend. */
+  async close(): Promise<void> {
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort(new BackendUnavailableError('baton client closed while waiting for a lock'));
+  }
+
+  /** #attempt runs one round; a grant to an aborted or closed caller is released (loudly) before rethrowing. */
+  async #attempt(keys: LockKeys, round: AttemptRequest, signal: AbortSignal | undefined): Promise<Attempt> {
+    const a = await attemptAcquire(this.#r, keys, round);
+    if (a.kind !== 'granted' || !(signal?.aborted || this.#closing.signal.aborted)) return a;
+    await releaseAll(this.#r, keys, round.token, true);
+    if (signal?.aborted) throw signal.reason;
+    throw new BackendUnavailableError('baton client closed while acquiring');
+  }
+
+  #open(): void {
+    if (this.#closing.signal.aborted) throw new BackendUnavailableError('baton client is closed');
+  }
+}
