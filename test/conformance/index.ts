@@ -1,0 +1,58 @@
+/**
+ * The backend conformance suite: every contract test, run against one backend through a
+ * `Harness`. A backend is done when it passes this suite unmodified; `test/backends/<name>.test.ts`
+ * wires it in a few lines. Tests a backend's capabilities rule out are skipped with the reason
+ * in the report, never silently.
+ */
+import { badInputTests } from './bad-input.js';
+import { badOptionsTests } from './bad-options.js';
+import { dictBasicTests } from './dict-basic.js';
+import { dictBatchTests } from './dict-batch.js';
+import { dictCasTests } from './dict-cas.js';
+import { dictIncrTests } from './dict-incr.js';
+import { dictKeysTests } from './dict-keys.js';
+import { dictTtlTests } from './dict-ttl.js';
+import { dictWatchTests } from './dict-watch.js';
+import { fencedWriteTests } from './fenced-write.js';
+import type { Harness } from './harness.js';
+import { keysUnusualTests } from './keys-unusual.js';
+import { lockAcquireTests } from './lock-acquire.js';
+import { lockExtendTests } from './lock-extend.js';
+import { lockFenceTests } from './lock-fence.js';
+import { lockTtlTests } from './lock-ttl.js';
+import { lockWaitTests } from './lock-wait.js';
+
+export type { Harness } from './harness.js';
+
+/** runLockConformance registers the lock contract tests for the backend `h` connects to. */
+export function runLockConformance(h: Harness): void {
+  lockAcquireTests(h);
+  lockWaitTests(h);
+  lockTtlTests(h);
+  lockExtendTests(h);
+  lockFenceTests(h);
+}
+
+/**
+ * runDictConformance registers the dict contract tests, including fenced writes (which take a
+ * lock from the same client: on a dict-only backend, compose it with a lock backend in connect).
+ */
+export function runDictConformance(h: Harness): void {
+  dictBasicTests(h);
+  dictCasTests(h);
+  dictIncrTests(h);
+  dictBatchTests(h);
+  dictTtlTests(h);
+  dictWatchTests(h);
+  dictKeysTests(h);
+  keysUnusualTests(h);
+  fencedWriteTests(h);
+}
+
+/** runConformance registers every contract test: locks, dicts, and bad input to both. */
+export function runConformance(h: Harness): void {
+  runLockConformance(h);
+  runDictConformance(h);
+  badInputTests(h);
+  badOptionsTests(h);
+}
