@@ -33,7 +33,12 @@ export class Baton implements AsyncDisposable {
 
   /** capabilities tells what the connected backends guarantee (fair ordering, TTL minimum, ownership guard…). */
   get capabilities(): { readonly locks: LockCapabilities; readonly dicts: DictCapabilities } {
-    return { locks: this.#locks.capabilities, dicts: this.#dicts.capabilities };
+    const dicts = this.#dicts.capabilities;
+    // A composed client turns the ownership guard off whatever the dict store could do.
+    return {
+      locks: this.#locks.capabilities,
+      dicts: { ...dicts, ownershipGuard: this.#settings.ownershipGuard },
+    };
   }
 
   /** lock returns a handle on the lock `name` (1-200 of A-Z a-z 0-9 . _ : -). InvalidArgumentError for a bad name or option. */

@@ -9,6 +9,7 @@
  * BackendUnavailableError when the store cannot be reached, so the caller can retry.
  */
 import { BackendUnavailableError, LockLostError } from '../errors.js';
+import { assertTtl } from '../validation.js';
 import type { LockBackend, LockGrant } from './backend.js';
 
 /** LeaseSettings are the timing rules a Lease follows. */
@@ -99,6 +100,7 @@ export class Lease implements AsyncDisposable {
    * deadline, and the call may be retried).
    */
   async extend(ttlMs: number = this.#ttlMs): Promise<void> {
+    assertTtl(ttlMs);
     this.#checkDeadline();
     if (this.#lost) throw this.#lost;
     const grant = await this.#backend.extend(this.name, this.token, ttlMs);
@@ -114,26 +116,25 @@ export class Lease implements AsyncDisposable {
   }
 
   /**
-   * release frees the lock. Resolves true if this lease still held it, false if it had already
-   * lost it. Idempotent: later calls resolve to the first call's answer. Rejects with
+   * release frees the lock. Resolves true if this call released it, false if the lease had
+   * already lost it (expired, or released by an earlier call): safe to call twice. Rejects with
    * BackendUnavailableError when the store cannot be reached (then it may be called again).
    */
   release(): Promise<boolean> {
-    if (!this.#released) {
-      this.#stopKeepAlive();
-      const p = this.#backend.release(this.name, this.token).then(
-        (held) => {
-          this.#markLost('released');
-          return held;
-        },
-        (err: unknown) => {
-          this.#released = undefined;
-          throw err;
-        },
-      );
-      this.#released = p;
-    }
-    return this.#released;
+    if (this.#released) return this.#released.then(() => false);
+    this.#stopKeepAlive();
+    const p = this.#backend.release(this.name, this.token).then(
+      (held) => {
+        this.#markLost('released');
+        return held;
+      },
+      (err: unknown) => {
+        this.#released = undefined;
+        throw err;
+      },
+    );
+    this.#released = p;
+    return p;
   }
 
   /**

@@ -74,7 +74,7 @@ export class Lock {
   }
 
   /** tryAcquire tries once and resolves to a Lease, or null when someone else holds the lock. */
-  tryAcquire(options: Omit<AcquireOptions, 'waitMs' | 'signal'> = {}): Promise<Lease | null> {
+  async tryAcquire(options: Omit<AcquireOptions, 'waitMs' | 'signal'> = {}): Promise<Lease | null> {
     const opts = resolveOptions(this.#options, { ...options, waitMs: 0 });
     return this.#take(opts, options);
   }
@@ -92,7 +92,7 @@ export class Lock {
     token: string,
     ttlMs?: number,
   ): Promise<{ fence: number; expiresAt: number; ttlMs: number } | null> {
-    const ttl = assertTtl(ttlMs ?? this.#options.ttlMs ?? DEFAULT_LOCK_OPTIONS.ttlMs);
+    const ttl = assertTtl(ttlMs !== undefined ? ttlMs : (this.#options.ttlMs ?? DEFAULT_LOCK_OPTIONS.ttlMs));
     const grant = await this.#backend.extend(this.name, token, ttl);
     if (!grant) return null;
     return { fence: grant.fence, ttlMs: grant.ttlMs, expiresAt: expiresAtOf(grant, this.#settings) };
@@ -128,9 +128,10 @@ function resolveOptions(
   defaults: LockOptions,
   call: LockOptions,
 ): Required<Omit<LockOptions, 'owner'>> & LockOptions {
-  const ttlMs = assertTtl(call.ttlMs ?? defaults.ttlMs ?? DEFAULT_LOCK_OPTIONS.ttlMs);
-  const waitMs = assertWait(call.waitMs ?? defaults.waitMs ?? DEFAULT_LOCK_OPTIONS.waitMs);
-  const owner = call.owner ?? defaults.owner;
+  const pick = <K extends keyof LockOptions>(k: K) => (call[k] !== undefined ? call[k] : defaults[k]);
+  const ttlMs = assertTtl(pick('ttlMs') === undefined ? DEFAULT_LOCK_OPTIONS.ttlMs : pick('ttlMs'));
+  const waitMs = assertWait(pick('waitMs') === undefined ? DEFAULT_LOCK_OPTIONS.waitMs : pick('waitMs'));
+  const owner = pick('owner');
   if (owner !== undefined && (typeof owner !== 'string' || owner.length > 200)) {
     throw new InvalidArgumentError(
       `owner must be a string of at most 200 characters (got ${preview(owner)})`,

@@ -124,7 +124,7 @@ export class SharedDict<T = JsonValue> {
   }
 
   /** set stores `value` at `key` and resolves to the new version. VersionConflictError, StaleFenceError. */
-  set(key: string, value: T, options: DictSetOptions = {}): Promise<number> {
+  async set(key: string, value: T, options: DictSetOptions = {}): Promise<number> {
     return this.#backend.set(this.name, assertKey(key), this.#encode(value), {
       ttlMs: optionalTtl(options.ttlMs),
       ifVersion: optionalVersion(options.ifVersion),
@@ -142,7 +142,7 @@ export class SharedDict<T = JsonValue> {
   }
 
   /** delete removes `key`; resolves false when it was absent. VersionConflictError, StaleFenceError. */
-  delete(key: string, options: { ifVersion?: number } & FencedOptions = {}): Promise<boolean> {
+  async delete(key: string, options: { ifVersion?: number } & FencedOptions = {}): Promise<boolean> {
     return this.#backend.delete(this.name, assertKey(key), {
       ifVersion: optionalVersion(options.ifVersion),
       fence: this.#fence(options.fence),
@@ -208,7 +208,7 @@ export class SharedDict<T = JsonValue> {
   }
 
   /** batch applies every op or none, as one version, and resolves to that version. VersionConflictError, StaleFenceError. */
-  batch(ops: ReadonlyArray<DictOp<T>>, options: FencedOptions = {}): Promise<number> {
+  async batch(ops: ReadonlyArray<DictOp<T>>, options: FencedOptions = {}): Promise<number> {
     if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_BATCH_OPS) {
       throw new InvalidArgumentError(
         `batch needs 1 to ${MAX_BATCH_OPS} ops (got ${Array.isArray(ops) ? ops.length : preview(ops)})`,
@@ -284,6 +284,9 @@ export class SharedDict<T = JsonValue> {
    * watch yields every change after `fromVersion` (exclusive; default: from now) in version
    * order, exactly once. Resume after a disconnect by passing the last version seen. Fails with
    * HistoryCompactedError when that history is gone: list again and watch from the page's version.
+   * A batch's changes share one version and arrive together: to resume without gaps, resume
+   * from a version whose changes you have all seen (breaking out in the middle of a batch and
+   * resuming from its version skips the rest of that batch).
    */
   async *watch(
     options: { prefix?: string; fromVersion?: number; signal?: AbortSignal } = {},

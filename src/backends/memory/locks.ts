@@ -114,14 +114,13 @@ export class MemoryLocks implements LockBackend {
     this.#open();
     this.#store.scheduler.runDue();
     const out: LockInfo[] = [];
-    const limit = options.limit ?? 1000;
     for (const [name, state] of this.#store.locks) {
-      if (out.length >= limit) break;
       if (state.token !== undefined && (!options.prefix || name.startsWith(options.prefix))) {
         out.push(this.#info(name, state));
       }
     }
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return out.slice(0, options.limit ?? 1000);
   }
 
   async ping(): Promise<void> {

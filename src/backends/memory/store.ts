@@ -120,11 +120,15 @@ export class MemoryStore {
 
 const stores = new Map<string, MemoryStore>();
 
-/** memoryStore returns the process-wide store of that name ('' is the default store). */
-export function memoryStore(name: string): MemoryStore {
+/**
+ * memoryStore returns the process-wide store of that name ('' is the default store), creating
+ * it with `historyLimit` when it does not exist yet (an existing store keeps its limit).
+ */
+export function memoryStore(name: string, historyLimit?: number): MemoryStore {
   let s = stores.get(name);
   if (!s) {
     s = new MemoryStore();
+    if (historyLimit !== undefined) s.historyLimit = historyLimit;
     stores.set(name, s);
   }
   return s;
