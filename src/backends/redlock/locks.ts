@@ -74,7 +74,7 @@ export class RedlockLocks implements LockBackend {
     if (req.waitMs <= 0) return null;
     const deadline = started + req.waitMs;
     const signal = req.signal ? AbortSignal.any([req.signal, this.#closing.signal]) : this.#closing.signal;
-    const listener = await ReleaseListener.listen(this.#r.masters, keys.channel);
+    const listener = await ReleaseListener.listen(this.#r.masters, keys.channel, this.#r.quorum);
     try {
       let splits = 0;
       for (;;) {

@@ -34,16 +34,24 @@ export class ReleaseListener {
     this.#channel = channel;
   }
 
-  /** listen subscribes on every master that can be subscribed now (waiting for each at most its connect timeout). Never rejects. */
-  static async listen(masters: readonly Master[], channel: string): Promise<ReleaseListener> {
+  /**
+   * listen subscribes on every master and resolves once `quorum` subscriptions are in place (or
+   * every attempt has settled; subscriptions still connecting join later). Hearing a quorum is
+   * enough: a release that succeeded reached a quorum of masters, and two quorums share one.
+   * Never rejects: a master that cannot be subscribed is skipped.
+   */
+  static async listen(masters: readonly Master[], channel: string, quorum: number): Promise<ReleaseListener> {
     const l = new ReleaseListener(masters, channel);
-    await Promise.all(masters.map((_, i) => l.#subscribe(i)));
+    await new Promise<void>((resolve) => {
+      let settled = 0;
+      for (let i = 0; i < masters.length; i++) {
+        void l.#subscribe(i).then(() => {
+          settled++;
+          if (l.#subs.size >= quorum || settled === masters.length) resolve();
+        });
+      }
+    });
     return l;
-  }
-
-  /** subscriptions is how many masters this listener currently hears. */
-  get subscriptions(): number {
-    return this.#subs.size;
   }
 
   /** reset forgets messages heard so far (call it just before re-checking the lock) and resubscribes where due. */
