@@ -178,8 +178,3 @@ export class EtcdClient {
     this.raw.close();
   }
 }
-
-/** isTransientFailure re-exports the retry rule for callers that loop on their own (watch streams). */
-export function isTransientFailure(err: unknown): boolean {
-  return isTransient(err) || isUnsent(err);
-}
