@@ -67,7 +67,9 @@ export async function attemptAcquire(r: Redlock, keys: LockKeys, req: AttemptReq
     return { kind: 'split', retryInMs: Number.POSITIVE_INFINITY };
   }
 
-  if (granted.length > 0) await releaseAll(r, keys, req.token, false, answered);
+  // Take back partial grants, and any a master still answering may yet make (its release is
+  // queued behind its acquire on the same connection).
+  if (granted.length > 0 || answered < n) await releaseAll(r, keys, req.token, false, answered);
   if (largestHolder(round) >= r.quorum) {
     return { kind: 'held', retryInMs: freeInMs(round, r.quorum - granted.length) };
   }

@@ -17,7 +17,8 @@
  * How it fails: BackendUnavailableError when fewer than a quorum of masters answer within the
  * per-instance timeout (acquire, extend, release, inspect, list, ping) — never a grant, never a
  * hang; also for a waiter whose client is closed. extend resolves null (LockLostError above) when
- * a quorum can no longer hold the token, or when the extension came back with no validity left.
+ * a quorum can no longer hold the token, or when the extension came back with no validity left
+ * (the lock is then released, since its holder can no longer use it).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendUnavailableError } from '../../errors.js';
@@ -32,7 +33,7 @@ import type { LockKeys } from '../redis/keys.js';
 import { type Attempt, type AttemptRequest, attemptAcquire } from './attempt.js';
 import { inspectLock, listLocks } from './inspect.js';
 import { driftMs, extendOn, type Redlock, releaseAll, releaseOn } from './ops.js';
-import { count, gather, noQuorum } from './quorum.js';
+import { count, gather, noQuorum, pendingCount } from './quorum.js';
 import { ReleaseListener } from './waiting.js';
 
 /** MIN_TTL_MS is the shortest lease Redlock grants (see the module comment). */
@@ -121,7 +122,10 @@ export class RedlockLocks implements LockBackend {
     for (const x of out) if (x?.ok && x.value !== null) fences.push(x.value);
     if (fences.length >= r.quorum) {
       const validity = ttl - (performance.now() - startedAt) - driftMs(r, ttl);
-      return validity > 0 ? { fence: Math.max(...fences), ttlMs: ttl, startedAt } : null;
+      if (validity > 0) return { fence: Math.max(...fences), ttlMs: ttl, startedAt };
+      // Extended too late to vouch for: the lease is lost, so free the lock instead of blocking it.
+      await releaseAll(r, keys, token, true, n - pendingCount(out));
+      return null;
     }
     const refused = count(out, (x) => x.ok && x.value === null);
     if (refused > n - r.quorum) return null;
