@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'not_found'
   | 'history_compacted'
   | 'backend_unavailable'
-  | 'unsupported';
+  | 'unsupported'
+  | 'unauthorized'
+  | 'forbidden';
 
 /** BatonError is the base class of every error baton throws on purpose. */
 export abstract class BatonError extends Error {
@@ -148,6 +150,16 @@ export class UnsupportedError extends BatonError {
   readonly code = 'unsupported';
 }
 
+/** UnauthorizedError: a baton server refused the call for a missing or unknown bearer token. */
+export class UnauthorizedError extends BatonError {
+  readonly code = 'unauthorized';
+}
+
+/** ForbiddenError: a baton server refused the call because the token may not use that name or right. */
+export class ForbiddenError extends BatonError {
+  readonly code = 'forbidden';
+}
+
 /** isBatonError tells whether `err` is one of baton's typed errors. */
 export function isBatonError(err: unknown): err is BatonError {
   return err instanceof BatonError;
@@ -194,6 +206,10 @@ export function errorFromCode(
       break;
     case 'unsupported':
       return new UnsupportedError(message);
+    case 'unauthorized':
+      return new UnauthorizedError(message);
+    case 'forbidden':
+      return new ForbiddenError(message);
     default:
       return new BackendUnavailableError(message);
   }

@@ -1,6 +1,6 @@
 /**
- * runDemo: a short tour of the API on the embedded memory backend, printed step by step. It is
- * what `npm start` runs until the server exists; it uses only the public API.
+ * runDemo: a short tour of the API on the embedded memory backend, printed step by step
+ * (`baton demo`). It uses only the public API.
  */
 import { connect } from '../connect.js';
 import { StaleFenceError } from '../errors.js';

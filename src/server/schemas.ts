@@ -182,8 +182,8 @@ export const LocksBody = z.object({ locks: z.array(LockInfoBody) });
 export const VersionBody = z.object({ version: Version });
 /** ValueBody carries a value. */
 export const ValueBody = z.object({ value: JsonValue });
-/** IncrResultBody carries the number after an incr. */
-export const IncrResultBody = z.object({ value: z.number() });
+/** IncrResultBody carries the number after an incr and the version of that change. */
+export const IncrResultBody = z.object({ value: z.number(), version: Version });
 /** PageBody is one page of a dict. */
 export const PageBody = z.object({
   entries: z.array(z.object({ key: Key, value: JsonValue, version: Version })),

@@ -157,11 +157,19 @@ export class SharedDict<T = JsonValue> {
 
   /** incr adds `by` (default 1) to the number at `key` (absent counts as 0) atomically. TypeMismatchError on a non-number. */
   async incr(key: string, by = 1, options: FencedOptions = {}): Promise<number> {
+    return (await this.incrEntry(key, by, options)).value;
+  }
+
+  /** incrEntry is `incr` that also resolves to the version of the change. */
+  async incrEntry(
+    key: string,
+    by = 1,
+    options: FencedOptions = {},
+  ): Promise<{ value: number; version: number }> {
     if (typeof by !== 'number' || !Number.isFinite(by)) {
       throw new InvalidArgumentError(`incr by must be a finite number (got ${preview(by)})`);
     }
-    const r = await this.#backend.incr(this.name, assertKey(key), by, { fence: this.#fence(options.fence) });
-    return r.value;
+    return this.#backend.incr(this.name, assertKey(key), by, { fence: this.#fence(options.fence) });
   }
 
   /**

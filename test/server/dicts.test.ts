@@ -98,9 +98,10 @@ describe('dicts over REST', () => {
 
   it('incr, set-if-absent and pop', async () => {
     const d = uniqueName('dict');
-    expect((await rest(s.url, 'POST', `${key(d, 'n')}/incr`)).json).toEqual({ value: 1 });
+    expect((await rest(s.url, 'POST', `${key(d, 'n')}/incr`)).json).toEqual({ value: 1, version: 1 });
     expect((await rest(s.url, 'POST', `${key(d, 'n')}/incr`, { json: { by: 2.5 } })).json).toEqual({
       value: 3.5,
+      version: 2,
     });
     await rest(s.url, 'PUT', key(d, 's'), { json: 'text' });
     expectProblem(

@@ -4,8 +4,8 @@
  * If-Match / If-None-Match: *, fences as the Baton-Fence-Lock / Baton-Fence / Baton-Lock-Token
  * headers (the lease token translated to the server's, see tokens.ts).
  *
- * Where the REST answer carries less than the contract (setIfAbsent, pop and incr answer the
- * value only, because SharedDict's public methods do), the missing version is reported as 0 and
+ * Where the REST answer carries less than the contract (setIfAbsent and pop answer the value
+ * only, because SharedDict's public methods do), the missing version is reported as 0 and
  * `created` as false; SharedDict, the only caller, reads neither.
  *
  * How it fails: the typed error of the server's problem+json (VersionConflictError,
@@ -102,7 +102,7 @@ export class HttpDicts implements DictBackend {
     by: number,
     options: WriteOptions,
   ): Promise<{ value: number; version: number }> {
-    const r = await this.#client.json<{ value: number; version?: number }>(
+    const r = await this.#client.json<{ value: number; version: number }>(
       'POST',
       `${keyPath(dict, key)}/incr`,
       {
@@ -110,7 +110,7 @@ export class HttpDicts implements DictBackend {
         headers: this.#fenceHeaders(options.fence),
       },
     );
-    return { value: r.value, version: r.version ?? 0 };
+    return { value: r.value, version: r.version };
   }
 
   async batch(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<number> {

@@ -3,8 +3,8 @@
  * `code` names (errorFromCode, with the problem's extension fields), so a caller sees the same
  * LockLostError or VersionConflictError as on any other backend. The server's own codes map to
  * the closest library error: `rate_limited` and `internal` to BackendUnavailableError
- * (retryable), `unauthorized`, `forbidden`, `method_not_allowed` and `unsupported_media_type` to
- * InvalidArgumentError (fix the token or the call). Anything that is not problem+json, and every
+ * (retryable), `method_not_allowed` and `unsupported_media_type` to InvalidArgumentError (fix the
+ * call); `unauthorized` and `forbidden` become UnauthorizedError and ForbiddenError. Anything that is not problem+json, and every
  * transport failure, is BackendUnavailableError.
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -16,12 +16,7 @@ import {
   isBatonError,
 } from '../../errors.js';
 
-const CALLER_MISTAKES = new Set([
-  'unauthorized',
-  'forbidden',
-  'method_not_allowed',
-  'unsupported_media_type',
-]);
+const CALLER_MISTAKES = new Set(['method_not_allowed', 'unsupported_media_type']);
 
 /** problemError turns an error answer into a typed error. */
 export function problemError(

@@ -120,10 +120,10 @@ export function keyRoutes({ baton, metrics }: RouteDeps): Route[] {
       problems: [409],
       async handler({ params, headers, body, res }) {
         const fence = fenceFrom(headers);
-        const value = await counted(metrics, 'incr', () =>
-          baton.dict(params.dict).incr(params.key, body.by ?? 1, { fence }),
+        const result = await counted(metrics, 'incr', () =>
+          baton.dict(params.dict).incrEntry(params.key, body.by ?? 1, { fence }),
         );
-        res.json({ value });
+        res.json(result);
       },
     }),
     defineRoute({
