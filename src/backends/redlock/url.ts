@@ -21,6 +21,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { parseRedisUrl, type RedisSettings } from '../redis/index.js';
 import type { BackendOptions } from '../types.js';
+import { quorumOf } from './quorum.js';
 
 /** RedlockSettings is what a Redlock URL says: one Redis setting per master. */
 export interface RedlockSettings {
@@ -75,7 +76,7 @@ export function parseRedlockUrl(url: URL, options: BackendOptions = {}): Redlock
   const first = masters[0]!;
   return {
     masters,
-    quorum: Math.floor(masters.length / 2) + 1,
+    quorum: quorumOf(masters.length),
     timeoutMs: first.timeoutMs,
     prefix: first.prefix,
   };
