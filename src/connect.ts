@@ -72,14 +72,7 @@ export async function connect(
 }
 
 async function open(urlText: string, options: BackendOptions): Promise<OpenedBackend> {
-  let url: URL;
-  try {
-    url = new URL(urlText);
-  } catch {
-    throw new InvalidArgumentError(
-      `not a backend URL: ${JSON.stringify(urlText)} (try memory:// or redis://host:6379)`,
-    );
-  }
+  const url = parseBackendUrl(urlText);
   const opener = await openerFor(url);
   return opener(url, options);
 }

@@ -1,5 +1,6 @@
 /** parseBackendUrl accepts the multi-host URL forms every backend documents, and refuses non-URLs. */
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, inject, it } from 'vitest';
 import { parseBackendUrl } from '../src/backends/url.js';
 import { connect, InvalidArgumentError } from '../src/index.js';
 
@@ -27,6 +28,18 @@ describe('parseBackendUrl', () => {
       expect(() => parseBackendUrl(text)).toThrow(InvalidArgumentError);
     },
   );
+
+  it('connect() takes a plain comma-separated host list (here: a redis cluster from the test setup)', async () => {
+    const nodes = decodeURIComponent(new URL(inject('redisClusterUrl').replace(/,/g, '%2C')).host);
+    const url = `redis+cluster://${nodes}?prefix=${randomUUID().slice(0, 8)}:`;
+    expect(url).toMatch(/^redis\+cluster:\/\/127\.0\.0\.1:\d+,127\.0\.0\.1:\d+/);
+    const baton = await connect(url);
+    try {
+      expect(await baton.dict('d').incr('k')).toBe(1);
+    } finally {
+      await baton.close();
+    }
+  });
 
   it('connect() names the known schemes for an unknown one', async () => {
     await expect(connect('nope://x')).rejects.toThrow(/unknown backend scheme "nope:".*memory:\/\//);

@@ -57,7 +57,7 @@ describe('redlock URL', () => {
     expect(String(err)).toMatch(message);
   });
 
-  it.fails('KNOWN BUG src/connect.ts: connect() does not run parseBackendUrl, so the documented plain form redlock://h1:p1,h2:p2 is refused', async () => {
+  it('connect() takes the documented plain form redlock://h1:p1,h2:p2,h3:p3', async () => {
     const err = await connect('redlock://127.0.0.1:1,127.0.0.1:2,127.0.0.1:3?timeoutMs=200').catch(
       (e: unknown) => e,
     );
