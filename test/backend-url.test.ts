@@ -30,8 +30,7 @@ describe('parseBackendUrl', () => {
   );
 
   it('connect() takes a plain comma-separated host list (here: a redis cluster from the test setup)', async () => {
-    const nodes = decodeURIComponent(new URL(inject('redisClusterUrl').replace(/,/g, '%2C')).host);
-    const url = `redis+cluster://${nodes}?prefix=${randomUUID().slice(0, 8)}:`;
+    const url = `${inject('redisClusterUrl')}?prefix=${randomUUID().slice(0, 8)}:`;
     expect(url).toMatch(/^redis\+cluster:\/\/127\.0\.0\.1:\d+,127\.0\.0\.1:\d+/);
     const baton = await connect(url);
     try {
