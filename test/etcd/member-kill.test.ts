@@ -16,7 +16,7 @@ import { BackendUnavailableError, type Baton, connect, LockTimeoutError } from '
 import { type EtcdClusterHandle, type EtcdHandle, startEtcdCluster } from '../support/services.js';
 import { batonEtcdUrl } from './helpers.js';
 
-const TIMEOUT_MS = 2_000;
+const TIMEOUT_MS = 3_000;
 const TTL_MS = 5_000;
 
 interface Tally {
