@@ -1,20 +1,28 @@
 #!/usr/bin/env node
 /**
  * The `baton` command. Subcommands live in their own files; this file only wires them to the
- * argument parser (commander) and maps failures to exit codes: 2 for a usage or configuration
- * mistake (one line on stderr), 1 for anything else.
+ * argument parser (commander) and maps failures to exit codes (exit-codes.ts): a usage or
+ * configuration mistake is one `baton: …` line on stderr and exit status 2.
  */
 import { Command, CommanderError } from 'commander';
-import { isBatonError } from '../errors.js';
 import { runDemo } from './demo.js';
+import { registerDict } from './dict.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { PROGRAM_HELP } from './help.js';
+import { registerLocks } from './locks.js';
+import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
 
 const program = new Command()
   .name('baton')
   .description('Fenced distributed locks and safely shared dictionaries for worker fleets.')
-  .exitOverride()
-  .showHelpAfterError();
+  .enablePositionalOptions()
+  .addHelpText('after', PROGRAM_HELP);
 
+registerServe(program);
+registerRun(program);
+registerLocks(program);
+registerDict(program);
 program
   .command('demo')
   .description('Run a short tour of the API on the embedded memory backend.')
@@ -22,18 +30,42 @@ program
     await runDemo();
   });
 
-registerServe(program);
+configureTree(program);
+
+// `baton dict watch … | head -1`: a closed pipe ends the command quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.OK);
+  throw err;
+});
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode === 0 ? 0 : 2;
-  } else if (isBatonError(err) && err.code === 'invalid_argument') {
-    console.error(`baton: ${err.message}`);
-    process.exitCode = 2;
+    process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   } else {
-    console.error(`baton: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`baton: ${message.replace(/\s*\n\s*/g, ' ')}`);
+    process.exitCode = exitCodeFor(err);
   }
+}
+
+/**
+ * configureTree makes every command throw instead of exiting, and print a parse error as one
+ * line that names the help to read: `baton: unknown option '--tll' (see baton run --help)`.
+ */
+function configureTree(cmd: Command): void {
+  const path: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) path.unshift(c.name());
+  cmd.exitOverride();
+  cmd.configureOutput({
+    outputError: (text, write) => {
+      const line = text
+        .replace(/^error: /, '')
+        .replace(/\s*\n\s*/g, ' ')
+        .trim();
+      write(`baton: ${line} (see ${path.join(' ')} --help)\n`);
+    },
+  });
+  for (const sub of cmd.commands) configureTree(sub);
 }

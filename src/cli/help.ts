@@ -1,0 +1,32 @@
+/**
+ * Help text shared by the subcommands: the "Examples:" block format, and what `baton --help`
+ * adds after the command list (environment, exit codes, where to read more).
+ */
+import { EXIT_CODES_HELP } from './exit-codes.js';
+
+/** examples formats an "Examples:" block for a command's help. */
+export function examples(lines: readonly string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`;
+}
+
+/** PROGRAM_HELP follows the command list in `baton --help`. */
+export const PROGRAM_HELP = `${examples([
+  'baton serve                                    # REST server on 127.0.0.1:7070 (memory://)',
+  'export BATON_URL=http://127.0.0.1:7070',
+  'baton run --lock nightly --no-wait -- ./nightly.sh   # once across the fleet; exit 75 if busy',
+  'baton locks',
+  `baton dict set jobs job-42 '{"state": "queued"}'`,
+  'baton dict watch jobs',
+])}
+
+Environment:
+  BATON_URL     backend for every command (--backend wins): http://host:7070 (a baton serve),
+                redis://host:6379, etcd://host:2379, … — memory:// (the default) is private to
+                one process, so separate baton commands only share state through a server or store
+  BATON_TOKEN   bearer token for an http:// backend with auth (or http://:TOKEN@host:7070)
+
+Durations: milliseconds (1500) or with a unit: 500ms, 10s, 1.5s, 5m, 2h, 1d.
+
+${EXIT_CODES_HELP}
+
+Docs: README.md (CLI), docs/OPERATIONS.md (running the server), docs/SAFETY.md (guarantees).`;

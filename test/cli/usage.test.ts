@@ -1,0 +1,83 @@
+/**
+ * The CLI's front door: help with examples for every command, and every usage or configuration
+ * mistake answered with exactly one `baton: …` line on stderr and exit status 2, before anything
+ * touches a backend.
+ */
+import { describe, expect, it } from 'vitest';
+import { cli } from './support.js';
+
+const MEM = ['--backend', 'memory://'];
+
+describe('baton help', () => {
+  it('baton --help lists the commands, environment and exit codes', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const word of ['serve', 'run', 'locks', 'lock', 'dict', 'BATON_URL', 'Exit codes:', '75', '69']) {
+      expect(r.stdout).toContain(word);
+    }
+  });
+
+  it.each([
+    ['run'],
+    ['locks'],
+    ['lock', 'inspect'],
+    ['dict', 'get'],
+    ['dict', 'set'],
+    ['dict', 'delete'],
+    ['dict', 'incr'],
+    ['dict', 'list'],
+    ['dict', 'watch'],
+  ])('baton %s %s --help shows examples', async (...command) => {
+    const r = await cli([...command.filter(Boolean), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Examples:\n {2}\$ \S/);
+  });
+});
+
+describe('usage and configuration mistakes: one line on stderr, exit 2', () => {
+  it.each([
+    [
+      ['run', '--lock', 'x', '--ttl', 'abc', '--', 'true'],
+      /argument 'abc' is invalid\. "abc" is not a duration/,
+    ],
+    [['run', '--lock', 'x', '--ttl', '0', '--', 'true'], /out of range/],
+    [['run', '--lock', 'x', '--tll', '3s', '--', 'true'], /unknown option '--tll'.*Did you mean --ttl\?/],
+    [['run', '--', 'true'], /required option '--lock <name>' not specified/],
+    [['run', '--lock', 'x'], /missing required argument 'command'/],
+    [['run', '--lock', 'bad name', ...MEM, '--', 'true'], /lock name must be 1-200 characters/],
+    [['locks', '--backend', 'nope'], /not a backend URL: "nope"/],
+    [['locks', '--backend', 'gopher://x'], /gopher/],
+    [['dict', 'set', 'd', 'k', 'hello', ...MEM], /is not JSON.*a string needs JSON quotes: '"hello"'/],
+    [
+      ['dict', 'set', 'd', 'k', '1', '--if-version', '-1', ...MEM],
+      /--if-version <n>.*must be an integer from 0/,
+    ],
+    [['dict', 'set', 'd', 'k', '1', '--fence', 'nolock', ...MEM], /must be LOCK:FENCE/],
+    [['dict', 'get', 'bad/name', 'k', ...MEM], /dict name must be/],
+    [['dict', 'incr', 'd', 'k', 'x', ...MEM], /must be a number/],
+    [['dict', 'frobnicate'], /unknown command 'frobnicate'/],
+    [['serve', '--port', '99999'], /must be an integer from 0 to 65535/],
+  ])('baton %j', async (args, message) => {
+    const r = await cli(args);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^baton: /);
+    expect(lines[0]).toMatch(message);
+  });
+
+  it('says once why memory:// is rarely what a CLI user wants, when it was not chosen', async () => {
+    const r = await cli(['locks']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^baton: memory:\/\/ lives inside one process.*BATON_URL/);
+    expect((await cli(['locks', ...MEM])).stderr).toBe('');
+  });
+
+  it('an unreachable server is exit 69 with one line that says what to check', async () => {
+    const r = await cli(['locks', '--backend', 'http://127.0.0.1:1']);
+    expect(r.code).toBe(69);
+    expect(r.stderr).toMatch(
+      /^baton: cannot reach baton server http:\/\/127\.0\.0\.1:1: .*is `baton serve` running there\?\)\n$/,
+    );
+  });
+});
