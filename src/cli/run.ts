@@ -1,0 +1,197 @@
+/**
+ * `baton run --lock NAME [--ttl 30s] [--wait 10m | --no-wait] -- command args…`: flock(1) for a
+ * fleet. It takes the lock (waiting by notification), runs the command with BATON_LOCK,
+ * BATON_FENCE and BATON_URL in its environment while extending the lease every third of the
+ * TTL, releases the lock when the command ends, and exits with the command's status.
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGUSR2 are forwarded to the command; the lock is released
+ * once it has ended. A signal that arrives while baton is still waiting ends the wait (128+n).
+ *
+ * How it fails: exit 75 when the lock is busy (--no-wait) or not granted within --wait, 70 when
+ * the lease is lost while the command runs (the command is stopped, see supervise.ts), 69 when the
+ * backend is unreachable (while waiting, baton retries until --wait is spent), 2 for a usage or
+ * configuration mistake, 126/127 when the command cannot be started.
+ */
+import { constants } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Command, Option } from 'commander';
+import { BackendUnavailableError, type Lease, type Lock, LockTimeoutError } from '../index.js';
+import { formatDuration } from './duration.js';
+import { EXIT } from './exit-codes.js';
+import { examples } from './help.js';
+import { backendOption, durationArg, note, withBaton } from './options.js';
+import { type Supervised, supervise } from './supervise.js';
+
+interface RunFlags {
+  lock: string;
+  ttl: number;
+  /** wait: ms from --wait, false from --no-wait, undefined to wait for ever. */
+  wait?: number | false;
+  grace: number;
+  owner?: string;
+  quiet?: boolean;
+  backend: string;
+}
+
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
+
+/** registerRun adds `baton run` to the program. */
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('Run a command while holding a lock across the fleet (flock for many machines).')
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .requiredOption('--lock <name>', 'lock name (1-200 of A-Z a-z 0-9 . _ : -)')
+    .addOption(
+      new Option('--ttl <duration>', 'lease length; extended every third of it while the command runs')
+        .default(30_000, '30s')
+        .argParser(durationArg(1)),
+    )
+    .addOption(
+      new Option('--wait <duration>', 'wait at most this long for the lock (default: for ever)').argParser(
+        durationArg(0),
+      ),
+    )
+    .addOption(new Option('--no-wait', 'exit 75 at once when the lock is busy (like flock -n)'))
+    .addOption(
+      new Option('--grace <duration>', 'after losing the lock: time from SIGTERM to SIGKILL')
+        .default(10_000, '10s')
+        .argParser(durationArg(0)),
+    )
+    .option('--owner <label>', 'label shown by `baton locks` (default: host/pid)')
+    .option('-q, --quiet', "no messages of baton's own on stderr, except errors")
+    .addOption(backendOption())
+    .passThroughOptions()
+    .addHelpText(
+      'after',
+      `${examples([
+        'export BATON_URL=http://127.0.0.1:7070        # memory:// would be private to this one process',
+        'baton run --lock deploy -- ./deploy.sh prod',
+        'baton run --lock nightly --no-wait --ttl 1m -- node nightly.js   # crontab on every machine',
+        'baton run --lock migrate --wait 10m -- npm run migrate',
+        `baton run --lock report -- sh -c 'baton dict set reports latest "$(./report)" --fence "$BATON_LOCK:$BATON_FENCE"'`,
+      ])}
+
+The command gets BATON_LOCK (the lock name), BATON_FENCE (this grant's fencing token; pass it
+with writes so a store refuses them once a newer holder wrote) and BATON_URL.
+Exit: the command's status (128+n after signal n); 75 busy; 70 lock lost while the command ran
+(it got SIGTERM, then SIGKILL after --grace); 69 backend unreachable; 2 usage; 126/127 cannot run.`,
+    )
+    .action(async (argv: string[], flags: RunFlags, cmd: Command) => {
+      process.exitCode = await runLocked(cmd, argv, flags);
+    });
+}
+
+async function runLocked(cmd: Command, argv: readonly string[], flags: RunFlags): Promise<number> {
+  const say = flags.quiet ? () => undefined : note;
+  const waitMs = flags.wait === false ? 0 : (flags.wait ?? Number.POSITIVE_INFINITY);
+  const stop = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  let running: Supervised | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (running) running.forward(signal);
+    else {
+      received ??= signal;
+      stop.abort(new Error(`interrupted by ${signal}`));
+    }
+  };
+  for (const s of FORWARDED) process.on(s, onSignal);
+  try {
+    return await withBaton(cmd, async (baton) => {
+      const lock = baton.lock(flags.lock, { ttlMs: flags.ttl, owner: flags.owner });
+      let lease: Lease | null;
+      try {
+        lease = await take(lock, waitMs, stop.signal, say);
+      } catch (err) {
+        if (received) return 128 + (constants.signals[received] ?? 0);
+        throw err;
+      }
+      if (!lease) return EXIT.BUSY;
+      if (received) {
+        await lease.release().catch(() => false);
+        return 128 + (constants.signals[received] ?? 0);
+      }
+      try {
+        running = supervise(lease, argv, {
+          graceMs: flags.grace,
+          say,
+          env: {
+            ...process.env,
+            BATON_URL: flags.backend,
+            BATON_LOCK: lock.name,
+            BATON_FENCE: String(lease.fence),
+          },
+        });
+        return await running.done;
+      } finally {
+        await lease.release().catch((err: unknown) => {
+          say(`could not release lock "${lock.name}" (${(err as Error).message}); it ends at its TTL`);
+        });
+      }
+    });
+  } finally {
+    for (const s of FORWARDED) process.off(s, onSignal);
+  }
+}
+
+/**
+ * take tries the lock once, then (unless waitMs is 0) says who holds it and waits, retrying
+ * through backend outages until the wait is spent. Resolves null when not granted in time.
+ */
+async function take(
+  lock: Lock,
+  waitMs: number,
+  signal: AbortSignal,
+  say: (line: string) => void,
+): Promise<Lease | null> {
+  const deadline = performance.now() + waitMs;
+  let waiting = false;
+  let outage = false;
+  for (;;) {
+    try {
+      const remaining = Math.max(0, Math.floor(deadline - performance.now()));
+      const lease = waiting
+        ? await lock.acquire({
+            waitMs: Number.isFinite(waitMs) ? remaining : waitMs,
+            signal,
+            autoExtend: true,
+          })
+        : await lock.tryAcquire({ autoExtend: true });
+      if (lease) {
+        if (waiting) say(`got lock "${lock.name}" (fence ${lease.fence})`);
+        return lease;
+      }
+      const holder = await describeHolder(lock);
+      if (waitMs === 0) {
+        say(`lock "${lock.name}" is busy${holder}; not waiting (--no-wait)`);
+        return null;
+      }
+      say(
+        `lock "${lock.name}" is busy${holder}; waiting${Number.isFinite(waitMs) ? ` up to ${formatDuration(waitMs)}` : ''}…`,
+      );
+      waiting = true;
+    } catch (err) {
+      if (err instanceof LockTimeoutError) {
+        say(`lock "${lock.name}" was not granted within ${formatDuration(waitMs)} (--wait)`);
+        return null;
+      }
+      if (signal.aborted || !(err instanceof BackendUnavailableError) || performance.now() >= deadline)
+        throw err;
+      if (!outage) say(`${err.message}; retrying until the wait is over`);
+      outage = true;
+      await sleep(1_000, undefined, { signal });
+      waiting = true;
+    }
+  }
+}
+
+async function describeHolder(lock: Lock): Promise<string> {
+  try {
+    const info = await lock.inspect();
+    if (!info.held) return '';
+    const left =
+      info.expiresAt === undefined ? '' : `, expires in ${formatDuration(info.expiresAt - Date.now())}`;
+    return ` (held by ${info.owner ?? 'someone'}, fence ${info.fence}${left})`;
+  } catch {
+    return '';
+  }
+}
