@@ -38,7 +38,11 @@ export interface AcquireRequest {
 export interface LockGrant {
   /** fence strictly increases with every grant of this lock name, across all holders, ever. */
   readonly fence: number;
-  /** ttlMs is the TTL actually set in the store (at least the backend's minTtlMs). */
+  /**
+   * ttlMs is the TTL the lease is held for: the requested TTL raised to the backend's minTtlMs.
+   * The store may hold it a little longer (etcd rounds leases up to whole seconds), never shorter,
+   * so a deadline computed from it stays conservative.
+   */
   readonly ttlMs: number;
   /**
    * startedAt is `performance.now()` taken on this process just before the request that set the
