@@ -29,10 +29,3 @@ export async function timed<T>(p: Promise<T>): Promise<{ ms: number; value?: T; 
     return { ms: performance.now() - started, error };
   }
 }
-
-/** median of a list of numbers. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
