@@ -38,17 +38,21 @@ afterAll(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-/** startCli starts `baton …args` with `env` added to this process's environment. */
+/**
+ * startCli starts `baton …args` with `env` added to this process's environment (BATON_URL and
+ * BATON_TOKEN removed first); with `shell`, it runs that program with `args` instead.
+ */
 export function startCli(
   args: readonly string[],
   env: Record<string, string> = {},
   input?: string,
+  shell?: string,
 ): CliProcess {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` before these tests`);
   const base = { ...process.env };
   delete base.BATON_URL; // each test says which backend it means
   delete base.BATON_TOKEN;
-  const child = spawn(process.execPath, [MAIN, ...args], {
+  const child = spawn(shell ?? process.execPath, shell ? args : [MAIN, ...args], {
     env: { ...base, ...env },
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
@@ -107,13 +111,13 @@ export function startCli(
   };
 }
 
-/** cli runs `baton …args` to its end (killed after `timeoutMs`). */
+/** cli runs `baton …args` to its end (killed after `timeoutMs`); with `shell`, runs that program with `args` instead. */
 export async function cli(
   args: readonly string[],
   env: Record<string, string> = {},
-  options: { input?: string; timeoutMs?: number } = {},
+  options: { input?: string; timeoutMs?: number; shell?: string } = {},
 ): Promise<CliResult> {
-  const p = startCli(args, env, options.input);
+  const p = startCli(args, env, options.input, options.shell);
   const timer = setTimeout(() => p.child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
   try {
     return await p.exited;
