@@ -30,3 +30,15 @@ Durations: milliseconds (1500) or with a unit: 500ms, 10s, 1.5s, 5m, 2h, 1d.
 ${EXIT_CODES_HELP}
 
 Docs: README.md (CLI), docs/OPERATIONS.md (running the server), docs/SAFETY.md (guarantees).`;
+
+/** SERVE_HELP follows the options in `baton serve --help`. */
+export const SERVE_HELP = `${examples([
+  'baton serve                                        # 127.0.0.1:7070 on memory://, auth off',
+  'baton serve --port 0                               # any free port: see the "baton listening" log line',
+  'baton serve --backend redis://10.0.0.5:6379 --host 0.0.0.0 --auth-file /etc/baton/tokens.json',
+  'BATON_URL=etcd://h1:2379,h2:2379 baton serve --log-level warn',
+])}
+
+Off loopback it needs --auth-file (or --insecure). SIGTERM/SIGINT drain gracefully, then exit 0.
+Clients: connect('http://host:7070'), BATON_URL=http://host:7070 for the CLI, or plain HTTP
+(GET /openapi.json). Flags, tokens file, metrics, logs, upgrades: docs/OPERATIONS.md.`;

@@ -8,7 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { runDemo } from './demo.js';
 import { registerDict } from './dict.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { PROGRAM_HELP } from './help.js';
+import { PROGRAM_HELP, SERVE_HELP } from './help.js';
 import { registerLocks } from './locks.js';
 import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
@@ -20,6 +20,7 @@ const program = new Command()
   .addHelpText('after', PROGRAM_HELP);
 
 registerServe(program);
+program.commands.find((c) => c.name() === 'serve')?.addHelpText('after', SERVE_HELP);
 registerRun(program);
 registerLocks(program);
 registerDict(program);

@@ -38,7 +38,9 @@ export function registerServe(program: Command): void {
         .argParser(int(0, 65_535)),
     )
     .addOption(
-      new Option('--auth-file <path>', 'bearer tokens file (JSON; see README)').env('BATON_AUTH_FILE'),
+      new Option('--auth-file <path>', 'bearer tokens file (JSON; see docs/OPERATIONS.md)').env(
+        'BATON_AUTH_FILE',
+      ),
     )
     .addOption(new Option('--insecure', 'allow a non-loopback address without auth'))
     .addOption(new Option('--public-metrics', 'serve /metrics without a token'))

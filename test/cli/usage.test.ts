@@ -17,18 +17,21 @@ describe('baton help', () => {
     }
   });
 
-  it.each([
-    ['run'],
-    ['locks'],
-    ['lock', 'inspect'],
-    ['dict', 'get'],
-    ['dict', 'set'],
-    ['dict', 'delete'],
-    ['dict', 'incr'],
-    ['dict', 'list'],
-    ['dict', 'watch'],
-  ])('baton %s %s --help shows examples', async (...command) => {
-    const r = await cli([...command.filter(Boolean), '--help']);
+  it.each(
+    [
+      'serve',
+      'run',
+      'locks',
+      'lock inspect',
+      'dict get',
+      'dict set',
+      'dict delete',
+      'dict incr',
+      'dict list',
+      'dict watch',
+    ].map((c) => [c]),
+  )('baton %s --help shows examples', async (command) => {
+    const r = await cli([...command.split(' '), '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Examples:\n {2}\$ \S/);
   });
