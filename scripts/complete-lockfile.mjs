@@ -24,12 +24,17 @@ for (const [where, meta] of Object.entries(pkgs)) {
   void where;
 }
 
-lock.packages = Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)));
+lock.packages = Object.fromEntries(
+  Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)),
+);
 writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`complete-lockfile: added ${added} platform entries`);
 
 function platformOf(name) {
-  const m = /(?:cli|rollup)-(android|darwin|freebsd|openbsd|linux|openharmony|win32)-([a-z0-9]+)(?:-(gnu|musl|gnueabihf|musleabihf|msvc|eabi))?$/.exec(name);
+  const m =
+    /(?:cli|rollup)-(android|darwin|freebsd|openbsd|linux|openharmony|win32)-([a-z0-9]+)(?:-(gnu|musl|gnueabihf|musleabihf|msvc|eabi))?$/.exec(
+      name,
+    );
   if (!m) return undefined;
   const [, os, cpu0, abi] = m;
   const cpu = cpu0 === 'ia32' ? 'ia32' : cpu0;
