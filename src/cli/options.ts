@@ -66,11 +66,12 @@ export function fenceArg(text: string): { lock: string; fence: number } {
 
 /**
  * withBaton connects to the command's `--backend`, runs `fn`, and closes the client. When the
- * backend is memory:// by default (not chosen), it first says on stderr why that is rarely useful.
+ * backend is memory:// by default (not chosen), it first says on stderr why that is rarely useful
+ * (unless the command has `--quiet` and it was given).
  */
 export async function withBaton<R>(cmd: Command, fn: (baton: Baton) => Promise<R>): Promise<R> {
   const url = String(cmd.opts().backend);
-  if (cmd.getOptionValueSource('backend') === 'default') note(MEMORY_NOTE);
+  if (cmd.getOptionValueSource('backend') === 'default' && !cmd.opts().quiet) note(MEMORY_NOTE);
   let baton: Baton;
   try {
     baton = await connect(url);

@@ -74,6 +74,7 @@ describe('usage and configuration mistakes: one line on stderr, exit 2', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^baton: memory:\/\/ lives inside one process.*BATON_URL/);
     expect((await cli(['locks', ...MEM])).stderr).toBe('');
+    expect(await cli(['run', '--lock', 'x', '-q', '--', 'true'])).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('an unreachable server is exit 69 with one line that says what to check', async () => {
