@@ -1,0 +1,97 @@
+/**
+ * Timing loops shared by the scenarios: sequential and N-concurrent callers, each run for a fixed
+ * wall time after a warm-up, recording every call's latency. Latencies are kept as plain arrays
+ * and sorted once: at the rates measured here (≤ a few 100k calls per run) that is cheaper than a
+ * histogram and exact.
+ */
+import { performance } from 'node:perf_hooks';
+
+/** Sample is what one timed loop measured. */
+export interface Sample {
+  readonly ops: number;
+  readonly elapsedMs: number;
+  readonly opsPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+}
+
+/** Timing says how long a loop warms up and how long it is measured. */
+export interface Timing {
+  readonly warmupMs: number;
+  readonly durationMs: number;
+}
+
+/** percentile returns the p-th percentile (0–100) of ascending `sorted`; NaN when empty. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+/** summarize turns raw latencies into a Sample. */
+export function summarize(latencies: number[], elapsedMs: number, errors = 0): Sample {
+  latencies.sort((a, b) => a - b);
+  return {
+    ops: latencies.length,
+    elapsedMs,
+    opsPerSec: elapsedMs > 0 ? (latencies.length * 1000) / elapsedMs : 0,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    errors,
+  };
+}
+
+/**
+ * measure runs `op` from `concurrency` callers in a loop: first for `warmupMs` unrecorded, then for
+ * `durationMs` recorded. Each caller gets its index. A rejected call counts as an error and is not
+ * timed; more errors than successful calls fails the measurement (a broken peer must not show up
+ * as a number).
+ */
+export async function measure(
+  op: (caller: number) => Promise<unknown>,
+  timing: Timing,
+  concurrency = 1,
+): Promise<Sample> {
+  await runFor(op, timing.warmupMs, concurrency, null);
+  const latencies: number[] = [];
+  const errors = { count: 0, first: undefined as unknown };
+  const start = performance.now();
+  await runFor(op, timing.durationMs, concurrency, latencies, errors);
+  const elapsed = performance.now() - start;
+  if (errors.count > latencies.length) {
+    throw new Error(`${errors.count} of ${errors.count + latencies.length} calls failed`, {
+      cause: errors.first,
+    });
+  }
+  return summarize(latencies, elapsed, errors.count);
+}
+
+async function runFor(
+  op: (caller: number) => Promise<unknown>,
+  durationMs: number,
+  concurrency: number,
+  latencies: number[] | null,
+  errors: { count: number; first: unknown } = { count: 0, first: undefined },
+): Promise<void> {
+  if (durationMs <= 0) return;
+  const deadline = performance.now() + durationMs;
+  const caller = async (index: number): Promise<void> => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      try {
+        await op(index);
+        latencies?.push(performance.now() - t0);
+      } catch (err) {
+        errors.count++;
+        errors.first ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => caller(i)));
+}
+
+/** sleep resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
