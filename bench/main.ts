@@ -9,9 +9,13 @@ import { Command } from 'commander';
 import type { Row, Scenario, Verdict } from './model.js';
 import { markdown, writeResults } from './report.js';
 import { b1 } from './scenarios/b1-lock-cycle.js';
+import { b2 } from './scenarios/b2-handoff.js';
+import { b3 } from './scenarios/b3-etcd-cycle.js';
+import { b4 } from './scenarios/b4-dict-ops.js';
+import { b5 } from './scenarios/b5-rmw.js';
 import { startServices } from './services.js';
 
-const SCENARIOS: readonly Scenario[] = [b1];
+const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b4, b5];
 
 const program = new Command('bench')
   .description('Benchmarks of baton beside peer libraries (see docs/BENCHMARKS.md).')

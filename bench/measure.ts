@@ -95,3 +95,26 @@ async function runFor(
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * fixedWork runs `perCaller` calls of `op` from each of `callers` concurrent callers and times
+ * the whole. Unlike `measure` every call must succeed: the scenarios using it count results.
+ */
+export async function fixedWork(
+  op: (caller: number, i: number) => Promise<unknown>,
+  callers: number,
+  perCaller: number,
+): Promise<Sample> {
+  const latencies: number[] = [];
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: callers }, async (_, caller) => {
+      for (let i = 0; i < perCaller; i++) {
+        const t0 = performance.now();
+        await op(caller, i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return summarize(latencies, performance.now() - start);
+}
