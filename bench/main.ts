@@ -13,9 +13,10 @@ import { b2 } from './scenarios/b2-handoff.js';
 import { b3 } from './scenarios/b3-etcd-cycle.js';
 import { b4 } from './scenarios/b4-dict-ops.js';
 import { b5 } from './scenarios/b5-rmw.js';
+import { b6 } from './scenarios/b6-rest.js';
 import { startServices } from './services.js';
 
-const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b4, b5];
+const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b4, b5, b6];
 
 const program = new Command('bench')
   .description('Benchmarks of baton beside peer libraries (see docs/BENCHMARKS.md).')
