@@ -18,6 +18,18 @@ import { batonEtcdUrl } from './helpers.js';
 
 const TIMEOUT_MS = 3_000;
 const TTL_MS = 5_000;
+/** RECOVERY_MS bounds how long work may stall after the leader is killed (election plus etcd's request timeout). */
+const RECOVERY_MS = 20_000;
+
+/** progressWithin polls `done` until it holds or `ms` pass; resolves whether it held. */
+async function progressWithin(done: () => boolean, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (!done()) {
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
+}
 
 interface Tally {
   ok: number;
@@ -92,10 +104,13 @@ describe('etcd backend: members killed and restarted under load', () => {
     const others = cluster.members.filter((m) => m !== leader);
     const beforeKill = { locking: locking.ok, writing: writing.ok };
     await leader.kill();
-    await pause(4_000);
-    const afterKill = { locking: locking.ok, writing: writing.ok };
-    expect(afterKill.locking - beforeKill.locking, 'lock rounds after the kill').toBeGreaterThan(10);
-    expect(afterKill.writing - beforeKill.writing, 'writes after the kill').toBeGreaterThan(10);
+    // A leader election can stall requests for several seconds (etcd's request timeout), and a
+    // loaded CI machine stretches that: wait for progress to resume rather than for a fixed time.
+    const resumed = await progressWithin(
+      () => locking.ok - beforeKill.locking > 10 && writing.ok - beforeKill.writing > 10,
+      RECOVERY_MS,
+    );
+    expect(resumed, `lock rounds and writes resume within ${RECOVERY_MS} ms of the kill`).toBe(true);
     // Once a new leader is elected, calls succeed again: a few more seconds see no failure at all.
     const settled = { locking: { ...locking }, writing: { ...writing } };
     await pause(2_000);
@@ -122,7 +137,8 @@ describe('etcd backend: members killed and restarted under load', () => {
         );
       const tookMs = performance.now() - started;
       expect(err, what).toBeInstanceOf(BackendUnavailableError);
-      expect(tookMs, `${what} failed within the timeout`).toBeLessThan(TIMEOUT_MS + 1_500);
+      // Bounded by the configured timeout, with room for a loaded machine: the point is "no hang".
+      expect(tookMs, `${what} failed within the timeout`).toBeLessThan(2 * TIMEOUT_MS + 2_000);
     }
     const grantsDuringOutage = fences.length;
     await pause(2_000);
