@@ -35,6 +35,7 @@ export const b1: Scenario = {
       opsPerSec: s.opsPerSec,
       p50Ms: s.p50Ms,
       p99Ms: s.p99Ms,
+      ...(s.errors > 0 ? { note: `${s.errors} calls failed (not timed)` } : {}),
     });
 
     await add(FLOOR, async () => row(FLOOR, await floor(ctx, timing)));

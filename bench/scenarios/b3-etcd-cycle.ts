@@ -27,6 +27,7 @@ export const b3: Scenario = {
       opsPerSec: s.opsPerSec,
       p50Ms: s.p50Ms,
       p99Ms: s.p99Ms,
+      ...(s.errors > 0 ? { note: `${s.errors} calls failed (not timed)` } : {}),
     });
 
     ctx.progress(`B3 ${PEER}…`);

@@ -38,6 +38,7 @@ export const b4: Scenario = {
         opsPerSec: s.opsPerSec,
         p50Ms: s.p50Ms,
         p99Ms: s.p99Ms,
+        ...(s.errors > 0 ? { note: `${s.errors} calls failed (not timed)` } : {}),
       });
     };
     const text = JSON.stringify(VALUE);
