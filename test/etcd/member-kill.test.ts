@@ -13,6 +13,7 @@
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendUnavailableError, type Baton, connect, LockTimeoutError } from '../../src/index.js';
+import { untilSucceeds } from '../support/retry.js';
 import { type EtcdClusterHandle, type EtcdHandle, startEtcdCluster } from '../support/services.js';
 import { batonEtcdUrl } from './helpers.js';
 
@@ -179,17 +180,8 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function eventually(check: () => Promise<unknown>, ms: number): Promise<void> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (performance.now() > deadline) throw err;
-      await pause(200);
-    }
-  }
+function eventually(check: () => Promise<unknown>, ms: number): Promise<void> {
+  return untilSucceeds(check, { timeoutMs: ms, intervalMs: 200 });
 }
 
 /** findLeader asks each member who leads. */

@@ -7,7 +7,6 @@
  * run `parseBackendUrl` first (see test/redlock/url.test.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Baton } from '../../src/index.js';
 import { type RedisHandle, type RedisOptions, startRedis } from '../support/services.js';
 
@@ -45,33 +44,7 @@ export function redlockUrl(
   return `redlock://${hosts}${query ? `?${query}` : ''}`;
 }
 
-/** RECOVERY_MS bounds how long a client may take to reach masters again after they are back. */
-export const RECOVERY_MS = 15_000;
-
-/** untilAnswers resolves once `check()` succeeds, or rejects with its last error after RECOVERY_MS. */
-export async function untilAnswers(check: () => Promise<unknown>): Promise<void> {
-  const deadline = performance.now() + RECOVERY_MS;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (performance.now() > deadline) throw err;
-      await sleep(50);
-    }
-  }
-}
-
-/** timed measures how long `p` takes to settle, and what it settled with. */
-export async function timed<T>(p: Promise<T>): Promise<{ ms: number; value?: T; error?: unknown }> {
-  const started = performance.now();
-  try {
-    const value = await p;
-    return { ms: performance.now() - started, value };
-  } catch (error) {
-    return { ms: performance.now() - started, error };
-  }
-}
+export { RECOVERY_MS, timed, untilSucceeds as untilAnswers } from '../support/retry.js';
 
 /** closeAll closes clients, ignoring ones already closed. */
 export async function closeAll(batons: readonly Baton[]): Promise<void> {
