@@ -4,10 +4,12 @@
  * they expire by their TTL, as they would if the process crashed).
  */
 
-import { BackendUnavailableError, LockLostError, UnsupportedError } from './errors.js';
+import { UnsupportedError } from './errors.js';
 import type { LockBackend, LockCapabilities, LockInfo } from './locks/backend.js';
-import type { Lease, LeaseSettings } from './locks/lease.js';
+import { type Lease, type LeaseSettings, runHeld } from './locks/lease.js';
 import { type AcquireOptions, Lock, type LockOptions } from './locks/lock.js';
+import { RwLock, type RwLockInfo, rwLockInfo, Semaphore, type SemaphoreOptions } from './locks/semaphore.js';
+import type { SemaphoreBackend, SemaphoreCapabilities, SemaphoreInfo } from './locks/semaphore-backend.js';
 import type { DictBackend, DictCapabilities } from './shared-state/backend.js';
 import { type DictSettings, SharedDict } from './shared-state/dict.js';
 import { assertName } from './validation.js';
@@ -15,16 +17,30 @@ import { assertName } from './validation.js';
 /** BatonSettings are the client-side rules chosen at connect time. */
 export interface BatonSettings extends LeaseSettings, DictSettings {}
 
+/** PoolBackends are the semaphore stores of a client: one namespace for semaphores, one for rwlocks. */
+export interface PoolBackends {
+  readonly semaphores: SemaphoreBackend;
+  readonly rwlocks: SemaphoreBackend;
+}
+
 /** Baton is a connected client. */
 export class Baton implements AsyncDisposable {
   readonly #locks: LockBackend;
   readonly #dicts: DictBackend;
   readonly #settings: BatonSettings;
   readonly #close: () => Promise<void>;
+  readonly #pools: PoolBackends | string;
   #closing: Promise<void> | undefined;
 
   /** @internal Use `connect()`. */
-  constructor(locks: LockBackend, dicts: DictBackend, settings: BatonSettings, close: () => Promise<void>) {
+  constructor(
+    locks: LockBackend,
+    dicts: DictBackend,
+    settings: BatonSettings,
+    close: () => Promise<void>,
+    pools: PoolBackends | string = 'this backend has no semaphores or read-write locks',
+  ) {
+    this.#pools = pools;
     this.#locks = locks;
     this.#dicts = dicts;
     this.#settings = settings;
@@ -32,12 +48,17 @@ export class Baton implements AsyncDisposable {
   }
 
   /** capabilities tells what the connected backends guarantee (fair ordering, TTL minimum, ownership guard…). */
-  get capabilities(): { readonly locks: LockCapabilities; readonly dicts: DictCapabilities } {
+  get capabilities(): {
+    readonly locks: LockCapabilities;
+    readonly dicts: DictCapabilities;
+    readonly semaphores?: SemaphoreCapabilities | undefined;
+  } {
     const dicts = this.#dicts.capabilities;
     // A composed client turns the ownership guard off whatever the dict store could do.
     return {
       locks: this.#locks.capabilities,
       dicts: { ...dicts, ownershipGuard: this.#settings.ownershipGuard },
+      semaphores: typeof this.#pools === 'string' ? undefined : this.#pools.semaphores.capabilities,
     };
   }
 
@@ -60,21 +81,35 @@ export class Baton implements AsyncDisposable {
     options: AcquireOptions = {},
   ): Promise<R> {
     const lease = await this.lock(name).acquire({ ...options, autoExtend: true });
-    let result: R;
-    try {
-      result = await fn(lease);
-    } catch (err) {
-      await lease.release().catch(() => undefined);
-      throw err;
-    }
-    const lost = lease.lost ? (lease.signal.reason as LockLostError) : undefined;
-    try {
-      await lease.release();
-    } catch (err) {
-      if (!(err instanceof BackendUnavailableError)) throw err;
-    }
-    if (lost) throw new LockLostError(name, lost.reason, { cause: lost });
-    return result;
+    return runHeld(lease, name, fn);
+  }
+
+  /**
+   * semaphore returns a handle on the semaphore `name` with `permits` leased permits (default 1),
+   * fixed by the pool's first use. UnsupportedError on a backend without semaphores.
+   */
+  semaphore(name: string, options: SemaphoreOptions = {}): Semaphore {
+    return new Semaphore(assertName(name, 'semaphore'), this.#pool('semaphores'), options, this.#settings);
+  }
+
+  /** rwlock returns a handle on the read-write lock `name`. UnsupportedError on a backend without them. */
+  rwlock(name: string, options: LockOptions = {}): RwLock {
+    return new RwLock(assertName(name, 'rwlock'), this.#pool('rwlocks'), options, this.#settings);
+  }
+
+  /** listSemaphores lists semaphores with at least one holder (never tokens). */
+  listSemaphores(options: { prefix?: string; limit?: number } = {}): Promise<SemaphoreInfo[]> {
+    return this.#pool('semaphores').list(options);
+  }
+
+  /** listRwLocks lists read-write locks with at least one holder (never tokens). */
+  async listRwLocks(options: { prefix?: string; limit?: number } = {}): Promise<RwLockInfo[]> {
+    return (await this.#pool('rwlocks').list(options)).map(rwLockInfo);
+  }
+
+  #pool(kind: keyof PoolBackends): SemaphoreBackend {
+    if (typeof this.#pools === 'string') throw new UnsupportedError(this.#pools);
+    return this.#pools[kind];
   }
 
   /** dict returns a handle on the shared dict `name`. InvalidArgumentError for a bad name. */

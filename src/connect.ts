@@ -45,7 +45,7 @@ export async function connect(
       maxValueBytes,
       ownershipGuard: backend.dicts.capabilities.ownershipGuard,
     };
-    return new Baton(backend.locks, backend.dicts, settings, () => backend.close());
+    return new Baton(backend.locks, backend.dicts, settings, () => backend.close(), backend.pools);
   }
   if (
     target === null ||
@@ -66,9 +66,16 @@ export async function connect(
   // Lock and dict live in different stores: no single atomic step sees both, so fenced writes
   // are checked against the dict's fence table only (see docs/SAFETY.md).
   const settings: BatonSettings = { driftFactor, maxValueBytes, ownershipGuard: false };
-  return new Baton(locks.locks, dicts.dicts, settings, async () => {
-    await Promise.all([locks.close(), dicts.close()]);
-  });
+  // Semaphores and rwlocks come from the locks backend: they are locks.
+  return new Baton(
+    locks.locks,
+    dicts.dicts,
+    settings,
+    async () => {
+      await Promise.all([locks.close(), dicts.close()]);
+    },
+    locks.pools,
+  );
 }
 
 async function open(urlText: string, options: BackendOptions): Promise<OpenedBackend> {

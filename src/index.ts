@@ -4,6 +4,19 @@ export * from './errors.js';
 export type { LockCapabilities, LockInfo } from './locks/backend.js';
 export { Lease, type LeaseSettings } from './locks/lease.js';
 export { type AcquireOptions, DEFAULT_LOCK_OPTIONS, Lock, type LockOptions } from './locks/lock.js';
+export {
+  type PermitOptions,
+  RwLock,
+  type RwLockInfo,
+  Semaphore,
+  type SemaphoreOptions,
+} from './locks/semaphore.js';
+export {
+  MAX_PERMITS,
+  type PermitHolder,
+  type SemaphoreCapabilities,
+  type SemaphoreInfo,
+} from './locks/semaphore-backend.js';
 export type { DictCapabilities } from './shared-state/backend.js';
 export { DEFAULT_MAX_VALUE_BYTES, type JsonValue } from './shared-state/codec.js';
 export {

@@ -4,6 +4,7 @@
  * with UnsupportedError.
  */
 import type { LockBackend } from '../locks/backend.js';
+import type { SemaphoreBackend } from '../locks/semaphore-backend.js';
 import type { DictBackend } from '../shared-state/backend.js';
 
 /** BackendOptions are the connection settings every backend understands (all optional). */
@@ -20,6 +21,11 @@ export interface BackendOptions {
 export interface OpenedBackend {
   readonly locks: LockBackend;
   readonly dicts: DictBackend;
+  /**
+   * semaphores and rwlocks: two SemaphoreBackend namespaces over the same store, or a string
+   * saying why this backend has none (Baton then answers UnsupportedError with it).
+   */
+  readonly pools: { readonly semaphores: SemaphoreBackend; readonly rwlocks: SemaphoreBackend } | string;
   /** close closes both sides and every connection; idempotent. */
   close(): Promise<void>;
 }

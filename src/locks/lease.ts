@@ -12,6 +12,9 @@ import { BackendUnavailableError, LockLostError } from '../errors.js';
 import { assertTtl } from '../validation.js';
 import type { LockBackend, LockGrant } from './backend.js';
 
+/** LeaseBackend is what a lease needs of its store: extend and release by token. */
+export type LeaseBackend = Pick<LockBackend, 'extend' | 'release'>;
+
 /** LeaseSettings are the timing rules a Lease follows. */
 export interface LeaseSettings {
   /** driftFactor is the fraction of the TTL assumed lost to clock drift (plus 2 ms). Default 0.01. */
@@ -42,13 +45,26 @@ export class Lease implements AsyncDisposable {
   #timer: NodeJS.Timeout | undefined;
   #keepAlive: NodeJS.Timeout | undefined;
   #released: Promise<boolean> | undefined;
-  readonly #backend: LockBackend;
+  readonly #backend: LeaseBackend;
   readonly #settings: LeaseSettings;
+  /**
+   * fenceScope names this lease's fence counter for fenced writes: the lock name, or
+   * `rwlock/<name>` / `semaphore/<name>` for leases of those.
+   */
+  readonly fenceScope: string;
   #ttlMs: number;
 
   /** @internal Leases are made by Lock.acquire. */
-  constructor(name: string, token: string, grant: LockGrant, backend: LockBackend, settings: LeaseSettings) {
+  constructor(
+    name: string,
+    token: string,
+    grant: LockGrant,
+    backend: LeaseBackend,
+    settings: LeaseSettings,
+    fenceScope: string = name,
+  ) {
     this.name = name;
+    this.fenceScope = fenceScope;
     this.token = token;
     this.#fence = grant.fence;
     this.#ttlMs = grant.ttlMs;
@@ -213,4 +229,32 @@ export class Lease implements AsyncDisposable {
     if (this.#keepAlive) clearTimeout(this.#keepAlive);
     this.#keepAlive = undefined;
   }
+}
+
+/**
+ * runHeld runs `fn(lease)` and releases the lease in `finally`; it resolves to what `fn` returned.
+ * If the lease was lost while `fn` ran, it rejects with LockLostError (naming `scope`) after `fn`
+ * settles, because the section was not exclusive to its end. A release that fails because the
+ * store is unreachable is not reported: the lease then ends at its TTL.
+ */
+export async function runHeld<R>(
+  lease: Lease,
+  scope: string,
+  fn: (lease: Lease) => Promise<R> | R,
+): Promise<R> {
+  let result: R;
+  try {
+    result = await fn(lease);
+  } catch (err) {
+    await lease.release().catch(() => undefined);
+    throw err;
+  }
+  const lost = lease.lost ? (lease.signal.reason as LockLostError) : undefined;
+  try {
+    await lease.release();
+  } catch (err) {
+    if (!(err instanceof BackendUnavailableError)) throw err;
+  }
+  if (lost) throw new LockLostError(scope, lost.reason, { cause: lost });
+  return result;
 }

@@ -39,7 +39,8 @@ export const DEFAULT_LOCK_OPTIONS: Readonly<Required<Omit<LockOptions, 'owner'>>
   waitMs: Number.POSITIVE_INFINITY,
 });
 
-const DEFAULT_OWNER = `${hostname()}/${process.pid}`;
+/** DEFAULT_OWNER labels holders that give no owner: `<hostname>/<pid>`. */
+export const DEFAULT_OWNER = `${hostname()}/${process.pid}`;
 
 /** newToken returns a random 128-bit owner token, hex encoded. */
 export function newToken(): string {
@@ -124,7 +125,8 @@ export class Lock {
   }
 }
 
-function resolveOptions(
+/** resolveOptions merges per-call options over a handle's defaults and validates them. */
+export function resolveOptions(
   defaults: LockOptions,
   call: LockOptions,
 ): Required<Omit<LockOptions, 'owner'>> & LockOptions {

@@ -16,6 +16,15 @@ export const Name = z
   .regex(NAME_RE, `must be 1-${MAX_NAME_LENGTH} characters of A-Z a-z 0-9 . _ : -`)
   .meta({ example: 'nightly-report' });
 
+/** FenceScope is what a fenced write names: a lock, or rwlock/<name> or semaphore/<name>. */
+export const FenceScope = z
+  .string()
+  .regex(
+    /^(?:(?:rwlock|semaphore)\/)?[A-Za-z0-9._:-]{1,200}$/,
+    'must be a lock name, or rwlock/<name> or semaphore/<name>',
+  )
+  .meta({ example: 'nightly-report' });
+
 /** Key is a dict key: 1-1024 UTF-8 bytes, no NUL, well-formed Unicode (percent-encoded in paths). */
 export const Key = z
   .string()
@@ -70,7 +79,9 @@ const FenceHeader = z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive i
 
 /** FenceHeaders are the fenced-write headers; lock and fence come together, the token is optional. */
 export const FenceHeaders = z.looseObject({
-  'baton-fence-lock': Name.optional().meta({ description: 'the lock whose fence guards this write' }),
+  'baton-fence-lock': FenceScope.optional().meta({
+    description: 'the lock whose fence guards this write (rwlock/<name> or semaphore/<name> for those)',
+  }),
   'baton-fence': FenceHeader.optional().meta({ description: "the writer's fence for that lock" }),
   'baton-lock-token': LockToken.optional().meta({
     description: 'the lease token; the store then also checks that it still holds the lock',

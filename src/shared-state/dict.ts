@@ -12,6 +12,7 @@
  */
 import { InvalidArgumentError, VersionConflictError } from '../errors.js';
 import {
+  assertFenceScope,
   assertKey,
   assertLimit,
   assertName,
@@ -28,7 +29,13 @@ export const MAX_BATCH_OPS = 100;
 
 /** FenceSource is a held lease, or its lock name and fence (and optionally token) as plain data. */
 export type FenceSource =
-  | { readonly name: string; readonly fence: number; readonly token: string }
+  | {
+      readonly name: string;
+      readonly fence: number;
+      readonly token: string;
+      /** fenceScope names the fence counter when it is not `name` (rwlock and semaphore leases). */
+      readonly fenceScope?: string | undefined;
+    }
   | { readonly lock: string; readonly fence: number; readonly token?: string | undefined };
 
 /** Entry is a value with the version of its last change. */
@@ -324,8 +331,8 @@ export class SharedDict<T = JsonValue> {
     if (source === null || typeof source !== 'object') {
       throw new InvalidArgumentError('fence must be a lease or { lock, fence, token? }');
     }
-    const lock = 'lock' in source ? source.lock : source.name;
-    assertName(lock, 'lock');
+    const lock = 'lock' in source ? source.lock : (source.fenceScope ?? source.name);
+    assertFenceScope(lock);
     const fence = source.fence;
     if (typeof fence !== 'number' || !Number.isSafeInteger(fence) || fence < 1) {
       throw new InvalidArgumentError(`fence must be a positive integer (got ${preview(fence)})`);
@@ -334,7 +341,9 @@ export class SharedDict<T = JsonValue> {
     if (token !== undefined && (typeof token !== 'string' || token.length === 0 || token.length > 256)) {
       throw new InvalidArgumentError('fence token must be a non-empty string of at most 256 characters');
     }
-    return { lock, fence, token: this.#settings.ownershipGuard ? token : undefined };
+    // The ownership guard checks a mutex holder; rwlock and semaphore fences are checked by fence alone.
+    const guarded = this.#settings.ownershipGuard && !lock.includes('/');
+    return { lock, fence, token: guarded ? token : undefined };
   }
 }
 

@@ -28,6 +28,7 @@ export async function openEtcd(url: URL, options: BackendOptions): Promise<Opene
   return {
     locks,
     dicts,
+    pools: 'semaphores and read-write locks on etcd are not built yet',
     close() {
       closing ??= (async () => {
         await Promise.all([locks.close(), dicts.close()]);

@@ -65,6 +65,7 @@ export async function openHttp(url: URL, options: BackendOptions): Promise<Opene
   return {
     locks,
     dicts,
+    pools: 'semaphores and read-write locks over http are not built yet',
     close: () => client.close(),
   };
 }

@@ -11,6 +11,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { BackendOptions, OpenedBackend } from '../types.js';
 import { MemoryDicts } from './dicts.js';
 import { MemoryLocks } from './locks.js';
+import { MemorySemaphores } from './semaphores.js';
 import { memoryStore } from './store.js';
 
 /** openMemory opens (or joins) the in-process store a `memory://` URL names. */
@@ -28,14 +29,17 @@ export async function openMemory(url: URL, options: BackendOptions): Promise<Ope
   store.attach();
   const locks = new MemoryLocks(store);
   const dicts = new MemoryDicts(store);
+  const semaphores = new MemorySemaphores(store, 'semaphore');
+  const rwlocks = new MemorySemaphores(store, 'rwlock');
   let closed = false;
   return {
     locks,
     dicts,
+    pools: { semaphores, rwlocks },
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([locks.close(), dicts.close()]);
+      await Promise.all([locks.close(), dicts.close(), semaphores.close(), rwlocks.close()]);
       store.detach();
     },
   };

@@ -27,6 +27,32 @@ export interface LockState {
   readonly waiters: Waiter[];
 }
 
+/** PoolHolder is one holder of a semaphore pool's permits. */
+export interface PoolHolder {
+  readonly count: number;
+  readonly fence: number;
+  readonly owner: string | undefined;
+  expiresAt: number;
+}
+
+/** PoolWaiter is one pending permit request, in arrival order. */
+export interface PoolWaiter {
+  readonly token: string;
+  readonly count: number;
+  readonly ttlMs: number;
+  readonly owner: string | undefined;
+  /** grant hands the permits to this waiter (the store already recorded it as holder). */
+  grant(grant: LockGrant): void;
+}
+
+/** PoolState is one semaphore pool: its fixed size, holders by token, and FIFO queue. */
+export interface PoolState {
+  permits: number;
+  used: number;
+  readonly holders: Map<string, PoolHolder>;
+  readonly waiters: PoolWaiter[];
+}
+
 /** EntryState is one stored dict entry. */
 export interface EntryState {
   value: string;
@@ -61,6 +87,8 @@ export class MemoryStore {
   readonly locks = new Map<string, LockState>();
   readonly fences = new Map<string, number>();
   readonly dicts = new Map<string, DictState>();
+  /** pools are semaphore pools keyed `<namespace>/<name>`; their fences share `fences` under that key. */
+  readonly pools = new Map<string, PoolState>();
   readonly scheduler = new Scheduler();
   historyLimit = DEFAULT_HISTORY_LIMIT;
   #clients = 0;

@@ -33,6 +33,7 @@ export async function openRedis(url: URL, options: BackendOptions): Promise<Open
   return {
     locks,
     dicts,
+    pools: 'semaphores and read-write locks on Redis are not built yet',
     close() {
       closing ??= (async () => {
         await Promise.all([locks.close(), dicts.close()]);

@@ -46,6 +46,11 @@ export async function openRedlock(url: URL, options: BackendOptions): Promise<Op
   return {
     locks,
     dicts,
+    pools: [
+      'semaphores and read-write locks are not offered on redlock://: a permit count kept',
+      'independently on each master has no quorum argument like the lock fence (docs/SAFETY.md);',
+      'use redis:// or etcd:// for them',
+    ].join(' '),
     close() {
       closing ??= (async () => {
         await locks.close();
