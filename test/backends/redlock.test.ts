@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { connect } from '../../src/index.js';
 import { badInputTests } from '../conformance/bad-input.js';
 import { badOptionsTests } from '../conformance/bad-options.js';
-import { runDictConformance, runLockConformance } from '../conformance/index.js';
+import { runDictConformance, runLockConformance, runSemaphoreConformance } from '../conformance/index.js';
 import { randomPrefix, redlockUrl, startMasters, stopMasters } from '../redlock/helpers.js';
 import type { RedisHandle } from '../support/services.js';
 
@@ -26,6 +26,8 @@ afterAll(async () => {
 
 describe('redlock backend (5 masters): locks', () => {
   runLockConformance({ name: 'redlock', connect: () => connect(locks) });
+  // Redlock refuses semaphores (UnsupportedError, docs/SAFETY.md); the suite checks that and skips the rest.
+  runSemaphoreConformance({ name: 'redlock', connect: () => connect(locks) });
 });
 
 describe('redlock backend composed with redis: dicts', () => {

@@ -21,6 +21,8 @@ import { lockExtendTests } from './lock-extend.js';
 import { lockFenceTests } from './lock-fence.js';
 import { lockTtlTests } from './lock-ttl.js';
 import { lockWaitTests } from './lock-wait.js';
+import { rwlockTests } from './rwlock.js';
+import { semaphoreTests } from './semaphore.js';
 
 export type { Harness } from './harness.js';
 
@@ -31,6 +33,15 @@ export function runLockConformance(h: Harness): void {
   lockTtlTests(h);
   lockExtendTests(h);
   lockFenceTests(h);
+}
+
+/**
+ * runSemaphoreConformance registers the semaphore and read-write lock tests. A backend without
+ * them must refuse them with UnsupportedError; the other tests are then skipped with that reason.
+ */
+export function runSemaphoreConformance(h: Harness): void {
+  semaphoreTests(h);
+  rwlockTests(h);
 }
 
 /**
@@ -49,9 +60,10 @@ export function runDictConformance(h: Harness): void {
   fencedWriteTests(h);
 }
 
-/** runConformance registers every contract test: locks, dicts, and bad input to both. */
+/** runConformance registers every contract test: locks, semaphores and rwlocks, dicts, and bad input. */
 export function runConformance(h: Harness): void {
   runLockConformance(h);
+  runSemaphoreConformance(h);
   runDictConformance(h);
   badInputTests(h);
   badOptionsTests(h);
