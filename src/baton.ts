@@ -12,6 +12,8 @@ import { RwLock, type RwLockInfo, rwLockInfo, Semaphore, type SemaphoreOptions }
 import type { SemaphoreBackend, SemaphoreCapabilities, SemaphoreInfo } from './locks/semaphore-backend.js';
 import type { DictBackend, DictCapabilities } from './shared-state/backend.js';
 import { type DictSettings, SharedDict } from './shared-state/dict.js';
+import { BARRIERS_DICT, Barrier } from './sync/barrier.js';
+import { EVENTS_DICT, Event } from './sync/event.js';
 import { assertName } from './validation.js';
 
 /** BatonSettings are the client-side rules chosen at connect time. */
@@ -110,6 +112,22 @@ export class Baton implements AsyncDisposable {
   #pool(kind: keyof PoolBackends): SemaphoreBackend {
     if (typeof this.#pools === 'string') throw new UnsupportedError(this.#pools);
     return this.#pools[kind];
+  }
+
+  /**
+   * event returns a handle on the event `name` (set / clear / wait), kept in the reserved dict
+   * `_baton.events`. InvalidArgumentError for a bad name.
+   */
+  event(name: string): Event {
+    return new Event(assertName(name, 'event'), this.dict<true>(EVENTS_DICT));
+  }
+
+  /**
+   * barrier returns a handle on the barrier `name` for `parties` callers (1 to 10 000), kept in
+   * the reserved dict `_baton.barriers`. InvalidArgumentError for a bad name or count.
+   */
+  barrier(name: string, parties: number): Barrier {
+    return new Barrier(assertName(name, 'barrier'), parties, this.dict(BARRIERS_DICT));
   }
 
   /** dict returns a handle on the shared dict `name`. InvalidArgumentError for a bad name. */

@@ -31,4 +31,6 @@ export {
   SharedDict,
   type UpdateOptions,
 } from './shared-state/dict.js';
+export { Barrier, MAX_PARTIES } from './sync/barrier.js';
+export { Event } from './sync/event.js';
 export { MAX_KEY_BYTES, MAX_NAME_LENGTH, MAX_TTL_MS } from './validation.js';

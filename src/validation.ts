@@ -14,7 +14,10 @@ export const MAX_NAME_LENGTH = 200;
 const NAME_RE = /^[A-Za-z0-9._:-]{1,200}$/;
 
 /** assertName checks a lock or dict name: 1-200 characters of A-Z a-z 0-9 . _ : - */
-export function assertName(name: unknown, what: 'lock' | 'dict' | 'rwlock' | 'semaphore' = 'lock'): string {
+export function assertName(
+  name: unknown,
+  what: 'lock' | 'dict' | 'rwlock' | 'semaphore' | 'event' | 'barrier' = 'lock',
+): string {
   if (typeof name !== 'string' || !NAME_RE.test(name)) {
     throw new InvalidArgumentError(
       `${what} name must be 1-${MAX_NAME_LENGTH} characters of A-Z a-z 0-9 . _ : - (got ${preview(name)})`,

@@ -23,6 +23,7 @@ import { lockTtlTests } from './lock-ttl.js';
 import { lockWaitTests } from './lock-wait.js';
 import { rwlockTests } from './rwlock.js';
 import { semaphoreTests } from './semaphore.js';
+import { syncTests } from './sync.js';
 
 export type { Harness } from './harness.js';
 
@@ -58,6 +59,7 @@ export function runDictConformance(h: Harness): void {
   dictKeysTests(h);
   keysUnusualTests(h);
   fencedWriteTests(h);
+  syncTests(h); // events and barriers are built on dicts
 }
 
 /** runConformance registers every contract test: locks, semaphores and rwlocks, dicts, and bad input. */
