@@ -18,7 +18,14 @@
 import { InvalidArgumentError, LockTimeoutError } from '../errors.js';
 import { assertCount } from '../validation.js';
 import { Lease, type LeaseSettings, runHeld } from './lease.js';
-import { type AcquireOptions, DEFAULT_OWNER, type LockOptions, newToken, resolveOptions } from './lock.js';
+import {
+  type AcquireOptions,
+  DEFAULT_OWNER,
+  expiresAtOf,
+  type LockOptions,
+  newToken,
+  resolveOptions,
+} from './lock.js';
 import {
   MAX_PERMITS,
   RWLOCK_PERMITS,
@@ -89,10 +96,36 @@ class Pool {
   inspect(): Promise<SemaphoreInfo> {
     return this.#backend.inspect(this.name);
   }
+
+  async extendToken(
+    token: string,
+    ttlMs: number | undefined,
+  ): Promise<{ fence: number; expiresAt: number; ttlMs: number } | null> {
+    const ttl = resolveOptions(this.#options, { ttlMs }).ttlMs;
+    const grant = await this.#backend.extend(this.name, token, ttl);
+    if (!grant) return null;
+    return { fence: grant.fence, ttlMs: grant.ttlMs, expiresAt: expiresAtOf(grant, this.#settings) };
+  }
+
+  releaseToken(token: string): Promise<boolean> {
+    if (typeof token !== 'string' || token.length === 0) return Promise.resolve(false);
+    return this.#backend.release(this.name, token);
+  }
+}
+
+/** TokenLeases extends and releases leases known only by their token (for proxies such as the baton server). */
+export interface TokenLeases {
+  /** extendToken resets the TTL of `token`'s permits (default: the handle's ttlMs); null when it holds none. */
+  extendToken(
+    token: string,
+    ttlMs?: number,
+  ): Promise<{ fence: number; expiresAt: number; ttlMs: number } | null>;
+  /** releaseToken returns `token`'s permits; false when it held none. */
+  releaseToken(token: string): Promise<boolean>;
 }
 
 /** Semaphore is a handle on a pool of leased permits; it holds nothing by itself. */
-export class Semaphore {
+export class Semaphore implements TokenLeases {
   readonly #pool: Pool;
 
   /** @internal Made by `baton.semaphore(name, options)`. */
@@ -134,6 +167,16 @@ export class Semaphore {
     return this.#pool.inspect();
   }
 
+  /** extendToken extends a lease known only by its token (for proxies); null when it holds no permits. */
+  extendToken(token: string, ttlMs?: number): ReturnType<TokenLeases['extendToken']> {
+    return this.#pool.extendToken(token, ttlMs);
+  }
+
+  /** releaseToken releases a lease known only by its token; false when it held no permits. */
+  releaseToken(token: string): Promise<boolean> {
+    return this.#pool.releaseToken(token);
+  }
+
   #count(count: unknown): number {
     if (count === undefined) return 1;
     if (
@@ -153,7 +196,7 @@ export class Semaphore {
  * (a waiting writer holds back later readers). Fences: one counter per rwlock; a writer's fence is
  * greater than the fence of every earlier grant, read or write.
  */
-export class RwLock {
+export class RwLock implements TokenLeases {
   readonly #pool: Pool;
 
   /** @internal Made by `baton.rwlock(name, options)`. */
@@ -199,6 +242,16 @@ export class RwLock {
   /** inspect reads the rwlock: its holders (a writer holds all permits), readers or writer, last fence. */
   async inspect(): Promise<RwLockInfo> {
     return rwLockInfo(await this.#pool.inspect());
+  }
+
+  /** extendToken extends a read or write lease known only by its token (for proxies); null when it holds none. */
+  extendToken(token: string, ttlMs?: number): ReturnType<TokenLeases['extendToken']> {
+    return this.#pool.extendToken(token, ttlMs);
+  }
+
+  /** releaseToken releases a read or write lease known only by its token; false when it held none. */
+  releaseToken(token: string): Promise<boolean> {
+    return this.#pool.releaseToken(token);
   }
 }
 

@@ -21,6 +21,7 @@ import { mountRoutes, type Route } from './route.js';
 import { dictRoutes } from './routes/dicts.js';
 import { keyRoutes } from './routes/keys.js';
 import { lockRoutes } from './routes/locks.js';
+import { poolRoutes } from './routes/semaphores.js';
 import { serviceRoutes } from './routes/service.js';
 import { watchRoute } from './routes/watch.js';
 
@@ -63,6 +64,7 @@ export function createApp(options: AppOptions): BatonApp {
   const routes: Route[] = [
     ...serviceRoutes(deps, openapi),
     ...lockRoutes(deps),
+    ...poolRoutes(deps),
     ...keyRoutes(deps),
     watchRoute(deps),
     ...dictRoutes(deps),

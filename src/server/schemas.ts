@@ -6,7 +6,7 @@
  * error name the field and happen before any backend call.
  */
 import { z } from 'zod';
-import { MAX_KEY_BYTES, MAX_NAME_LENGTH, MAX_TTL_MS } from '../index.js';
+import { MAX_KEY_BYTES, MAX_NAME_LENGTH, MAX_PERMITS, MAX_TTL_MS } from '../index.js';
 
 const NAME_RE = /^[A-Za-z0-9._:-]{1,200}$/;
 
@@ -138,6 +138,20 @@ export const AcquireBody = z.strictObject({
   waitMs: WaitMs.optional().meta({ description: 'how long to wait, default 0; capped per request' }),
   owner: z.string().max(200).optional().meta({ description: 'label shown by inspect' }),
 });
+/** Permits is a semaphore's size, or a number of its permits: 1 to 2^20. */
+export const Permits = z.int().min(1).max(MAX_PERMITS);
+/** SemaphoreAcquireBody asks for `count` permits of a semaphore of `permits`. */
+export const SemaphoreAcquireBody = AcquireBody.extend({
+  permits: Permits.optional().meta({
+    description:
+      "the semaphore's size: fixed by the first acquire of an unused semaphore (then required), must match while it is in use; omitted, the size in use",
+  }),
+  count: Permits.optional().meta({ description: 'how many permits this lease takes, default 1' }),
+});
+/** RwLockAcquireBody asks for a read (shared) or write (exclusive) lease. */
+export const RwLockAcquireBody = AcquireBody.extend({
+  mode: z.enum(['read', 'write']).meta({ description: 'read: shared with other readers; write: exclusive' }),
+});
 /** ExtendBody extends a lease. */
 export const ExtendBody = z.strictObject({ token: LockToken, ttlMs: TtlMs.optional() });
 /** ReleaseBody releases a lease. */
@@ -189,6 +203,41 @@ export const ExtendedBody = z.object({ name: Name, fence: Fence, expiresAt: z.in
 export const ReleasedBody = z.object({ released: z.boolean() });
 /** LocksBody lists held locks. */
 export const LocksBody = z.object({ locks: z.array(LockInfoBody) });
+const PermitHolderBody = z.object({
+  count: z.int(),
+  fence: Fence,
+  expiresAt: z.int(),
+  owner: z.string().optional(),
+});
+/** SemaphoreInfoBody is the public view of a semaphore (never a token); permits is 0 when unused. */
+export const SemaphoreInfoBody = z.object({
+  name: Name,
+  permits: z.int(),
+  used: z.int(),
+  fence: z.int(),
+  holders: z.array(PermitHolderBody).meta({ description: 'in grant order' }),
+  waiting: z.int().optional(),
+});
+/** SemaphoresBody lists semaphores with holders. */
+export const SemaphoresBody = z.object({ semaphores: z.array(SemaphoreInfoBody) });
+/** RwLockInfoBody is the public view of a read-write lock (never a token). */
+export const RwLockInfoBody = z.object({
+  name: Name,
+  mode: z.enum(['free', 'read', 'write']),
+  readers: z.int(),
+  fence: z.int(),
+  holders: z.array(
+    z.object({
+      mode: z.enum(['read', 'write']),
+      fence: Fence,
+      expiresAt: z.int(),
+      owner: z.string().optional(),
+    }),
+  ),
+  waiting: z.int().optional(),
+});
+/** RwLocksBody lists read-write locks with holders. */
+export const RwLocksBody = z.object({ rwlocks: z.array(RwLockInfoBody) });
 /** VersionBody carries a dict version. */
 export const VersionBody = z.object({ version: Version });
 /** ValueBody carries a value. */
@@ -207,20 +256,28 @@ export const DictInfoBody = z.object({ name: Name, size: z.int(), version: Versi
 export const DictsBody = z.object({ dicts: z.array(z.object({ name: Name, size: z.int() })) });
 /** OkBody answers /healthz and /readyz. */
 export const OkBody = z.object({ ok: z.literal(true) });
+const LeaseCapabilities = z.object({
+  fairOrdering: z.boolean(),
+  notifiedWaiting: z.boolean(),
+  minTtlMs: z.int(),
+  listing: z.boolean(),
+});
 /** CapabilitiesBody tells what the backend behind the server guarantees, and the server's limits. */
 export const CapabilitiesBody = z.object({
-  locks: z.object({
-    fairOrdering: z.boolean(),
-    notifiedWaiting: z.boolean(),
-    minTtlMs: z.int(),
-    listing: z.boolean(),
-  }),
+  locks: LeaseCapabilities,
   dicts: z.object({
     ownershipGuard: z.boolean(),
     ttlGranularityMs: z.int(),
     historyLimit: z.int().optional(),
   }),
   limits: z.object({ maxWaitMs: z.int(), maxBodyBytes: z.int(), sseKeepAliveMs: z.int() }),
+  semaphores: LeaseCapabilities.nullable().meta({
+    description: 'of semaphores and read-write locks; null when the backend has none',
+  }),
+  semaphoresUnsupported: z
+    .string()
+    .optional()
+    .meta({ description: 'why the backend has no semaphores or read-write locks (when it has none)' }),
 });
 /** ProblemBody is RFC 9457 problem+json, with baton's `code` and the request id. */
 export const ProblemBody = z

@@ -6,7 +6,8 @@
  *
  * Opening reads `/v1/capabilities`, so an unreachable server fails `connect()` at once with
  * BackendUnavailableError (within `timeoutMs`), and a bad token with InvalidArgumentError. The
- * capabilities are the server backend's, passed through.
+ * capabilities are the server backend's, passed through; semaphores and read-write locks are
+ * there when the server reports their capabilities (else the server's reason why not).
  */
 import { z } from 'zod';
 import { BackendUnavailableError, InvalidArgumentError } from '../../errors.js';
@@ -14,6 +15,7 @@ import type { BackendOptions, OpenedBackend } from '../types.js';
 import { HttpClient } from './client.js';
 import { HttpDicts } from './dicts.js';
 import { HttpLocks } from './locks.js';
+import { HttpSemaphores } from './semaphores.js';
 import { TokenMap } from './tokens.js';
 
 const Capabilities = z.object({
@@ -29,6 +31,17 @@ const Capabilities = z.object({
     historyLimit: z.number().optional(),
   }),
   limits: z.object({ maxWaitMs: z.int().min(1), maxBodyBytes: z.number(), sseKeepAliveMs: z.int().min(1) }),
+  // Absent from servers older than semaphores; null (with the reason) when the server's backend has none.
+  semaphores: z
+    .object({
+      fairOrdering: z.boolean(),
+      notifiedWaiting: z.boolean(),
+      minTtlMs: z.number(),
+      listing: z.boolean(),
+    })
+    .nullable()
+    .optional(),
+  semaphoresUnsupported: z.string().optional(),
 });
 
 /** openHttp connects to the baton server a URL names. */
@@ -65,7 +78,14 @@ export async function openHttp(url: URL, options: BackendOptions): Promise<Opene
   return {
     locks,
     dicts,
-    pools: 'semaphores and read-write locks over http are not built yet',
+    pools: caps.semaphores
+      ? {
+          semaphores: new HttpSemaphores(client, caps.semaphores, caps.limits.maxWaitMs, tokens, 'semaphore'),
+          rwlocks: new HttpSemaphores(client, caps.semaphores, caps.limits.maxWaitMs, tokens, 'rwlock'),
+        }
+      : `the baton server at ${base.origin} has no semaphores or read-write locks: ${
+          caps.semaphoresUnsupported ?? 'it is older than them'
+        }`,
     close: () => client.close(),
   };
 }

@@ -9,13 +9,7 @@
  * shutting down. If the caller disconnects while waiting, the wait is cancelled; if a grant
  * races the disconnect, it is released at once, so nobody is left holding a lock no one knows.
  */
-import {
-  BackendUnavailableError,
-  type Lease,
-  type LockInfo,
-  LockLostError,
-  LockTimeoutError,
-} from '../../index.js';
+import { type LockInfo, LockLostError } from '../../index.js';
 import { allows } from '../auth.js';
 import type { RouteDeps } from '../options.js';
 import { defineRoute, type Route } from '../route.js';
@@ -31,10 +25,11 @@ import {
   ReleaseBody,
   ReleasedBody,
 } from '../schemas.js';
+import { answerGrant } from './grant.js';
 
 /** lockRoutes declares the /v1/locks endpoints. */
 export function lockRoutes(deps: RouteDeps): Route[] {
-  const { baton, limits, metrics } = deps;
+  const { baton } = deps;
   return [
     defineRoute({
       method: 'post',
@@ -48,47 +43,11 @@ export function lockRoutes(deps: RouteDeps): Route[] {
       responses: { 200: { description: 'granted; keep the token secret', schema: GrantBody } },
       problems: [409],
       async handler({ params, body, req, res, signal }) {
-        const waitMs = Math.min(body.waitMs ?? 0, limits.maxWaitMs);
-        const started = performance.now();
-        const observe = (outcome: string) =>
-          metrics.lockWait.observe({ outcome }, (performance.now() - started) / 1000);
-        if (waitMs > 0) metrics.openStreams.inc({ kind: 'long_poll' });
-        let lease: Lease;
-        try {
-          lease = await baton.lock(params.name).acquire({
-            ttlMs: body.ttlMs,
-            waitMs,
-            owner: body.owner ?? `http:${req.socket.remoteAddress ?? 'unknown'}`,
-            signal,
-          });
-        } catch (err) {
-          if (err instanceof LockTimeoutError) {
-            observe('timeout');
-            throw err;
-          }
-          observe(signal.aborted ? 'aborted' : 'error');
-          if (deps.shutdown.aborted)
-            throw new BackendUnavailableError('the server is shutting down; try again');
-          if (signal.aborted) return; // the caller went away; nobody to answer
-          throw err;
-        } finally {
-          if (waitMs > 0) metrics.openStreams.dec({ kind: 'long_poll' });
-        }
-        observe('granted');
-        if (res.destroyed) {
-          await lease.release().catch(() => false);
-          return;
-        }
-        res.once('close', () => {
-          if (!res.writableFinished) void lease.release().catch(() => false);
-        });
-        const grant = {
-          name: params.name,
-          token: lease.token,
-          fence: lease.fence,
-          expiresAt: lease.expiresAt,
-        };
-        res.json({ ...grant, ttlMs: lease.ttlMs });
+        await answerGrant(
+          deps,
+          { name: params.name, waitMs: body.waitMs, owner: body.owner, req, res, signal },
+          (call) => baton.lock(params.name).acquire({ ttlMs: body.ttlMs, ...call }),
+        );
       },
     }),
     defineRoute({

@@ -4,7 +4,7 @@
  * and /v1/capabilities (what the backend guarantees and the server's limits — the http backend
  * reads it when it connects).
  */
-import { BackendUnavailableError } from '../../index.js';
+import { BackendUnavailableError, type Baton, UnsupportedError } from '../../index.js';
 import type { OpenApiDocument } from '../openapi.js';
 import type { RouteDeps } from '../options.js';
 import { defineRoute, type Route } from '../route.js';
@@ -78,10 +78,22 @@ export function serviceRoutes(deps: RouteDeps, openapi: () => OpenApiDocument): 
             maxBodyBytes: limits.maxBodyBytes,
             sseKeepAliveMs: limits.sseKeepAliveMs,
           },
+          semaphores: caps.semaphores ?? null,
+          ...(caps.semaphores ? {} : { semaphoresUnsupported: unsupportedReason(baton) }),
         });
       },
     }),
   ];
+}
+
+/** unsupportedReason is why `baton` has no semaphores (the UnsupportedError its handle factory throws). */
+function unsupportedReason(baton: Baton): string {
+  try {
+    baton.semaphore('probe');
+  } catch (err) {
+    if (err instanceof UnsupportedError) return err.message;
+  }
+  return 'this backend has no semaphores or read-write locks';
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -1,0 +1,83 @@
+/**
+ * answerGrant: the long-poll acquire every lease route shares (locks, semaphores, read-write
+ * locks). It caps the request's wait at `limits.maxWaitMs` (the caller asks again), counts the
+ * wait in the metrics, and answers `{ name, token, fence, expiresAt, ttlMs }`. The server keeps
+ * no lease state: the caller extends and releases by the token.
+ *
+ * How it fails: rethrows the acquire's error (409 `lock_timeout` when not granted within this
+ * request's wait, 400 for what the library refuses); 503 `backend_unavailable` when the server
+ * starts shutting down during the wait. If the caller disconnects while waiting, the wait is
+ * cancelled and nothing is answered; if a grant races the disconnect, the lease is released at
+ * once, so nobody is left holding what no one knows about.
+ */
+import type { Request, Response } from 'express';
+import { BackendUnavailableError, type Lease, LockTimeoutError } from '../../index.js';
+import type { RouteDeps } from '../options.js';
+
+/** GrantRequest is what one acquire request carries, beside what its kind adds. */
+export interface GrantRequest {
+  readonly name: string;
+  /** waitMs is the caller's wait (default 0), before the server's cap. */
+  readonly waitMs: number | undefined;
+  /** owner is the caller's label; default `http:<client address>`. */
+  readonly owner: string | undefined;
+  readonly req: Request;
+  readonly res: Response;
+  readonly signal: AbortSignal;
+}
+
+/** AcquireCall is what answerGrant hands the kind's acquire: the capped wait, the owner, the signal. */
+export interface AcquireCall {
+  readonly waitMs: number;
+  readonly owner: string;
+  readonly signal: AbortSignal;
+}
+
+/** answerGrant runs `acquire` for one request and answers the grant (see the module comment). */
+export async function answerGrant(
+  deps: RouteDeps,
+  r: GrantRequest,
+  acquire: (call: AcquireCall) => Promise<Lease>,
+): Promise<void> {
+  const { limits, metrics } = deps;
+  const waitMs = Math.min(r.waitMs ?? 0, limits.maxWaitMs);
+  const started = performance.now();
+  const observe = (outcome: string) =>
+    metrics.lockWait.observe({ outcome }, (performance.now() - started) / 1000);
+  if (waitMs > 0) metrics.openStreams.inc({ kind: 'long_poll' });
+  let lease: Lease;
+  try {
+    lease = await acquire({
+      waitMs,
+      owner: r.owner ?? `http:${r.req.socket.remoteAddress ?? 'unknown'}`,
+      signal: r.signal,
+    });
+  } catch (err) {
+    if (err instanceof LockTimeoutError) {
+      observe('timeout');
+      throw err;
+    }
+    observe(r.signal.aborted ? 'aborted' : 'error');
+    if (deps.shutdown.aborted) throw new BackendUnavailableError('the server is shutting down; try again');
+    if (r.signal.aborted) return; // the caller went away; nobody to answer
+    throw err;
+  } finally {
+    if (waitMs > 0) metrics.openStreams.dec({ kind: 'long_poll' });
+  }
+  observe('granted');
+  const { res } = r;
+  if (res.destroyed) {
+    await lease.release().catch(() => false);
+    return;
+  }
+  res.once('close', () => {
+    if (!res.writableFinished) void lease.release().catch(() => false);
+  });
+  res.json({
+    name: r.name,
+    token: lease.token,
+    fence: lease.fence,
+    expiresAt: lease.expiresAt,
+    ttlMs: lease.ttlMs,
+  });
+}
