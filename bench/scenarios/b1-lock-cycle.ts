@@ -105,16 +105,20 @@ async function floor(ctx: Context, timing: Timing) {
       const token = String(++n);
       const [granted] = (await client.evalsha(
         acquire,
-        2,
+        4,
         'b1f:h',
         'b1f:f',
+        'b1f:q',
+        'b1f:a',
         token,
         '30000',
         '',
         '0',
+        '',
+        '3000',
       )) as number[];
       if (granted !== 1) throw new Error('floor: lock not granted');
-      const released = await client.evalsha(release, 1, 'b1f:h', token, 'b1f:released');
+      const released = await client.evalsha(release, 3, 'b1f:h', 'b1f:q', 'b1f:a', token, 'b1f:released');
       if (released !== 1) throw new Error('floor: lock not released');
     }, timing);
   } finally {

@@ -1,15 +1,20 @@
 /**
  * RedisLocks: the lock contract on Redis. Acquire is one script and one round trip: if the holder
- * key is absent it increments the lock's fence counter (a key without TTL in the same hash slot),
- * stores the holder with PX = ttl and returns the fence; otherwise it returns the holder's
- * remaining TTL. A waiter then listens on the lock's release channel (one shared subscriber
- * connection per client, see wakeups.ts), retries once at once (a release may have come before
- * the subscription), and from then on retries when a release is heard or when the observed
- * holder's TTL runs out (a crashed holder publishes nothing) — never on a fixed interval.
+ * key is absent and nobody queued first, it increments the lock's fence counter (a key without
+ * TTL in the same hash slot), stores the holder with PX = ttl and returns the fence; otherwise it
+ * returns the holder's remaining TTL and, for a caller that may wait, takes a place in the lock's
+ * FIFO queue (lock-queue.ts). A waiter then listens on the lock's release channel (one shared
+ * subscriber connection per client, see wakeups.ts), retries once at once (a release may have
+ * come before the subscription), and from then on retries when its release message is heard
+ * (a release wakes only the waiter first in line), when the observed holder's TTL runs out (a
+ * crashed holder publishes nothing), or every REFRESH_MS at the latest, which keeps its place in
+ * line (a waiter not heard from for ENTRY_TTL_MS loses it, so a crashed waiter cannot block the
+ * queue). A waiter that gives up (timeout, abort, close) leaves the queue before it returns.
  *
- * Not FIFO: every waiter of a released lock retries and one wins (capabilities.fairOrdering is
- * false). How it fails: BackendUnavailableError when Redis cannot be reached within `timeoutMs`,
- * also for a waiter whose subscriber connection is lost while it waits.
+ * FIFO (capabilities.fairOrdering): live waiters are granted in the order of their first attempt;
+ * `tryAcquire` on a free lock with waiters in line is refused. How it fails:
+ * BackendUnavailableError when Redis cannot be reached within `timeoutMs`, also for a waiter
+ * whose subscriber connection is lost while it waits.
  */
 import type { Cluster, Redis } from 'ioredis';
 import { BackendUnavailableError } from '../../errors.js';
@@ -23,11 +28,12 @@ import type {
 import type { RedisConnections } from './client.js';
 import { translateError } from './errors.js';
 import type { KeyLayout, LockKeys } from './keys.js';
+import { ENTRY_TTL_MS, newWaiterId, queueKeys, REFRESH_MS, wakeMessage } from './lock-queue.js';
 import type { Scripts } from './scripts.js';
 import type { LockWakeups } from './wakeups.js';
 
 const CAPABILITIES: LockCapabilities = Object.freeze({
-  fairOrdering: false,
+  fairOrdering: true,
   notifiedWaiting: true,
   minTtlMs: 1,
   listing: false,
@@ -46,6 +52,7 @@ export class RedisLocks implements LockBackend {
   readonly #scripts: Scripts;
   readonly #keys: KeyLayout;
   readonly #wakeups: LockWakeups;
+  readonly #waiting = new Set<Promise<unknown>>();
   #closed = false;
 
   constructor(conns: RedisConnections, scripts: Scripts, keys: KeyLayout, wakeups: LockWakeups) {
@@ -59,25 +66,17 @@ export class RedisLocks implements LockBackend {
     this.#open();
     const started = performance.now();
     const keys = this.#keys.lock(name);
-    const first = await this.#attempt(name, keys, req);
+    const waiter = req.waitMs > 0 ? newWaiterId() : '';
+    const first = await this.#attempt(name, keys, req, waiter);
     if (first.grant) return first.grant;
     if (req.waitMs <= 0) return null;
-    req.signal?.throwIfAborted();
-    const deadline = started + req.waitMs;
-    const wake = await this.#wakeups.listen(keys.channel);
+    // From here the caller has a place in the queue; every way out but a grant gives it up.
+    const waiting = this.#wait(name, keys, req, waiter, started + req.waitMs);
+    this.#waiting.add(waiting);
     try {
-      for (;;) {
-        wake.reset();
-        req.signal?.throwIfAborted();
-        const next = await this.#attempt(name, keys, req);
-        if (next.grant) return next.grant;
-        const left = deadline - performance.now();
-        if (left <= 0) return null;
-        const holderLeft = next.pttl >= 0 ? next.pttl + 1 : Number.POSITIVE_INFINITY;
-        await wake.wait(Math.min(left, holderLeft), req.signal);
-      }
+      return await waiting;
     } finally {
-      wake.leave();
+      this.#waiting.delete(waiting);
     }
   }
 
@@ -96,7 +95,10 @@ export class RedisLocks implements LockBackend {
   async release(name: string, token: string): Promise<boolean> {
     this.#open();
     const keys = this.#keys.lock(name);
-    return (await this.#scripts.run('lockRelease', [keys.holder], [token, keys.channel])) === 1;
+    const q = queueKeys(keys);
+    return (
+      (await this.#scripts.run('lockRelease', [keys.holder, q.queue, q.alive], [token, keys.channel])) === 1
+    );
   }
 
   async inspect(name: string): Promise<LockInfo> {
@@ -159,21 +161,72 @@ export class RedisLocks implements LockBackend {
     }
   }
 
-  /** close fails this client's waiters with BackendUnavailableError; the connection is closed by the backend. */
+  /**
+   * close fails this client's waiters with BackendUnavailableError and lets them leave their
+   * queues (the backend closes the connection after this resolves).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#wakeups.close();
+    await Promise.allSettled([...this.#waiting]);
   }
 
-  /** #attempt runs the acquire script once; a grant to an aborted caller is released before rethrowing. */
-  async #attempt(name: string, keys: LockKeys, req: AcquireRequest): Promise<Attempt> {
+  /** #wait waits for a grant after a refused first attempt, and leaves the queue unless granted. */
+  async #wait(
+    name: string,
+    keys: LockKeys,
+    req: AcquireRequest,
+    waiter: string,
+    deadline: number,
+  ): Promise<LockGrant | null> {
+    let granted = false;
+    try {
+      req.signal?.throwIfAborted();
+      const wake = await this.#wakeups.listen(keys.channel, wakeMessage(waiter));
+      try {
+        for (;;) {
+          wake.reset();
+          req.signal?.throwIfAborted();
+          this.#open();
+          const next = await this.#attempt(name, keys, req, waiter);
+          if (next.grant) {
+            granted = true;
+            return next.grant;
+          }
+          const left = deadline - performance.now();
+          if (left <= 0) return null;
+          const retryIn = next.pttl >= 0 ? next.pttl + 1 : Number.POSITIVE_INFINITY;
+          await wake.wait(Math.min(left, retryIn, REFRESH_MS), req.signal);
+        }
+      } finally {
+        wake.leave();
+      }
+    } finally {
+      if (!granted) await this.#leave(keys, waiter);
+    }
+  }
+
+  /** #leave takes a waiter out of the queue; if Redis cannot be reached its entry lapses by itself. */
+  async #leave(keys: LockKeys, waiter: string): Promise<void> {
+    const q = queueKeys(keys);
+    await this.#scripts
+      .run('lockLeave', [keys.holder, q.queue, q.alive], [waiter, keys.channel])
+      .catch(() => undefined);
+  }
+
+  /**
+   * #attempt runs the acquire script once (`waiter`: the caller's queue id, '' when it does not
+   * wait); a grant to an aborted caller is released before rethrowing.
+   */
+  async #attempt(name: string, keys: LockKeys, req: AcquireRequest, waiter: string): Promise<Attempt> {
     const startedAt = performance.now();
     const owner = req.owner ?? '';
+    const q = queueKeys(keys);
     const r = (await this.#scripts.run(
       'lockAcquire',
-      [keys.holder, keys.fence],
-      [req.token, req.ttlMs, owner, req.owner === undefined ? '0' : '1'],
+      [keys.holder, keys.fence, q.queue, q.alive],
+      [req.token, req.ttlMs, owner, req.owner === undefined ? '0' : '1', waiter, ENTRY_TTL_MS],
     )) as number[];
     if (r[0] !== 1) return { pttl: Number(r[1]) };
     if (req.signal?.aborted || this.#closed) {

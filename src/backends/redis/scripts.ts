@@ -16,13 +16,14 @@ import { BackendUnavailableError } from '../../errors.js';
 import { translateError } from './errors.js';
 
 /** SCRIPT_VERSION is part of every registered command name; bump it when a script's contract changes. */
-export const SCRIPT_VERSION = 1;
+export const SCRIPT_VERSION = 2;
 
 /** MANIFEST lists each script: its file, and its key count (-1: variable, passed with the call). */
 const MANIFEST = {
-  lockAcquire: { file: 'lock_acquire.lua', keys: 2, lib: false },
+  lockAcquire: { file: 'lock_acquire.lua', keys: 4, lib: false },
   lockExtend: { file: 'lock_extend.lua', keys: 1, lib: false },
-  lockRelease: { file: 'lock_release.lua', keys: 1, lib: false },
+  lockRelease: { file: 'lock_release.lua', keys: 3, lib: false },
+  lockLeave: { file: 'lock_leave.lua', keys: 3, lib: false },
   lockInspect: { file: 'lock_inspect.lua', keys: 2, lib: false },
   dictGet: { file: 'dict_get.lua', keys: 6, lib: true },
   dictWrite: { file: 'dict_write.lua', keys: -1, lib: true },

@@ -4,7 +4,10 @@
  * of this client's acquires waits on it, and unsubscribed when the last one leaves.
  *
  * A Wakeup remembers a message that arrives while its waiter is busy retrying, so no release is
- * missed between "the lock is held" and "wait". If the subscriber connection is lost, every
+ * missed between "the lock is held" and "wait". A Wakeup made for one queued waiter (`listen`
+ * with a message) wakes only on that message or on a message for everyone: a release of a lock
+ * with a queue wakes only the waiter first in line (see lock-queue.ts), any other message (`*`)
+ * wakes every listener. If the subscriber connection is lost, every
  * waiter is failed with BackendUnavailableError at once (it does not silently sleep until the
  * holder's TTL), and the next waiter opens a new connection. While anyone waits, the connection
  * is also checked with a PING every `heartbeatMs`: a server that stops answering without closing
@@ -18,16 +21,21 @@ import { translateError } from './errors.js';
 /** MAX_TIMER_MS is the longest single setTimeout. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** TARGETED marks a message meant for one waiter (`w:<id>`); other waiters ignore it. */
+const TARGETED = 'w:';
+
 /** Wakeup is one waiter's view of a lock's release channel. */
 export class Wakeup {
   #pending = false;
   #failure: Error | undefined;
   #settle: ((err?: Error) => void) | undefined;
   readonly #leave: (w: Wakeup) => void;
+  readonly #mine: string | undefined;
 
   /** @internal Made by LockWakeups.listen. */
-  constructor(leave: (w: Wakeup) => void) {
+  constructor(leave: (w: Wakeup) => void, mine?: string) {
     this.#leave = leave;
+    this.#mine = mine;
   }
 
   /** reset forgets messages heard so far (call it just before re-checking the lock). */
@@ -68,8 +76,9 @@ export class Wakeup {
     this.#leave(this);
   }
 
-  /** @internal notify delivers a release message. */
-  notify(): void {
+  /** @internal notify delivers a release message (ignored when it targets another waiter). */
+  notify(message = ''): void {
+    if (this.#mine !== undefined && message !== this.#mine && message.startsWith(TARGETED)) return;
     if (this.#settle) this.#settle();
     else this.#pending = true;
   }
@@ -104,8 +113,12 @@ export class LockWakeups {
     this.#heartbeatMs = heartbeatMs;
   }
 
-  /** listen subscribes to `channel` (if not yet) and returns a Wakeup. BackendUnavailableError when it cannot. */
-  async listen(channel: string): Promise<Wakeup> {
+  /**
+   * listen subscribes to `channel` (if not yet) and returns a Wakeup; with `mine`, the Wakeup
+   * ignores messages meant for other waiters (`w:…` other than `mine`). BackendUnavailableError
+   * when it cannot subscribe.
+   */
+  async listen(channel: string, mine?: string): Promise<Wakeup> {
     if (this.#closed) throw new BackendUnavailableError('baton client is closed');
     let ch = this.#channels.get(channel);
     if (!ch) {
@@ -116,7 +129,7 @@ export class LockWakeups {
       this.#channels.set(channel, ch);
     }
     const entry = ch;
-    const w = new Wakeup((leaving) => this.#leave(channel, entry, leaving));
+    const w = new Wakeup((leaving) => this.#leave(channel, entry, leaving), mine);
     entry.listeners.add(w);
     this.#armHeartbeat();
     try {
@@ -142,8 +155,8 @@ export class LockWakeups {
   #connection(): Promise<Redis> {
     if (!this.#conn) {
       const opening = this.#open().then((conn) => {
-        conn.on('message', (channel: string) => {
-          for (const w of this.#channels.get(channel)?.listeners ?? []) w.notify();
+        conn.on('message', (channel: string, message: string) => {
+          for (const w of this.#channels.get(channel)?.listeners ?? []) w.notify(message);
         });
         conn.once('close', () => {
           if (this.#conn === opening) this.#conn = undefined;

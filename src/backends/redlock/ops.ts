@@ -8,6 +8,7 @@
  * the per-instance timeout (the quorum logic counts that as "no answer").
  */
 import type { KeyLayout, LockKeys } from '../redis/keys.js';
+import { queueKeys } from '../redis/lock-queue.js';
 import type { Master } from './master.js';
 import { gather, type Outcomes } from './quorum.js';
 
@@ -62,10 +63,13 @@ export async function extendOn(
  * releaseOn frees the lock on one master if the token holds it; true when it did. `loud` publishes
  * on the lock's release channel (waking waiters); otherwise the message goes to a channel nobody
  * subscribes to (`<channel>:unheard`), for taking back a partial grant that woke nobody's interest.
+ * The Redis backend's release script also names the lock's waiter queue: Redlock queues nobody
+ * (its acquire is its own script), so the queue is empty and the message wakes every listener.
  */
 export async function releaseOn(m: Master, keys: LockKeys, token: string, loud: boolean): Promise<boolean> {
   const channel = loud ? keys.channel : `${keys.channel}:unheard`;
-  return (await m.run('lockRelease', [keys.holder], [token, channel])) === 1;
+  const q = queueKeys(keys);
+  return (await m.run('lockRelease', [keys.holder, q.queue, q.alive], [token, channel])) === 1;
 }
 
 /**

@@ -1,16 +1,57 @@
 --[[
-  lock_acquire: take the lock if it is free, or report how long the holder keeps it.
+  lock_acquire: take the lock if it is free and nobody queued before the caller; otherwise say how
+  long until asking again is worth it, and keep (or take) the caller's place in the lock's queue.
   KEYS[1] holder hash (t = token, f = fence, o = owner if given), expiring with the lease (PEXPIRE)
   KEYS[2] fence counter (string, never expires)
-  ARGV[1] token, ARGV[2] ttl ms, ARGV[3] owner label, ARGV[4] '1' when an owner label is given
-  Returns {1, fence} when granted (the counter is incremented in the same step);
-  {0, pttl} when held (pttl -1 if the holder key has no TTL).
+  KEYS[3] queue zset: waiter id -> arrival ticket (FIFO order)
+  KEYS[4] alive zset: waiter id -> deadline, ms by the server clock; a waiter not heard from by
+          then loses its place (a crashed waiter cannot block the queue)
+  ARGV[1] token, ARGV[2] ttl ms, ARGV[3] owner label, ARGV[4] '1' when an owner label is given,
+  ARGV[5] waiter id ('' for a caller that does not wait), ARGV[6] queue entry ttl ms
+  Returns {1, fence} when granted (the counter is incremented in the same step and the caller
+  leaves the queue); {0, pttl} when held (pttl -1 if the holder key has no TTL); {0, ms, 1} when
+  free but promised to the waiter at the head of the queue (ms: until that waiter's entry lapses).
+  Queue keys expire ARGV[6] ms after the last waiter was heard from.
 ]]
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return { 0, redis.call('PTTL', KEYS[1]) }
+local waiter = ARGV[5]
+local queued = redis.call('EXISTS', KEYS[3]) == 1
+local now = 0
+local head = false
+if queued then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local dead = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
+  for _, id in ipairs(dead) do redis.call('ZREM', KEYS[3], id) end
+  if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now) end
+  head = redis.call('ZRANGE', KEYS[3], 0, 0)[1] or false
 end
-local fence = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 't', ARGV[1], 'f', fence)
-if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'o', ARGV[3]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return { 1, fence }
+
+if redis.call('EXISTS', KEYS[1]) == 0 and (head == false or head == waiter) then
+  if head then
+    redis.call('ZREM', KEYS[3], waiter)
+    redis.call('ZREM', KEYS[4], waiter)
+  end
+  local fence = redis.call('INCR', KEYS[2])
+  redis.call('HSET', KEYS[1], 't', ARGV[1], 'f', fence)
+  if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'o', ARGV[3]) end
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return { 1, fence }
+end
+
+if waiter ~= '' then
+  if not queued then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  if not redis.call('ZSCORE', KEYS[3], waiter) then
+    local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+    redis.call('ZADD', KEYS[3], (tonumber(last[2]) or 0) + 1, waiter)
+  end
+  redis.call('ZADD', KEYS[4], now + tonumber(ARGV[6]), waiter)
+  redis.call('PEXPIRE', KEYS[3], ARGV[6])
+  redis.call('PEXPIRE', KEYS[4], ARGV[6])
+end
+
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl ~= -2 then return { 0, pttl } end
+return { 0, math.max(0, tonumber(redis.call('ZSCORE', KEYS[4], head)) - now), 1 }
