@@ -11,8 +11,9 @@
  *   NOREPLICAS, MOVED/ASK that were not followed, NOAUTH/WRONGPASS and any other reply all become
  *   BackendUnavailableError with the reply as `cause`: none is a fault of the caller's arguments,
  *   which the upper layers validated.
- * - Script status replies (`{'conflict', …}`, `{'fence', …}`, `{'type', …}`, `{'overflow', …}`)
- *   become VersionConflictError, StaleFenceError, TypeMismatchError and InvalidArgumentError.
+ * - Script status replies (`{'conflict', …}`, `{'fence', …}`, `{'type', …}`, `{'overflow', …}`,
+ *   `{'invalid', message}`) become VersionConflictError, StaleFenceError, TypeMismatchError and
+ *   InvalidArgumentError (the last two).
  */
 import { ReplyError } from 'ioredis';
 import {
@@ -71,6 +72,8 @@ export function checkReply(reply: unknown, what: string): ScriptReply {
       );
     case 'overflow':
       throw new InvalidArgumentError(`incr on key ${JSON.stringify(String(r[1]))} would overflow`);
+    case 'invalid': // a pool script refusing permits or a count that do not match the pool in use
+      throw new InvalidArgumentError(String(r[1]));
     default:
       throw new BackendUnavailableError(`redis ${what}: unknown script status ${JSON.stringify(r[0])}`);
   }

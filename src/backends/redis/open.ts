@@ -2,15 +2,18 @@
  * openRedis: the Redis backend's opener for `redis://`, `rediss://`, `redis+sentinel://` and
  * `redis+cluster://` (URL forms and options in url.ts). It connects the main client (failing with
  * BackendUnavailableError within `timeoutMs` when Redis cannot be reached), registers the Lua
- * scripts, and returns both contracts over that one client plus a lazily opened subscriber
- * connection for lock waiters and one blocking connection per active watch.
+ * scripts, and returns the contracts (locks, dicts, semaphores and rwlocks) over that one client
+ * plus a lazily opened subscriber connection for lock and pool waiters and one blocking
+ * connection per active watch.
  */
 import type { BackendOptions, OpenedBackend } from '../types.js';
 import { RedisConnections } from './client.js';
 import { RedisDicts } from './dicts.js';
 import { KeyLayout } from './keys.js';
 import { RedisLocks } from './locks.js';
+import { PoolKeyLayout } from './pool-keys.js';
 import { Scripts } from './scripts.js';
+import { RedisSemaphores } from './semaphores.js';
 import { parseRedisUrl } from './url.js';
 import { LockWakeups } from './wakeups.js';
 
@@ -29,14 +32,17 @@ export async function openRedis(url: URL, options: BackendOptions): Promise<Open
   const wakeups = new LockWakeups(() => conns.subscriber(), settings.timeoutMs);
   const locks = new RedisLocks(conns, scripts, keys, wakeups);
   const dicts = new RedisDicts(conns, scripts, keys);
+  // Pool waiters share the lock waiters' subscriber connection (one per client).
+  const semaphores = new RedisSemaphores(scripts, new PoolKeyLayout(settings.prefix, 'semaphore'), wakeups);
+  const rwlocks = new RedisSemaphores(scripts, new PoolKeyLayout(settings.prefix, 'rwlock'), wakeups);
   let closing: Promise<void> | undefined;
   return {
     locks,
     dicts,
-    pools: 'semaphores and read-write locks on Redis are not built yet',
+    pools: { semaphores, rwlocks },
     close() {
       closing ??= (async () => {
-        await Promise.all([locks.close(), dicts.close()]);
+        await Promise.all([locks.close(), dicts.close(), semaphores.close(), rwlocks.close()]);
         conns.close();
       })();
       return closing;

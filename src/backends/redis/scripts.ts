@@ -2,7 +2,8 @@
  * The Lua scripts of the Redis backend: a typed manifest of `scripts/*.lua`, read once per
  * process and registered on each client with ioredis `defineCommand` under a versioned name
  * (`batonV1_<name>`), so ioredis runs them by EVALSHA (loading them on NOSCRIPT) and two baton
- * versions can share one Redis. Every dict script is `dict_lib.lua` followed by its own body.
+ * versions can share one Redis. Every dict script is `dict_lib.lua` followed by its own body,
+ * every semaphore pool script (`prelude`) `sem_lib.lua` followed by its own.
  *
  * Where the files are read from: next to this module (`./scripts/`, which is where they are when
  * running from `src/`), else `../../../src/backends/redis/scripts/` relative to it (running from
@@ -33,6 +34,14 @@ const MANIFEST = {
   dictList: { file: 'dict_list.lua', keys: 6, lib: true },
   dictState: { file: 'dict_state.lua', keys: 6, lib: true },
   dictClear: { file: 'dict_clear.lua', keys: 6, lib: true },
+  semAcquire: { file: 'sem_acquire.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
+  semPoll: { file: 'sem_poll.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
+  semLeave: { file: 'sem_leave.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
+  semRelease: { file: 'sem_release.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
+  semExtend: { file: 'sem_extend.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
+  semInspect: { file: 'sem_inspect.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
+  semIndexTouch: { file: 'sem_index_touch.lua', keys: 1, lib: false },
+  semIndexRead: { file: 'sem_index_read.lua', keys: 1, lib: false },
 } as const;
 
 /** ScriptName names one script of the manifest. */
@@ -62,7 +71,9 @@ function loadSources(): Map<ScriptName, string> {
   const loaded = new Map<ScriptName, string>();
   for (const [name, spec] of Object.entries(MANIFEST) as [ScriptName, (typeof MANIFEST)[ScriptName]][]) {
     const body = readFileSync(`${dir}${spec.file}`, 'utf8');
-    loaded.set(name, spec.lib ? `${lib}\n${body}` : body);
+    // A pool script (sem_*) is its prelude, sem_lib.lua, followed by its own body.
+    const prelude = 'prelude' in spec ? `${readFileSync(`${dir}${spec.prelude}`, 'utf8')}\n` : '';
+    loaded.set(name, spec.lib ? `${lib}\n${body}` : `${prelude}${body}`);
   }
   sources = loaded;
   return loaded;

@@ -1,0 +1,293 @@
+/**
+ * RedisSemaphores: the semaphore contract on Redis, for one namespace (semaphores or rwlocks).
+ * Each pool is a handful of keys in one hash slot (pool-keys.ts), changed only by the sem_*.lua
+ * scripts, which read the clock with Redis TIME: holders with their own expiry, a FIFO queue of
+ * waiters, the permit count fixed while the pool is in use, and a fence counter without TTL that
+ * every grant increments.
+ *
+ * Waiting: the first attempt grants only when nobody waits and the count fits; otherwise the
+ * caller joins the tail of the queue with a deadline QUEUE_LEASE_MS ahead. A waiter is granted by
+ * its own poll (sem_poll.lua), and only at the head of the queue, so its lease starts at a
+ * request it sent. It polls when it hears the pool's wake channel (published when permits come
+ * back, the head changes, or a grant leaves room for the next head), when the first holder's
+ * lease or the head's queue deadline runs out (an expiry publishes nothing), and at least every
+ * REFRESH_MS, which also renews its deadline. A waiter that crashes stops renewing and is dropped
+ * from the queue within QUEUE_LEASE_MS; one that stalls longer than that rejoins at the tail.
+ * Waiters that time out, are aborted, or whose client closes leave the queue (sem_leave.lua).
+ *
+ * Listing: a per-namespace sorted set of pool names scored by their latest holder expiry
+ * (sem_index_touch.lua after each grant and extension; in Redis Cluster it lives in another slot,
+ * so the client writes it after the pool's script). `list` reads it, drops expired entries, and
+ * inspects each candidate, keeping those with holders. It never scans the keyspace.
+ *
+ * How it fails: BackendUnavailableError when Redis cannot be reached within `timeoutMs` (also for
+ * a waiter whose subscriber connection is lost, or whose client closes while it waits);
+ * InvalidArgumentError from the store when `permits` differs from the count of a pool in use or
+ * `count` exceeds it. An index write that fails is ignored: the grant stands, and the pool is
+ * missing from listings until its next grant or extension.
+ */
+import { BackendUnavailableError } from '../../errors.js';
+import type { LockGrant } from '../../locks/backend.js';
+import type {
+  PermitHolder,
+  PermitRequest,
+  SemaphoreBackend,
+  SemaphoreCapabilities,
+  SemaphoreInfo,
+} from '../../locks/semaphore-backend.js';
+import { checkReply, type ScriptReply } from './errors.js';
+import type { PoolKeyLayout, PoolKeys } from './pool-keys.js';
+import type { ScriptName, Scripts } from './scripts.js';
+import type { LockWakeups, Wakeup } from './wakeups.js';
+
+const CAPABILITIES: SemaphoreCapabilities = Object.freeze({
+  fairOrdering: true,
+  notifiedWaiting: true,
+  minTtlMs: 1,
+  listing: true,
+});
+
+/** QUEUE_LEASE_MS is how long a waiter keeps its place in the queue without renewing it. */
+export const QUEUE_LEASE_MS = 3000;
+
+/** REFRESH_MS is the longest a waiter sleeps between polls (which renew its place). */
+export const REFRESH_MS = 750;
+
+/** LIST_BATCH is how many pools list() inspects at once. */
+const LIST_BATCH = 100;
+
+/** Attempt is the answer of sem_acquire or sem_poll. */
+type Attempt =
+  | { readonly kind: 'granted'; readonly fence: number; readonly expiresAt: number }
+  | { readonly kind: 'queued'; readonly retryMs: number }
+  | { readonly kind: 'busy' }
+  | { readonly kind: 'held' };
+
+/** RedisSemaphores is one client's view of one namespace of pools on Redis. */
+export class RedisSemaphores implements SemaphoreBackend {
+  readonly capabilities = CAPABILITIES;
+  readonly #scripts: Scripts;
+  readonly #keys: PoolKeyLayout;
+  readonly #wakeups: LockWakeups;
+  readonly #closing = new AbortController();
+  readonly #pending = new Set<Promise<unknown>>();
+
+  /** constructor takes the scripts of the main client, the namespace's keys and the client's shared subscriber. */
+  constructor(scripts: Scripts, keys: PoolKeyLayout, wakeups: LockWakeups) {
+    this.#scripts = scripts;
+    this.#keys = keys;
+    this.#wakeups = wakeups;
+  }
+
+  acquire(name: string, req: PermitRequest): Promise<LockGrant | null> {
+    this.#open();
+    const running = this.#acquire(name, req);
+    this.#pending.add(running);
+    const done = () => this.#pending.delete(running);
+    running.then(done, done);
+    return running;
+  }
+
+  async extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
+    this.#open();
+    const keys = this.#keys.pool(name);
+    const startedAt = performance.now();
+    const r = await this.#run('semExtend', keys, [token, ttlMs]);
+    if (r[1] !== 1) return null;
+    await this.#touchIndex(name, Number(r[3]));
+    return { fence: Number(r[2]), ttlMs, startedAt };
+  }
+
+  async release(name: string, token: string): Promise<boolean> {
+    this.#open();
+    return (await this.#run('semRelease', this.#keys.pool(name), [token]))[1] === 1;
+  }
+
+  async inspect(name: string): Promise<SemaphoreInfo> {
+    this.#open();
+    const r = await this.#run('semInspect', this.#keys.pool(name), []);
+    const holders: PermitHolder[] = [];
+    for (let i = 5; i + 3 < r.length; i += 4) {
+      const owner = r[i + 3];
+      holders.push({
+        count: Number(r[i]),
+        fence: Number(r[i + 1]),
+        expiresAt: Number(r[i + 2]),
+        ...(typeof owner === 'string' ? { owner } : {}),
+      });
+    }
+    holders.sort((a, b) => a.fence - b.fence);
+    return {
+      name,
+      permits: Number(r[1]),
+      used: Number(r[2]),
+      fence: Number(r[3]),
+      holders,
+      waiting: Number(r[4]),
+    };
+  }
+
+  async list(options: { prefix?: string; limit?: number } = {}): Promise<SemaphoreInfo[]> {
+    this.#open();
+    const limit = options.limit ?? 1000;
+    const prefix = options.prefix ?? '';
+    const found = (await this.#scripts.run('semIndexRead', [this.#keys.index], [])) as string[];
+    const names = [...new Set(found.filter((n) => n.startsWith(prefix)))].sort(byteOrder);
+    const out: SemaphoreInfo[] = [];
+    for (let i = 0; i < names.length && out.length < limit; i += LIST_BATCH) {
+      const infos = await Promise.all(names.slice(i, i + LIST_BATCH).map((n) => this.inspect(n)));
+      for (const info of infos) if (info.holders.length > 0 && out.length < limit) out.push(info);
+    }
+    return out;
+  }
+
+  /** close fails this client's waits with BackendUnavailableError; each leaves its queue first. */
+  async close(): Promise<void> {
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort(new BackendUnavailableError('baton client closed while waiting for permits'));
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  async #acquire(name: string, req: PermitRequest): Promise<LockGrant | null> {
+    const started = performance.now();
+    const keys = this.#keys.pool(name);
+    const signal = req.signal ? AbortSignal.any([req.signal, this.#closing.signal]) : this.#closing.signal;
+    const queue = req.waitMs > 0;
+    const sentAt = performance.now();
+    const first = await this.#attempt('semAcquire', name, keys, req);
+    if (first.kind === 'granted') return this.#granted(name, keys, req, first, sentAt, signal);
+    if (!queue || first.kind === 'busy') return null;
+    const deadline = started + req.waitMs;
+    if (first.kind === 'held') {
+      await pause(deadline - performance.now(), signal);
+      return null;
+    }
+    let wake: Wakeup | undefined;
+    let settled = false; // a grant was handed over (or returned by #granted): do not leave
+    try {
+      signal.throwIfAborted();
+      wake = await this.#wakeups.listen(keys.channel);
+      for (;;) {
+        wake.reset();
+        signal.throwIfAborted();
+        const polledAt = performance.now();
+        const next = await this.#attempt('semPoll', name, keys, req);
+        if (next.kind === 'granted') {
+          settled = true;
+          return await this.#granted(name, keys, req, next, polledAt, signal);
+        }
+        const left = deadline - performance.now();
+        if (next.kind === 'held') {
+          await pause(left, signal);
+          return null;
+        }
+        if (next.kind === 'busy' || left <= 0) return null;
+        const retry = next.retryMs >= 0 ? next.retryMs + 1 : Number.POSITIVE_INFINITY;
+        await wake.wait(Math.min(left, retry, REFRESH_MS), signal);
+      }
+    } finally {
+      wake?.leave();
+      if (!settled) await this.#leave(keys, req.token);
+    }
+  }
+
+  /** #attempt runs sem_acquire (first try; queues when the request may wait) or sem_poll once. */
+  async #attempt(
+    script: 'semAcquire' | 'semPoll',
+    name: string,
+    keys: PoolKeys,
+    req: PermitRequest,
+  ): Promise<Attempt> {
+    const lease = script === 'semPoll' || req.waitMs > 0 ? QUEUE_LEASE_MS : 0;
+    const r = await this.#run(script, keys, [
+      req.token,
+      req.permits,
+      req.count,
+      req.ttlMs,
+      req.owner ?? '',
+      req.owner === undefined ? '0' : '1',
+      lease,
+      `${this.#keys.namespace}/${name}`,
+    ]);
+    switch (r[1]) {
+      case 'granted':
+        return { kind: 'granted', fence: Number(r[2]), expiresAt: Number(r[3]) };
+      case 'queued':
+        return { kind: 'queued', retryMs: Number(r[2]) };
+      case 'busy':
+        return { kind: 'busy' };
+      case 'held':
+        return { kind: 'held' };
+      default:
+        throw new BackendUnavailableError(`redis ${script}: unexpected reply ${JSON.stringify(r)}`);
+    }
+  }
+
+  /**
+   * #granted hands a grant to its caller: unless the caller aborted (or the client closed) in the
+   * meantime — then the permits go back before rethrowing — it records the pool in the listing
+   * index and returns the grant.
+   */
+  async #granted(
+    name: string,
+    keys: PoolKeys,
+    req: PermitRequest,
+    got: { fence: number; expiresAt: number },
+    startedAt: number,
+    signal: AbortSignal,
+  ): Promise<LockGrant> {
+    if (signal.aborted) {
+      await this.#leave(keys, req.token);
+      throw signal.reason;
+    }
+    await this.#touchIndex(name, got.expiresAt);
+    return { fence: got.fence, ttlMs: req.ttlMs, startedAt };
+  }
+
+  /** #leave takes `token` out of the queue (and gives back a grant it never handed over); best effort. */
+  async #leave(keys: PoolKeys, token: string): Promise<void> {
+    await this.#run('semLeave', keys, [token]).catch(() => undefined);
+  }
+
+  /** #touchIndex records a holder of `name` until `expiresAt` in the listing index; best effort. */
+  async #touchIndex(name: string, expiresAt: number): Promise<void> {
+    await this.#scripts.run('semIndexTouch', [this.#keys.index], [name, expiresAt]).catch(() => undefined);
+  }
+
+  /** #run calls a pool script with the pool's keys and wake channel, then its own arguments. */
+  async #run(script: ScriptName, keys: PoolKeys, args: ReadonlyArray<string | number>): Promise<ScriptReply> {
+    return checkReply(await this.#scripts.run(script, keys.all, [keys.channel, ...args]), script);
+  }
+
+  #open(): void {
+    if (this.#closing.signal.aborted) throw new BackendUnavailableError('baton client is closed');
+  }
+}
+
+/** byteOrder compares names by code unit (names are ASCII), as the other backends list them. */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** pause waits `ms` (Infinity: until aborted); rejects with `signal.reason` on abort. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  if (ms <= 0) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    if (Number.isFinite(ms)) {
+      timer = setTimeout(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.min(Math.ceil(ms), 2 ** 31 - 1),
+      );
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
