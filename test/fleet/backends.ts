@@ -1,0 +1,232 @@
+/**
+ * The backends a fleet runs against, each with its own freshly started real services (never the
+ * shared ones from global setup: the nemesis kills them) and the backend faults the nemesis may
+ * inject into them. Every fault heals before its `inject` resolves: the service is back and
+ * answering.
+ *
+ * How it fails: a service that does not start or restart throws (ServerStartError with its log
+ * tail); `stop()` never throws.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConnectTarget } from '../../src/index.js';
+import { batonEtcdUrl } from '../etcd/helpers.js';
+import { redlockUrl } from '../redlock/helpers.js';
+import {
+  type EtcdClusterHandle,
+  type RedisHandle,
+  startEtcdCluster,
+  startRedis,
+  startRedisCluster,
+} from '../support/services.js';
+import { type BatonServer, startBatonServer } from './server.js';
+
+/** BackendFault is one kind of fault in a backend; `inject` applies it, heals it, and names its target. */
+export interface BackendFault {
+  readonly kind: string;
+  inject(random: () => number): Promise<string>;
+}
+
+/** FleetBackend is a running backend for one fleet run. */
+export interface FleetBackend {
+  readonly name: string;
+  /** target is what the workers pass to `connect()`. */
+  readonly target: ConnectTarget;
+  readonly faults: readonly BackendFault[];
+  /** describe says what runs, for the report. */
+  readonly describe: string;
+  /** problems lists what went wrong with the services themselves (a server that died by itself). */
+  problems(): string[];
+  stop(): Promise<void>;
+}
+
+/** BACKENDS names every backend a fleet can run against, in the order the runs go. */
+export const BACKENDS = ['memory', 'redis', 'redis-cluster', 'redlock', 'etcd', 'http-redis'] as const;
+
+/** BackendName is one of BACKENDS. */
+export type BackendName = (typeof BACKENDS)[number];
+
+/** startBackend starts the services of backend `name`. */
+export function startBackend(name: BackendName): Promise<FleetBackend> {
+  switch (name) {
+    case 'memory':
+      return memoryServer();
+    case 'redis':
+      return redis();
+    case 'redis-cluster':
+      return redisCluster();
+    case 'redlock':
+      return redlock();
+    case 'etcd':
+      return etcd();
+    case 'http-redis':
+      return httpRedis();
+  }
+}
+
+const prefix = (): string => `fleet-${randomBytes(4).toString('hex')}`;
+const between = (random: () => number, min: number, max: number): number => min + random() * (max - min);
+
+/** durableRedis is a redis-server whose acknowledged writes survive SIGKILL (AOF, fsync always). */
+function durableRedis(): Promise<RedisHandle> {
+  return startRedis({ appendonly: true, appendfsync: 'always' });
+}
+
+/** crashRestart SIGKILLs a redis-server, keeps it down a moment, and starts it again from its AOF. */
+async function crashRestart(redisServer: RedisHandle, random: () => number): Promise<void> {
+  await redisServer.kill();
+  await sleep(between(random, 100, 1500));
+  await redisServer.restart();
+}
+
+async function memoryServer(): Promise<FleetBackend> {
+  const server = await startBatonServer(`memory://${prefix()}`);
+  return {
+    name: 'memory',
+    target: server.url,
+    faults: [],
+    describe: `baton serve --backend memory:// (${server.url}); workers connect with http://`,
+    problems: () => serverProblems(server),
+    stop: () => server.stop('SIGKILL'),
+  };
+}
+
+async function redis(): Promise<FleetBackend> {
+  const redisServer = await durableRedis();
+  return {
+    name: 'redis',
+    target: `${redisServer.url}/0?prefix=${prefix()}`,
+    faults: [
+      {
+        kind: 'redis-crash-restart',
+        async inject(random) {
+          await crashRestart(redisServer, random);
+          return `redis-server :${redisServer.port}`;
+        },
+      },
+    ],
+    describe: `redis-server ${redisServer.url} (appendonly yes, appendfsync always)`,
+    problems: () => [],
+    stop: () => redisServer.stop().catch(() => {}),
+  };
+}
+
+async function redisCluster(): Promise<FleetBackend> {
+  const cluster = await startRedisCluster(3);
+  return {
+    name: 'redis-cluster',
+    target: `${cluster.url}?prefix=${prefix()}`,
+    faults: [],
+    describe: `Redis Cluster of 3 masters (${cluster.url})`,
+    problems: () => [],
+    stop: () => cluster.stop().catch(() => {}),
+  };
+}
+
+async function redlock(): Promise<FleetBackend> {
+  const started = await Promise.allSettled([startRedis(), startRedis(), startRedis(), durableRedis()]);
+  const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(ok.map((h) => h.stop()));
+    throw failed.reason;
+  }
+  const [a, b, c, dicts] = ok as [RedisHandle, RedisHandle, RedisHandle, RedisHandle];
+  const masters = [a, b, c];
+  const p = prefix();
+  return {
+    name: 'redlock',
+    target: {
+      locks: redlockUrl(masters, { prefix: p, timeoutMs: 1000 }),
+      dicts: `${dicts.url}/0?prefix=${p}`,
+    },
+    faults: [
+      {
+        kind: 'redlock-master-crash-restart',
+        async inject(random) {
+          // One master at a time (a minority of 3), back empty: no persistence on the masters.
+          // The next fault waits out the longest lease (2 s here) first, so two restarts never
+          // fall inside one lease: that would be a majority forgetting it (docs/SAFETY.md).
+          const master = masters[Math.floor(random() * masters.length)]!;
+          await master.kill();
+          await sleep(between(random, 100, 1500));
+          await master.restart();
+          await sleep(2_000);
+          return `redlock master :${master.port}`;
+        },
+      },
+    ],
+    describe: `redlock over 3 redis-servers without persistence (${masters.map((m) => m.port).join(', ')}), dicts on redis-server :${dicts.port} (AOF always)`,
+    problems: () => [],
+    stop: async () => {
+      await Promise.allSettled(ok.map((h) => h.stop()));
+    },
+  };
+}
+
+async function etcd(): Promise<FleetBackend> {
+  const cluster: EtcdClusterHandle = await startEtcdCluster(3);
+  return {
+    name: 'etcd',
+    target: batonEtcdUrl(cluster.url, prefix()),
+    faults: [
+      {
+        kind: 'etcd-member-crash-restart',
+        async inject(random) {
+          // Half the time the leader, so elections happen under load too.
+          const leader = await cluster.leader().catch(() => undefined);
+          const member =
+            leader !== undefined && random() < 0.5
+              ? leader
+              : cluster.members[Math.floor(random() * cluster.members.length)]!;
+          await member.kill();
+          await sleep(between(random, 100, 2000));
+          await member.restart();
+          return `etcd ${member.name}${member === leader ? ' (leader)' : ''}`;
+        },
+      },
+    ],
+    describe: `etcd cluster of 3 members (${cluster.url})`,
+    problems: () => [],
+    stop: () => cluster.stop().catch(() => {}),
+  };
+}
+
+async function httpRedis(): Promise<FleetBackend> {
+  const redisServer = await durableRedis();
+  let server: BatonServer;
+  try {
+    server = await startBatonServer(`${redisServer.url}/0?prefix=${prefix()}`);
+  } catch (err) {
+    await redisServer.stop().catch(() => {});
+    throw err;
+  }
+  return {
+    name: 'http-redis',
+    target: server.url,
+    faults: [
+      {
+        kind: 'server-stop-start',
+        async inject(random) {
+          const signal = random() < 0.5 ? 'SIGTERM' : 'SIGKILL';
+          await server.stop(signal);
+          await sleep(between(random, 100, 1500));
+          await server.start();
+          return `baton serve (${signal})`;
+        },
+      },
+    ],
+    describe: `baton serve --backend ${redisServer.url} (AOF always) at ${server.url}; workers connect with http://`,
+    problems: () => serverProblems(server),
+    stop: async () => {
+      await server.stop('SIGKILL').catch(() => {});
+      await redisServer.stop().catch(() => {});
+    },
+  };
+}
+
+function serverProblems(server: BatonServer): string[] {
+  return server.exitedOnItsOwn()
+    ? [`baton serve exited by itself; its log ends:\n${server.output().slice(-1500)}`]
+    : [];
+}

@@ -1,0 +1,344 @@
+/**
+ * The checker: reads a fleet run's history and the final state of the dict, and lists every
+ * violation of what baton promises. It judges only what the history proves: an operation whose
+ * outcome was lost (its worker was killed, or the call failed with BackendUnavailableError) may
+ * or may not have happened, and every check allows both.
+ *
+ * The checks, per lock L and dict D:
+ *   1. fences are unique, and a grant that began after another ended has the larger fence;
+ *   2. the accepted fenced writes, in the dict's version order, never go backwards in fence;
+ *   3. no lost update, no phantom: no two accepted writes wrote the same C, each accepted write
+ *      read C = |S| (nobody wrote between its read and its write), every accepted element is in
+ *      the final S, every element of the final S was written by an accepted or unknown write,
+ *      and the final C = |S|, between the accepted count and accepted + unknown;
+ *   4. every refused write was stale: its lease had passed its expiry, or a grant with a higher
+ *      fence had begun, by the time the refusal came back;
+ *   5. no lock was granted twice: no two grants provably overlap in the store. A grant's hold
+ *      lasts at least until its release was sent if release said it held, until its conservative
+ *      expiry if release said it did not or none was sent, and until the earlier of the two when
+ *      the release's outcome is unknown (it failed, or its worker was killed while it ran);
+ *   6. after the faults were healed the fleet made progress, and no call failed with an error
+ *      the API does not document for it.
+ *
+ * How it fails: never throws on a bad history; everything wrong is a line in `violations`.
+ */
+import type {
+  Event,
+  Fault,
+  Grant,
+  OpFailure,
+  Release,
+  Releasing,
+  WriteInvoke,
+  WriteOutcome,
+} from './history.js';
+
+/** FinalState is what the dict holds after the run: the counter C and the elements of S. */
+export interface FinalState {
+  readonly c: number;
+  readonly elems: readonly string[];
+}
+
+/** CheckOptions: when the faults were healed (progress is expected after it). */
+export interface CheckOptions {
+  readonly healedAt?: number;
+}
+
+/** Report is the checker's verdict and the figures it prints. */
+export interface Report {
+  readonly grants: number;
+  readonly accepted: number;
+  readonly rejectedStale: number;
+  readonly unknown: number;
+  /** acceptedAfterHeal counts accepted writes sent after `healedAt`. */
+  readonly acceptedAfterHeal: number;
+  readonly faults: Readonly<Record<string, number>>;
+  /** errors counts failed calls by operation and error ("acquire BackendUnavailableError"). */
+  readonly errors: Readonly<Record<string, number>>;
+  /** slowestFailureMs is the longest time any call took to fail, by operation. */
+  readonly slowestFailureMs: Readonly<Record<string, number>>;
+  readonly final: FinalState;
+  readonly violations: readonly string[];
+}
+
+const MAX_LISTED = 20;
+
+/** check runs every check over `events` and `final`; `faults` are counted for the report. */
+export function check(
+  events: readonly Event[],
+  final: FinalState,
+  faults: readonly Fault[],
+  options: CheckOptions = {},
+): Report {
+  const violations: string[] = [];
+  const grants = events.filter((e): e is Grant => e.type === 'grant');
+  const invokes = events.filter((e): e is WriteInvoke => e.type === 'write');
+  const outcomes = events.filter(
+    (e): e is WriteOutcome =>
+      e.type === 'write-ok' ||
+      e.type === 'write-stale' ||
+      e.type === 'write-unknown' ||
+      e.type === 'write-error',
+  );
+  const releases = events.filter((e): e is Release => e.type === 'release');
+  const releasing = events.filter((e): e is Releasing => e.type === 'releasing');
+  const failures = events.filter((e): e is OpFailure => e.type === 'op-error');
+
+  checkFences(grants, violations);
+  checkExclusion(grants, releasing, releases, violations);
+
+  const outcomeOf = new Map<string, WriteOutcome>();
+  for (const o of outcomes) {
+    if (outcomeOf.has(o.elem)) violations.push(`element ${o.elem} has two outcomes`);
+    outcomeOf.set(o.elem, o);
+  }
+  const invokeOf = new Map<string, WriteInvoke>();
+  for (const w of invokes) {
+    if (invokeOf.has(w.elem)) violations.push(`element ${w.elem} was written twice`);
+    invokeOf.set(w.elem, w);
+  }
+  for (const o of outcomes) if (!invokeOf.has(o.elem)) violations.push(`outcome without a write: ${o.elem}`);
+
+  const ok: Array<WriteInvoke & { version: number; done: number }> = [];
+  const stale: Array<{ write: WriteInvoke; outcome: WriteOutcome }> = [];
+  const unknown: WriteInvoke[] = [];
+  for (const w of invokes) {
+    const o = outcomeOf.get(w.elem);
+    if (o === undefined || o.type === 'write-unknown') unknown.push(w);
+    else if (o.type === 'write-ok') ok.push({ ...w, version: o.version ?? Number.NaN, done: o.t });
+    else if (o.type === 'write-stale') stale.push({ write: w, outcome: o });
+    else violations.push(`write ${w.elem} (fence ${w.fence}) failed with an unexpected ${o.error}`);
+  }
+
+  checkWriteOrder(ok, violations);
+  checkLostUpdates(ok, unknown, invokeOf, outcomeOf, final, violations);
+  checkRefusals(stale, grants, violations);
+
+  for (const f of failures) {
+    if (!f.expected) violations.push(`${f.worker}: ${f.op} failed with an unexpected ${f.error}`);
+  }
+  const acceptedAfterHeal =
+    options.healedAt === undefined ? ok.length : ok.filter((w) => w.t >= options.healedAt!).length;
+  if (options.healedAt !== undefined && acceptedAfterHeal === 0) {
+    violations.push('no write was accepted after the faults were healed: the fleet did not recover');
+  }
+
+  const errors: Record<string, number> = {};
+  const slowest: Record<string, number> = {};
+  const count = (op: string, error: string, ms: number): void => {
+    const key = `${op} ${error}`;
+    errors[key] = (errors[key] ?? 0) + 1;
+    slowest[op] = Math.max(slowest[op] ?? 0, ms);
+  };
+  for (const f of failures) count(f.op, f.error, f.t - f.t0);
+  for (const o of outcomes) {
+    const w = invokeOf.get(o.elem);
+    if (o.type !== 'write-ok' && o.error !== undefined && w) count('write', o.error, o.t - w.t);
+  }
+  for (const r of releases) if (r.error !== undefined) count('release', r.error, r.t - r.tInvoke);
+
+  const faultCounts: Record<string, number> = {};
+  for (const f of faults) faultCounts[f.kind] = (faultCounts[f.kind] ?? 0) + 1;
+
+  return {
+    grants: grants.length,
+    accepted: ok.length,
+    rejectedStale: stale.length,
+    unknown: unknown.length,
+    acceptedAfterHeal,
+    faults: faultCounts,
+    errors,
+    slowestFailureMs: slowest,
+    final,
+    violations,
+  };
+}
+
+/** (1) Fences unique, and increasing in real-time order of grants. */
+function checkFences(grants: readonly Grant[], violations: string[]): void {
+  const byFence = new Map<number, Grant>();
+  for (const g of grants) {
+    const other = byFence.get(g.fence);
+    if (other) violations.push(`fence ${g.fence} granted twice: to ${other.worker} and ${g.worker}`);
+    byFence.set(g.fence, g);
+  }
+  // Sweep grants by request time; every grant that had answered before this one was asked for
+  // must have a smaller fence.
+  const byResp = [...grants].sort((a, b) => a.tResp - b.tResp);
+  const byReq = [...grants].sort((a, b) => a.tReq - b.tReq);
+  let i = 0;
+  let max: Grant | undefined;
+  for (const g of byReq) {
+    while (i < byResp.length && byResp[i]!.tResp < g.tReq) {
+      if (max === undefined || byResp[i]!.fence > max.fence) max = byResp[i];
+      i++;
+    }
+    if (max !== undefined && max.fence >= g.fence) {
+      violations.push(
+        `fence went backwards: ${g.worker} was granted fence ${g.fence} after ${max.worker} had been granted ${max.fence}`,
+      );
+    }
+  }
+}
+
+/** (5) No two grants provably held the lock at once in the store. */
+function checkExclusion(
+  grants: readonly Grant[],
+  releasing: readonly Releasing[],
+  releases: readonly Release[],
+  violations: string[],
+): void {
+  const releaseOf = new Map<string, Release>();
+  for (const r of releases) releaseOf.set(`${r.worker}#${r.fence}`, r);
+  const sentAt = new Map<string, number>();
+  for (const r of releasing) sentAt.set(`${r.worker}#${r.fence}`, r.t);
+  // heldUntil[i] is a lower bound of when grant i's hold ended in the store.
+  const sorted = [...grants].sort((a, b) => a.tResp - b.tResp);
+  const heldUntil = sorted.map((g) => {
+    const key = `${g.worker}#${g.fence}`;
+    const r = releaseOf.get(key);
+    if (r?.released === true) return r.tInvoke;
+    if (r?.released === false) return g.expiresAt;
+    if (r !== undefined) return Math.min(r.tInvoke, g.expiresAt); // failed: may have released
+    const sent = sentAt.get(key);
+    return sent === undefined ? g.expiresAt : Math.min(sent, g.expiresAt);
+  });
+  let longest = 0;
+  sorted.forEach((g, i) => {
+    longest = Math.max(longest, heldUntil[i]! - g.tResp);
+  });
+  for (let j = 0; j < sorted.length; j++) {
+    const h = sorted[j]!;
+    for (let i = j - 1; i >= 0; i--) {
+      const g = sorted[i]!;
+      if (h.tResp - g.tResp > longest) break;
+      // g surely held at h's grant, and h's hold surely began before g's ended.
+      if (h.tResp < heldUntil[i]! && g.tResp < heldUntil[j]! && g !== h) {
+        violations.push(
+          `lock granted twice: ${g.worker} (fence ${g.fence}) still held it when ${h.worker} was granted fence ${h.fence}`,
+        );
+      }
+    }
+  }
+}
+
+/** (2) Accepted writes never go backwards in fence, in version order. */
+function checkWriteOrder(ok: ReadonlyArray<WriteInvoke & { version: number }>, violations: string[]): void {
+  const sorted = [...ok].sort((a, b) => a.version - b.version);
+  for (let i = 1; i < sorted.length; i++) {
+    const a = sorted[i - 1]!;
+    const b = sorted[i]!;
+    if (!(a.version < b.version)) violations.push(`two accepted writes share version ${b.version}`);
+    if (b.fence < a.fence) {
+      violations.push(
+        `accepted writes went backwards: fence ${b.fence} (${b.elem}) at version ${b.version} after fence ${a.fence} at ${a.version}`,
+      );
+    }
+  }
+}
+
+/** (3) No lost update, no phantom. */
+function checkLostUpdates(
+  ok: ReadonlyArray<WriteInvoke>,
+  unknown: readonly WriteInvoke[],
+  invokeOf: ReadonlyMap<string, WriteInvoke>,
+  outcomeOf: ReadonlyMap<string, WriteOutcome>,
+  final: FinalState,
+  violations: string[],
+): void {
+  const byC = new Map<number, WriteInvoke>();
+  for (const w of ok) {
+    const other = byC.get(w.c);
+    if (other)
+      violations.push(`lost update: ${other.elem} and ${w.elem} were both accepted writing C=${w.c}`);
+    byC.set(w.c, w);
+    if (w.c !== w.n + 1) {
+      violations.push(
+        `accepted write ${w.elem} (fence ${w.fence}) read C=${w.c - 1} but |S|=${w.n}: someone wrote in between`,
+      );
+    }
+  }
+  const finalSet = new Set(final.elems);
+  if (finalSet.size !== final.elems.length) violations.push('the final S lists an element twice');
+  for (const w of ok)
+    if (!finalSet.has(w.elem)) violations.push(`accepted element ${w.elem} is missing from S`);
+  for (const elem of finalSet) {
+    const w = invokeOf.get(elem);
+    const o = outcomeOf.get(elem);
+    if (w === undefined) violations.push(`phantom: ${elem} is in S but was never written`);
+    else if (o !== undefined && o.type !== 'write-ok' && o.type !== 'write-unknown') {
+      violations.push(`phantom: ${elem} is in S but its write was refused (${o.error})`);
+    }
+  }
+  if (final.c !== finalSet.size) {
+    violations.push(
+      `final C=${final.c} but |S|=${finalSet.size}: ${Math.abs(final.c - finalSet.size)} updates lost`,
+    );
+  }
+  if (final.c < ok.length || final.c > ok.length + unknown.length) {
+    violations.push(
+      `final C=${final.c} is outside [accepted ${ok.length}, accepted + unknown ${ok.length + unknown.length}]`,
+    );
+  }
+}
+
+/** (4) Every refused write was stale when refused. */
+function checkRefusals(
+  stale: ReadonlyArray<{ write: WriteInvoke; outcome: WriteOutcome }>,
+  grants: readonly Grant[],
+  violations: string[],
+): void {
+  const grantOf = new Map<string, Grant>();
+  for (const g of grants) grantOf.set(`${g.worker}#${g.fence}`, g);
+  // For each fence, the earliest request time of any grant with a strictly higher fence.
+  const groups = new Map<number, number>(); // fence -> earliest tReq among its grants
+  for (const g of grants)
+    groups.set(g.fence, Math.min(groups.get(g.fence) ?? Number.POSITIVE_INFINITY, g.tReq));
+  const firstHigher = new Map<number, number>();
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const [fence, tReq] of [...groups].sort((a, b) => b[0] - a[0])) {
+    firstHigher.set(fence, earliest);
+    earliest = Math.min(earliest, tReq);
+  }
+  for (const { write, outcome } of stale) {
+    const g = grantOf.get(`${write.worker}#${write.fence}`);
+    if (g === undefined) {
+      violations.push(
+        `refused write ${write.elem} names fence ${write.fence}, which ${write.worker} never got`,
+      );
+      continue;
+    }
+    const expired = outcome.t >= g.expiresAt;
+    const superseded = (firstHigher.get(g.fence) ?? Number.POSITIVE_INFINITY) < outcome.t;
+    if (!expired && !superseded) {
+      violations.push(
+        `write ${write.elem} (fence ${g.fence}) was refused (${outcome.error}) ${g.expiresAt - outcome.t} ms before its lease expired, with no newer grant`,
+      );
+    }
+  }
+}
+
+/** formatReport renders a report as the block of figures a run prints. */
+export function formatReport(title: string, r: Report): string {
+  const kinds = Object.entries(r.faults)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  const errors = Object.entries(r.errors)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ×${n}`)
+    .join(', ');
+  const slow = Object.entries(r.slowestFailureMs)
+    .map(([k, ms]) => `${k} ${Math.round(ms)} ms`)
+    .join(', ');
+  const lines = [
+    `── fleet: ${title}`,
+    `   grants ${r.grants}, accepted ${r.accepted} (after heal ${r.acceptedAfterHeal}), rejected-as-stale ${r.rejectedStale}, unknown ${r.unknown}`,
+    `   final C=${r.final.c}, |S|=${r.final.elems.length}`,
+    `   faults: ${kinds || 'none'}`,
+    `   failed calls: ${errors || 'none'}${slow ? ` (slowest to fail: ${slow})` : ''}`,
+    `   violations: ${r.violations.length}`,
+    ...r.violations.slice(0, MAX_LISTED).map((v) => `     ✗ ${v}`),
+  ];
+  if (r.violations.length > MAX_LISTED) lines.push(`     … and ${r.violations.length - MAX_LISTED} more`);
+  return lines.join('\n');
+}
