@@ -14,7 +14,8 @@ export const PROGRAM_HELP = `${examples([
   'baton serve                                    # REST server on 127.0.0.1:7070 (memory://)',
   'export BATON_URL=http://127.0.0.1:7070',
   'baton run --lock nightly --no-wait -- ./nightly.sh   # once across the fleet; exit 75 if busy',
-  'baton locks',
+  'baton run --semaphore gpu --permits 4 -- ./train.sh  # at most 4 at once across the fleet',
+  'baton locks                                    # also: baton semaphores, baton rwlocks',
   `baton dict set jobs job-42 '{"state": "queued"}'`,
   'baton dict watch jobs',
 ])}

@@ -10,6 +10,7 @@ import type { LockInfo } from '../index.js';
 import { formatDuration } from './duration.js';
 import { examples } from './help.js';
 import { backendOption, intArg, printJson, withBaton } from './options.js';
+import { formatTable } from './table.js';
 
 /** registerLocks adds `baton locks` and `baton lock inspect` to the program. */
 export function registerLocks(program: Command): void {
@@ -55,8 +56,5 @@ export function table(locks: readonly LockInfo[], now: number): string {
       l.owner ?? '-',
     ]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return `${rows
-    .map((r) => r.map((cell, i) => (i < r.length - 1 ? cell.padEnd(widths[i]!) : cell)).join('  '))
-    .join('\n')}\n`;
+  return formatTable(rows);
 }

@@ -10,6 +10,7 @@ import { registerDict } from './dict.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { PROGRAM_HELP, SERVE_HELP } from './help.js';
 import { registerLocks } from './locks.js';
+import { registerPools } from './pools.js';
 import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
 
@@ -23,6 +24,7 @@ registerServe(program);
 program.commands.find((c) => c.name() === 'serve')?.addHelpText('after', SERVE_HELP);
 registerRun(program);
 registerLocks(program);
+registerPools(program);
 registerDict(program);
 program
   .command('demo')

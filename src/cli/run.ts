@@ -3,6 +3,9 @@
  * fleet. It takes the lock (waiting by notification), runs the command with BATON_LOCK,
  * BATON_FENCE and BATON_URL in its environment while extending the lease every third of the
  * TTL, releases the lock when the command ends, and exits with the command's status.
+ * `--semaphore NAME --permits N [--count K]` holds K of a semaphore's N permits instead (at most
+ * N/K commands at once across the fleet), `--rwlock NAME --read|--write` a read or write lease
+ * (see run-target.ts); everything else is the same.
  * SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGUSR2 are forwarded to the command; the lock is released
  * once it has ended. A signal that arrives while baton is still waiting ends the wait (128+n).
  *
@@ -14,15 +17,15 @@
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, Option } from 'commander';
-import { BackendUnavailableError, type Lease, type Lock, LockTimeoutError } from '../index.js';
+import { BackendUnavailableError, type Lease, LockTimeoutError, MAX_PERMITS } from '../index.js';
 import { formatDuration } from './duration.js';
 import { EXIT } from './exit-codes.js';
 import { examples } from './help.js';
-import { backendOption, durationArg, note, withBaton } from './options.js';
+import { backendOption, durationArg, intArg, note, withBaton } from './options.js';
+import { checkTarget, type RunTarget, runTarget, type TargetFlags } from './run-target.js';
 import { type Supervised, supervise } from './supervise.js';
 
-interface RunFlags {
-  lock: string;
+interface RunFlags extends TargetFlags {
   ttl: number;
   /** wait: ms from --wait, false from --no-wait, undefined to wait for ever. */
   wait?: number | false;
@@ -38,9 +41,23 @@ const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SI
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('Run a command while holding a lock across the fleet (flock for many machines).')
+    .description(
+      'Run a command while holding a lock, semaphore permits or a read-write lock across the fleet (flock for many machines).',
+    )
     .argument('<command...>', 'the command and its arguments (after --)')
-    .requiredOption('--lock <name>', 'lock name (1-200 of A-Z a-z 0-9 . _ : -)')
+    .option('--lock <name>', 'lock name (1-200 of A-Z a-z 0-9 . _ : -)')
+    .option('--semaphore <name>', 'hold permits of this semaphore instead (with --permits)')
+    .addOption(
+      new Option('--permits <n>', "the semaphore's size, the same on every machine").argParser(
+        intArg(1, MAX_PERMITS),
+      ),
+    )
+    .addOption(
+      new Option('--count <n>', 'permits this command takes (default 1)').argParser(intArg(1, MAX_PERMITS)),
+    )
+    .option('--rwlock <name>', 'hold this read-write lock instead (with --read or --write)')
+    .option('--read', 'a read lease: shared with other readers')
+    .option('--write', 'a write lease: exclusive; later readers wait behind it')
     .addOption(
       new Option('--ttl <duration>', 'lease length; extended every third of it while the command runs')
         .default(30_000, '30s')
@@ -68,15 +85,20 @@ export function registerRun(program: Command): void {
         'baton run --lock deploy -- ./deploy.sh prod',
         'baton run --lock nightly --no-wait --ttl 1m -- node nightly.js   # crontab on every machine',
         'baton run --lock migrate --wait 10m -- npm run migrate',
+        'baton run --semaphore gpu --permits 4 -- python train.py   # at most 4 at once across the fleet',
+        'baton run --rwlock schema --write -- npm run migrate       # while others run with --read',
         `baton run --lock report -- sh -c 'baton dict set reports latest "$(./report)" --fence "$BATON_LOCK:$BATON_FENCE"'`,
       ])}
 
-The command gets BATON_LOCK (the lock name), BATON_FENCE (this grant's fencing token; pass it
-with writes so a store refuses them once a newer holder wrote) and BATON_URL.
-Exit: the command's status (128+n after signal n); 75 busy; 70 lock lost while the command ran
+The command gets BATON_LOCK (the lock name; BATON_SEMAPHORE or BATON_RWLOCK instead for those),
+BATON_FENCE (this grant's fencing token; pass it with writes so a store refuses them once a newer
+holder wrote), BATON_FENCE_LOCK (what the fence belongs to: the lock name, semaphore/NAME or
+rwlock/NAME, so --fence "$BATON_FENCE_LOCK:$BATON_FENCE" works for all three) and BATON_URL.
+Exit: the command's status (128+n after signal n); 75 busy; 70 lease lost while the command ran
 (it got SIGTERM, then SIGKILL after --grace); 69 backend unreachable; 2 usage; 126/127 cannot run.`,
     )
     .action(async (argv: string[], flags: RunFlags, cmd: Command) => {
+      checkTarget(flags);
       process.exitCode = await runLocked(cmd, argv, flags);
     });
 }
@@ -97,10 +119,10 @@ async function runLocked(cmd: Command, argv: readonly string[], flags: RunFlags)
   for (const s of FORWARDED) process.on(s, onSignal);
   try {
     return await withBaton(cmd, async (baton) => {
-      const lock = baton.lock(flags.lock, { ttlMs: flags.ttl, owner: flags.owner });
+      const target = runTarget(baton, flags);
       let lease: Lease | null;
       try {
-        lease = await take(lock, waitMs, stop.signal, say);
+        lease = await take(target, waitMs, stop.signal, say);
       } catch (err) {
         if (received) return 128 + (constants.signals[received] ?? 0);
         throw err;
@@ -114,17 +136,13 @@ async function runLocked(cmd: Command, argv: readonly string[], flags: RunFlags)
         running = supervise(lease, argv, {
           graceMs: flags.grace,
           say,
-          env: {
-            ...process.env,
-            BATON_URL: flags.backend,
-            BATON_LOCK: lock.name,
-            BATON_FENCE: String(lease.fence),
-          },
+          label: target.label,
+          env: { ...process.env, BATON_URL: flags.backend, ...target.env(lease) },
         });
         return await running.done;
       } finally {
         await lease.release().catch((err: unknown) => {
-          say(`could not release lock "${lock.name}" (${(err as Error).message}); it ends at its TTL`);
+          say(`could not release ${target.label} (${(err as Error).message}); it ends at its TTL`);
         });
       }
     });
@@ -134,11 +152,11 @@ async function runLocked(cmd: Command, argv: readonly string[], flags: RunFlags)
 }
 
 /**
- * take tries the lock once, then (unless waitMs is 0) says who holds it and waits, retrying
+ * take tries the target once, then (unless waitMs is 0) says who holds it and waits, retrying
  * through backend outages until the wait is spent. Resolves null when not granted in time.
  */
 async function take(
-  lock: Lock,
+  target: RunTarget,
   waitMs: number,
   signal: AbortSignal,
   say: (line: string) => void,
@@ -150,28 +168,24 @@ async function take(
     try {
       const remaining = Math.max(0, Math.floor(deadline - performance.now()));
       const lease = waiting
-        ? await lock.acquire({
-            waitMs: Number.isFinite(waitMs) ? remaining : waitMs,
-            signal,
-            autoExtend: true,
-          })
-        : await lock.tryAcquire({ autoExtend: true });
+        ? await target.acquire(Number.isFinite(waitMs) ? remaining : waitMs, signal)
+        : await target.tryAcquire();
       if (lease) {
-        if (waiting) say(`got lock "${lock.name}" (fence ${lease.fence})`);
+        if (waiting) say(`got ${target.label} (fence ${lease.fence})`);
         return lease;
       }
-      const holder = await describeHolder(lock);
+      const holder = await target.holders().catch(() => '');
       if (waitMs === 0) {
-        say(`lock "${lock.name}" is busy${holder}; not waiting (--no-wait)`);
+        say(`${target.label} is busy${holder}; not waiting (--no-wait)`);
         return null;
       }
       say(
-        `lock "${lock.name}" is busy${holder}; waiting${Number.isFinite(waitMs) ? ` up to ${formatDuration(waitMs)}` : ''}…`,
+        `${target.label} is busy${holder}; waiting${Number.isFinite(waitMs) ? ` up to ${formatDuration(waitMs)}` : ''}…`,
       );
       waiting = true;
     } catch (err) {
       if (err instanceof LockTimeoutError) {
-        say(`lock "${lock.name}" was not granted within ${formatDuration(waitMs)} (--wait)`);
+        say(`${target.label} was not granted within ${formatDuration(waitMs)} (--wait)`);
         return null;
       }
       if (signal.aborted || !(err instanceof BackendUnavailableError) || performance.now() >= deadline)
@@ -181,17 +195,5 @@ async function take(
       await sleep(1_000, undefined, { signal });
       waiting = true;
     }
-  }
-}
-
-async function describeHolder(lock: Lock): Promise<string> {
-  try {
-    const info = await lock.inspect();
-    if (!info.held) return '';
-    const left =
-      info.expiresAt === undefined ? '' : `, expires in ${formatDuration(info.expiresAt - Date.now())}`;
-    return ` (held by ${info.owner ?? 'someone'}, fence ${info.fence}${left})`;
-  } catch {
-    return '';
   }
 }

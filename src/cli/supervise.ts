@@ -25,6 +25,8 @@ export interface SuperviseOptions {
   readonly env: NodeJS.ProcessEnv;
   /** say reports one line to the user (stderr), or nothing when quiet. */
   readonly say: (line: string) => void;
+  /** label names what the lease holds in messages (default `lock "<name>"`). */
+  readonly label?: string;
 }
 
 /** Supervised is a running command. */
@@ -39,6 +41,7 @@ export interface Supervised {
 export function supervise(lease: Lease, argv: readonly string[], options: SuperviseOptions): Supervised {
   const [file = '', ...args] = argv;
   const { graceMs, say } = options;
+  const label = options.label ?? `lock "${lease.name}"`;
   const child = spawn(file, args, { stdio: 'inherit', env: options.env });
   let lost = false;
   let kill: NodeJS.Timeout | undefined;
@@ -46,7 +49,7 @@ export function supervise(lease: Lease, argv: readonly string[], options: Superv
     lost = true;
     const why = (lease.signal.reason as LockLostError | undefined)?.reason ?? 'lost';
     say(
-      `lost the lock "${lease.name}" (${why.replace('_', ' ')}) while the command ran; stopping it: SIGTERM now, SIGKILL in ${formatDuration(graceMs)}`,
+      `lost the ${label} (${why.replace('_', ' ')}) while the command ran; stopping it: SIGTERM now, SIGKILL in ${formatDuration(graceMs)}`,
     );
     child.kill('SIGTERM');
     kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -70,8 +73,8 @@ export function supervise(lease: Lease, argv: readonly string[], options: Superv
     });
     child.once('exit', (code, signal) => {
       if (lost || lease.lost) {
-        if (!lost) say(`the lease on "${lease.name}" ended before the command did`);
-        say(`exiting ${EXIT.LEASE_LOST}: the command did not run under the lock to its end`);
+        if (!lost) say(`the lease on ${label} ended before the command did`);
+        say(`exiting ${EXIT.LEASE_LOST}: the command did not run under the ${label} to its end`);
         finish(EXIT.LEASE_LOST);
         return;
       }

@@ -45,7 +45,7 @@ describe('usage and configuration mistakes: one line on stderr, exit 2', () => {
     ],
     [['run', '--lock', 'x', '--ttl', '0', '--', 'true'], /out of range/],
     [['run', '--lock', 'x', '--tll', '3s', '--', 'true'], /unknown option '--tll'.*Did you mean --ttl\?/],
-    [['run', '--', 'true'], /required option '--lock <name>' not specified/],
+    [['run', '--', 'true'], /say what to hold: --lock NAME, --semaphore NAME --permits N, or --rwlock/],
     [['run', '--lock', 'x'], /missing required argument 'command'/],
     [['run', '--lock', 'bad name', ...MEM, '--', 'true'], /lock name must be 1-200 characters/],
     [['locks', '--backend', 'nope'], /not a backend URL: "nope"/],

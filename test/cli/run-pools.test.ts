@@ -1,0 +1,343 @@
+/**
+ * `baton run --semaphore` and `baton run --rwlock`, and the `baton semaphores` / `baton rwlocks`
+ * listings: the built CLI as real child processes against a real server on an ephemeral port.
+ * Concurrent runs never hold more permits than the semaphore has; busy and lost leases exit 75
+ * and 70 as for a lock; the command's environment fences a write whatever it holds; flags that
+ * do not name exactly one thing to hold are a usage error before anything is touched.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../server/support/server.js';
+import { cli, jsonLines, MAIN, startCli, uniqueName } from './support.js';
+
+const NODE = process.execPath;
+const PRINT_ENV = `console.log(JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BATON_')))));`;
+const IDLE = `process.on('SIGTERM', () => { console.log('child: SIGTERM'); process.exit(0); }); ${PRINT_ENV} setInterval(() => {}, 1000);`;
+
+let s: TestServer;
+let env: Record<string, string>;
+beforeAll(async () => {
+  s = await startTestServer('memory://cli-run-pools', { logLevel: 'warn' });
+  env = { BATON_URL: s.url };
+});
+afterAll(() => s?.stop());
+
+describe('baton run --semaphore', () => {
+  it('gives the command BATON_SEMAPHORE, BATON_FENCE and BATON_FENCE_LOCK, passes its status through, returns the permits', async () => {
+    const name = uniqueName('run-sem');
+    const r = await cli(
+      [
+        'run',
+        '--semaphore',
+        name,
+        '--permits',
+        '3',
+        '--count',
+        '2',
+        '--',
+        NODE,
+        '-e',
+        `${PRINT_ENV} process.exit(9)`,
+      ],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(9);
+    expect(JSON.parse(r.stdout)).toEqual({
+      BATON_URL: s.url,
+      BATON_SEMAPHORE: name,
+      BATON_FENCE: '1',
+      BATON_FENCE_LOCK: `semaphore/${name}`,
+    });
+    expect(await s.baton.semaphore(name, { permits: 3 }).inspect()).toMatchObject({ used: 0, fence: 1 });
+  });
+
+  it('6 concurrent runs with --permits 2 never have more than 2 commands inside at once', {
+    timeout: 60_000,
+  }, async () => {
+    const name = uniqueName('run-sem-fleet');
+    const body = `
+const { connect } = await import('baton');
+const b = await connect(process.env.BATON_URL);
+const d = b.dict(process.env.BATON_SEMAPHORE);
+const inside = await d.incr('inside');
+await d.update('max', (m) => Math.max(m ?? 0, inside));
+await new Promise((r) => setTimeout(r, 1500));
+const still = await d.incr('inside', -1);
+await d.update('max', (m) => Math.max(m ?? 0, still + 1));
+await d.incr('runs');
+await b.close();`;
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        cli(
+          [
+            'run',
+            '--semaphore',
+            name,
+            '--permits',
+            '2',
+            '--wait',
+            '50s',
+            '-q',
+            '--',
+            NODE,
+            '--input-type=module',
+            '-e',
+            body,
+          ],
+          env,
+          { timeoutMs: 55_000 },
+        ),
+      ),
+    );
+    expect(
+      runs.map((r) => r.code),
+      runs.map((r) => r.stderr).join(''),
+    ).toEqual([0, 0, 0, 0, 0, 0]);
+    const dict = s.baton.dict<number>(name);
+    expect(await dict.get('runs')).toBe(6);
+    expect(await dict.get('inside')).toBe(0);
+    const max = await dict.get('max');
+    expect(max).toBeGreaterThanOrEqual(1);
+    expect(max).toBeLessThanOrEqual(2);
+    expect(await s.baton.semaphore(name, { permits: 2 }).inspect()).toMatchObject({ used: 0, fence: 6 });
+  });
+
+  it('runs beside other holders while permits are free; exits 75 when they are not (--no-wait, --wait, --count)', async () => {
+    const name = uniqueName('run-sem-busy');
+    const sem = s.baton.semaphore(name, { permits: 2, owner: 'test-holder' });
+    const first = await sem.acquire({ ttlMs: 30_000 });
+    try {
+      const beside = await cli(
+        ['run', '--semaphore', name, '--permits', '2', '--no-wait', '--', 'true'],
+        env,
+      );
+      expect(beside.code, beside.stderr).toBe(0);
+      const two = await cli(
+        [
+          'run',
+          '--semaphore',
+          name,
+          '--permits',
+          '2',
+          '--count',
+          '2',
+          '--no-wait',
+          '--',
+          NODE,
+          '-e',
+          'console.log("ran")',
+        ],
+        env,
+      );
+      expect({ code: two.code, out: two.stdout }).toEqual({ code: 75, out: '' });
+      expect(two.stderr).toMatch(
+        /semaphore ".*" is busy \(1 of 2 permits used by test-holder ×1; you asked for 2\); not waiting \(--no-wait\)/,
+      );
+      const second = await sem.acquire({ ttlMs: 30_000 });
+      try {
+        const started = performance.now();
+        const waited = await cli(
+          ['run', '--semaphore', name, '--permits', '2', '--wait', '400ms', '--', 'true'],
+          env,
+        );
+        expect(waited.code).toBe(75);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(400);
+        expect(waited.stderr).toMatch(/semaphore ".*" was not granted within 400ms/);
+      } finally {
+        await second.release();
+      }
+    } finally {
+      await first.release();
+    }
+  });
+
+  it('waits for permits by notification and runs when a holder releases', async () => {
+    const name = uniqueName('run-sem-wait');
+    const held = await s.baton.semaphore(name, { permits: 1 }).acquire();
+    const p = startCli(
+      ['run', '--semaphore', name, '--permits', '1', '--wait', '20s', '--', NODE, '-e', 'console.log("ran")'],
+      env,
+    );
+    await p.waitFor(/waiting up to 20s/, 'stderr');
+    expect(p.stdout()).toBe('');
+    await held.release();
+    const r = await p.exited;
+    expect({ code: r.code, out: r.stdout }).toEqual({ code: 0, out: 'ran\n' });
+    expect(r.stderr).toMatch(/got semaphore ".*" \(fence 2\)/);
+  });
+
+  it('a lost lease gets the command SIGTERM, and baton exits 70', { timeout: 30_000 }, async () => {
+    const name = uniqueName('run-sem-lost');
+    const p = startCli(
+      ['run', '--semaphore', name, '--permits', '1', '--ttl', '1s', '--', NODE, '-e', IDLE],
+      env,
+    );
+    await p.waitFor(/BATON_FENCE/);
+    process.kill(p.pid, 'SIGSTOP'); // baton can no longer extend; the child keeps running
+    let taken: Awaited<ReturnType<typeof takeAll>>;
+    try {
+      taken = await takeAll(name, 1);
+    } finally {
+      process.kill(p.pid, 'SIGCONT');
+    }
+    try {
+      const r = await p.exited;
+      expect(r.code, r.stderr).toBe(70);
+      expect(r.stdout).toContain('child: SIGTERM');
+      expect(r.stderr).toMatch(
+        /lost the semaphore ".*" \(expired\) while the command ran; stopping it: SIGTERM now/,
+      );
+      expect(await s.baton.semaphore(name, { permits: 1 }).inspect()).toMatchObject({ used: 1, fence: 2 }); // the new holder's
+    } finally {
+      await taken.release();
+    }
+  });
+
+  it('fences a write with "$BATON_FENCE_LOCK:$BATON_FENCE"; the same fence is refused once a newer holder wrote', async () => {
+    const name = uniqueName('run-sem-fence');
+    const write = `${JSON.stringify(NODE)} ${JSON.stringify(MAIN)} dict set ${name} k "$BATON_FENCE" --fence "$BATON_FENCE_LOCK:$BATON_FENCE"`;
+    const first = await cli(['run', '--semaphore', name, '--permits', '1', '--', 'sh', '-c', write], env);
+    expect(first.code, first.stderr).toBe(0);
+    const second = await cli(['run', '--semaphore', name, '--permits', '1', '--', 'sh', '-c', write], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(await s.baton.dict(name).get('k')).toBe(2);
+    const stale = await cli(['dict', 'set', name, 'k', '99', '--fence', `semaphore/${name}:1`], env);
+    expect(stale.code, stale.stderr).toBe(4);
+    expect(await s.baton.dict(name).get('k')).toBe(2);
+  });
+});
+
+describe('baton run --rwlock', () => {
+  it('readers run beside readers; a writer waits for them, and readers for a writer', async () => {
+    const name = uniqueName('run-rw');
+    const r = await cli(['run', '--rwlock', name, '--read', '--', NODE, '-e', PRINT_ENV], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      BATON_URL: s.url,
+      BATON_RWLOCK: name,
+      BATON_FENCE: '1',
+      BATON_FENCE_LOCK: `rwlock/${name}`,
+    });
+    const reader = await s.baton.rwlock(name, { owner: 'test-reader' }).read();
+    try {
+      expect((await cli(['run', '--rwlock', name, '--read', '--no-wait', '--', 'true'], env)).code).toBe(0);
+      const w = await cli(['run', '--rwlock', name, '--write', '--no-wait', '--', 'true'], env);
+      expect(w.code).toBe(75);
+      expect(w.stderr).toMatch(
+        /rwlock ".*" \(write\) is busy \(held for reading by test-reader, fence \d+\); not waiting/,
+      );
+    } finally {
+      await reader.release();
+    }
+    const writer = await s.baton.rwlock(name, { owner: 'test-writer' }).write();
+    try {
+      const rd = await cli(['run', '--rwlock', name, '--read', '--no-wait', '--', 'true'], env);
+      expect(rd.code).toBe(75);
+      expect(rd.stderr).toMatch(/rwlock ".*" \(read\) is busy \(held for writing by test-writer/);
+    } finally {
+      await writer.release();
+    }
+    expect((await cli(['run', '--rwlock', name, '--write', '--', 'true'], env)).code).toBe(0);
+  });
+});
+
+describe('baton semaphores, baton rwlocks', () => {
+  it('list holders as a table or JSON lines, never a token; inspect prints one', async () => {
+    const prefix = `${uniqueName('ls')}-`;
+    const sem = await s.baton
+      .semaphore(`${prefix}s`, { permits: 4, owner: 'worker-1' })
+      .acquire({ count: 3 });
+    const rw = await s.baton.rwlock(`${prefix}r`, { owner: 'worker-2' }).write();
+    try {
+      const table = await cli(['semaphores', '--prefix', prefix], env);
+      expect(table.code, table.stderr).toBe(0);
+      expect(table.stdout).toMatch(/^NAME +USED +COUNT +FENCE +EXPIRES IN +OWNER\n/);
+      expect(table.stdout).toMatch(new RegExp(`${prefix}s +3/4 +3 +1 +\\d+s +worker-1\\n`));
+      const json = jsonLines((await cli(['semaphores', '--prefix', prefix, '--json'], env)).stdout);
+      expect(json).toEqual([
+        {
+          name: `${prefix}s`,
+          permits: 4,
+          used: 3,
+          fence: 1,
+          holders: [{ count: 3, fence: 1, expiresAt: expect.any(Number), owner: 'worker-1' }],
+          waiting: 0,
+        },
+      ]);
+      const rwTable = await cli(['rwlocks', '--prefix', prefix], env);
+      expect(rwTable.stdout).toMatch(new RegExp(`${prefix}r +write +1 +\\d+s +worker-2\\n`));
+      const inspect = await cli(['rwlock', 'inspect', `${prefix}r`], env);
+      expect(JSON.parse(inspect.stdout)).toMatchObject({
+        name: `${prefix}r`,
+        mode: 'write',
+        readers: 0,
+        fence: 1,
+      });
+      for (const out of [table.stdout, rwTable.stdout, inspect.stdout]) {
+        expect(out).not.toContain(sem.token);
+        expect(out).not.toContain(rw.token);
+      }
+    } finally {
+      await Promise.all([sem.release(), rw.release()]);
+    }
+    expect((await cli(['semaphores', '--prefix', prefix], env)).stdout).toBe('no semaphores are held\n');
+    expect((await cli(['rwlocks', '--prefix', prefix], env)).stdout).toBe('no read-write locks are held\n');
+  });
+});
+
+describe('baton run: what to hold, usage mistakes (one line, exit 2)', () => {
+  const MEM = ['--backend', 'memory://'];
+  it.each([
+    [['run', '--semaphore', 's', '--', 'true'], /--semaphore needs --permits N/],
+    [
+      ['run', '--lock', 'a', '--semaphore', 'b', '--permits', '2', '--', 'true'],
+      /give one of --lock, --semaphore, not several/,
+    ],
+    [['run', '--lock', 'a', '--permits', '2', '--', 'true'], /--permits and --count go with --semaphore/],
+    [['run', '--lock', 'a', '--write', '--', 'true'], /--read and --write go with --rwlock/],
+    [['run', '--rwlock', 'r', '--', 'true'], /--rwlock needs exactly one of --read or --write/],
+    [
+      ['run', '--rwlock', 'r', '--read', '--write', '--', 'true'],
+      /--rwlock needs exactly one of --read or --write/,
+    ],
+    [
+      ['run', '--semaphore', 's', '--permits', '0', '--', 'true'],
+      /--permits <n>.*must be an integer from 1 to 1048576/,
+    ],
+    [
+      ['run', '--semaphore', 's', '--permits', '2', '--count', '3', ...MEM, '--', 'true'],
+      /count 3 exceeds the semaphore's 2 permits/,
+    ],
+    [
+      ['run', '--semaphore', 'bad name', '--permits', '2', ...MEM, '--', 'true'],
+      /semaphore name must be 1-200/,
+    ],
+  ])('baton %j', async (args, message) => {
+    const r = await cli(args);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^baton: /);
+    expect(lines[0]).toMatch(message);
+  });
+
+  it('a --permits that differs from the semaphore in use is exit 2 and runs nothing', async () => {
+    const name = uniqueName('run-sem-size');
+    const held = await s.baton.semaphore(name, { permits: 2 }).acquire();
+    try {
+      const r = await cli(
+        ['run', '--semaphore', name, '--permits', '3', '--', NODE, '-e', 'console.log("ran")'],
+        env,
+      );
+      expect({ code: r.code, out: r.stdout }).toEqual({ code: 2, out: '' });
+      expect(r.stderr).toMatch(/has 2 permits while in use/);
+      expect(await s.baton.semaphore(name, { permits: 2 }).inspect()).toMatchObject({ used: 1, fence: 1 });
+    } finally {
+      await held.release();
+    }
+  });
+});
+
+/** takeAll takes all `permits` of the semaphore, waiting for them up to 10 s. */
+function takeAll(name: string, permits: number) {
+  return s.baton.semaphore(name, { permits }).acquire({ count: permits, ttlMs: 10_000, waitMs: 10_000 });
+}
