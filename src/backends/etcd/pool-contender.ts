@@ -162,8 +162,7 @@ export class PoolContender {
       const sized = txnOf(unused);
       if (!sized.succeeded) throw this.#mismatch(kvsOf(sized.responses[0])[0]);
       ahead = aheadOf(kvsOf(sized.responses[0]), undefined);
-      if (this.#fits(ahead))
-        return (await this.#mark(lease)) ? this.#grant(lease.ttlSeconds, startedAt) : 'restart';
+      if (this.#fits(ahead)) return this.#marked(await this.#mark(lease), lease.ttlSeconds, startedAt);
       if (this.#req.waitMs <= 0) return null;
     } else {
       const own = kvsOf(res.responses[0])[0];
@@ -190,8 +189,7 @@ export class PoolContender {
       const own = kvsOf(check.responses[0])[0];
       if (!own) return 'restart';
       ahead = aheadOf(kvsOf(check.responses[1]), own);
-      if (this.#fits(ahead))
-        return (await this.#mark(lease)) ? this.#grant(ttlSeconds, checkStartedAt) : 'restart';
+      if (this.#fits(ahead)) return this.#marked(await this.#mark(lease), ttlSeconds, checkStartedAt);
       readRevision = revisionOf(check.header.revision);
     }
   }
@@ -204,6 +202,12 @@ export class PoolContender {
       ttlSeconds: lease.ttlSeconds,
       granted,
     });
+  }
+
+  /** #marked turns #mark's answer into the outcome: a grant, or (key gone) queue again. */
+  #marked(marked: boolean, ttlSeconds: number, startedAt: number): Outcome {
+    this.#checkCancelled();
+    return marked ? this.#grant(ttlSeconds, startedAt) : 'restart';
   }
 
   #grant(ttlSeconds: number, startedAt: number): LockGrant {
