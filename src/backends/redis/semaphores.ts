@@ -26,6 +26,7 @@
  * `count` exceeds it. An index write that fails is ignored: the grant stands, and the pool is
  * missing from listings until its next grant or extension.
  */
+import { setMaxListeners } from 'node:events';
 import { BackendUnavailableError } from '../../errors.js';
 import type { LockGrant } from '../../locks/backend.js';
 import type {
@@ -77,6 +78,7 @@ export class RedisSemaphores implements SemaphoreBackend {
     this.#scripts = scripts;
     this.#keys = keys;
     this.#wakeups = wakeups;
+    setMaxListeners(0, this.#closing.signal); // one listener per waiting acquire, each removed after
   }
 
   acquire(name: string, req: PermitRequest): Promise<LockGrant | null> {

@@ -1,0 +1,334 @@
+/**
+ * Redis-specific behaviour of semaphores and rwlocks (src/backends/redis/semaphores.ts), on one
+ * node and on a 3-master cluster: every key of a pool is in one slot and expires with the pool
+ * (only the fence counter stays, without TTL); a waiter killed at the head of the queue delays
+ * the next by about QUEUE_LEASE_MS and is granted nothing; a killed holder's permits come back at
+ * its TTL; a waiter keeps its place across many renewals; a burst of readers behind a writer is
+ * granted after it; the listing index forgets expired pools; and a release wakes a waiter in
+ * about a round trip, not a polling interval.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { escapeTag } from '../../src/backends/redis/keys.js';
+import { PoolKeyLayout } from '../../src/backends/redis/pool-keys.js';
+import { QUEUE_LEASE_MS, REFRESH_MS } from '../../src/backends/redis/semaphores.js';
+import { type Baton, connect } from '../../src/index.js';
+import { redisClusterNodes } from '../support/services.js';
+import { median } from '../support/wake-latency.js';
+
+const tag = randomBytes(4).toString('hex');
+
+/** hashTag is the part of a key Redis Cluster hashes: the text between the first { and the next }. */
+function hashTag(key: string): string {
+  const open = key.indexOf('{');
+  const close = key.indexOf('}', open + 1);
+  return open >= 0 && close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+describe('redis pool key layout', () => {
+  it('puts every key of a pool under one hash tag, per namespace, and the index under none', () => {
+    for (const name of ['plain', 'a.b:c-d_e', 'x'.repeat(200)]) {
+      const sem = new PoolKeyLayout('p:', 'semaphore').pool(name);
+      const rw = new PoolKeyLayout('p:', 'rwlock').pool(name);
+      expect(new Set([...sem.all, sem.channel].map(hashTag))).toEqual(new Set([escapeTag(name)]));
+      expect(new Set(sem.all).size).toBe(7);
+      for (const key of rw.all) expect(sem.all).not.toContain(key);
+    }
+    expect(new PoolKeyLayout('p:', 'rwlock').index).toBe('p:rwlock:index');
+    expect(() => new PoolKeyLayout('p{', 'semaphore')).toThrow();
+  });
+});
+
+interface Target {
+  readonly url: string;
+  readonly prefix: string;
+  readonly raw: () => Redis | Cluster;
+}
+
+const targets = (): Array<[string, Target]> => {
+  const nodes = redisClusterNodes(inject('redisClusterUrl'));
+  const [first, ...others] = nodes.map((n) => `${n.host}:${n.port}`);
+  const single = new URL(inject('redisUrl'));
+  const p1 = `sem-${tag}-1:`;
+  const p2 = `sem-${tag}-2:`;
+  return [
+    [
+      'single node',
+      {
+        url: `${inject('redisUrl')}?prefix=${p1}`,
+        prefix: p1,
+        raw: () => new Redis({ host: single.hostname, port: Number(single.port) }),
+      },
+    ],
+    [
+      'cluster',
+      {
+        url: `redis+cluster://${first}?nodes=${others.join(',')}&prefix=${p2}`,
+        prefix: p2,
+        raw: () => new Cluster(nodes.map((n) => ({ host: n.host, port: n.port }))),
+      },
+    ],
+  ];
+};
+
+describe.each(targets())('redis semaphores (%s)', (_, target) => {
+  let raw: Redis | Cluster;
+  let slots: Cluster;
+  beforeAll(() => {
+    raw = target.raw();
+    slots = new Cluster(redisClusterNodes(inject('redisClusterUrl')));
+  });
+  afterAll(() => {
+    raw.disconnect();
+    slots.disconnect();
+  });
+
+  /** keysOf lists the keys under the test prefix whose hash tag is `name` (SCAN on every master). */
+  const keysOf = async (name: string): Promise<string[]> => {
+    const masters = raw instanceof Cluster ? raw.nodes('master') : [raw];
+    const out: string[] = [];
+    for (const node of masters) {
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', `${target.prefix}semaphore:{${name}}*`);
+        cursor = next;
+        out.push(...found);
+      } while (cursor !== '0');
+    }
+    return out.sort();
+  };
+
+  it('keeps every key of a pool in one slot; they expire with the pool, whose fence counter stays without TTL', async () => {
+    const [a, b] = await Promise.all([connect(target.url), connect(target.url)]);
+    try {
+      const name = `layout-${tag}`;
+      const holder = await a.semaphore(name, { permits: 1, ttlMs: 60_000 }).acquire({ owner: 'o' });
+      const waiting = b.semaphore(name, { permits: 1, ttlMs: 60_000 }).acquire({ waitMs: 30_000 });
+      await until(async () => (await a.semaphore(name, { permits: 1 }).inspect()).waiting === 1);
+
+      const keys = await keysOf(name);
+      const suffixes = keys.map((k) => k.slice(k.lastIndexOf(':') + 1)).sort();
+      expect(suffixes).toEqual(['deadlines', 'expiry', 'fence', 'holders', 'meta', 'queue', 'waiters']);
+      const keySlots = await Promise.all(keys.map((k) => slots.cluster('KEYSLOT', k)));
+      expect(new Set(keySlots).size).toBe(1);
+      for (const key of keys) {
+        const pttl = await raw.pttl(key);
+        if (key.endsWith(':fence')) expect(pttl).toBe(-1);
+        else expect(pttl).toBeGreaterThan(50_000);
+      }
+      expect(JSON.stringify(await a.semaphore(name, { permits: 1 }).inspect())).not.toContain(holder.token);
+
+      await holder.release();
+      const next = await waiting;
+      await next.release();
+      expect(await keysOf(name)).toEqual([`${target.prefix}semaphore:{${name}}:fence`]);
+      expect(await raw.get(`${target.prefix}semaphore:{${name}}:fence`)).toBe(String(next.fence));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a waiter killed at the head of the queue delays the next by about QUEUE_LEASE_MS and is granted nothing', async () => {
+    const [a, b] = await Promise.all([connect(target.url), connect(target.url)]);
+    const name = `crashed-waiter-${tag}`;
+    let child: ChildProcess | undefined;
+    try {
+      const waiting = async () => (await a.semaphore(name, { permits: 2 }).inspect()).waiting;
+      const holder = await a.semaphore(name, { permits: 2, ttlMs: 60_000 }).acquire({ count: 2 });
+      child = poolProcess(target.url, name, 'wait');
+      await until(async () => (await waiting()) === 1, 20_000);
+      const next = b.semaphore(name, { permits: 2, ttlMs: 60_000 }).acquire({ waitMs: 30_000 });
+      await until(async () => (await waiting()) === 2);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      const killedAt = performance.now();
+      await holder.release(); // the dead head is woken but cannot answer
+      // Free permits, but the queue is not empty: a newcomer that does not queue is refused.
+      expect(await a.semaphore(name, { permits: 2 }).tryAcquire()).toBeNull();
+      const lease = await next;
+      const waited = performance.now() - killedAt;
+      console.log(`redis (${_}) waiter behind a killed head granted ${waited.toFixed(0)} ms after the kill`);
+      expect(waited).toBeLessThan(QUEUE_LEASE_MS + REFRESH_MS + 2000);
+      const info = await a.semaphore(name, { permits: 2 }).inspect();
+      expect(info.holders.map((h) => h.fence)).toEqual([lease.fence]);
+      expect(info).toMatchObject({ used: 1, waiting: 0, fence: lease.fence });
+      expect(lease.fence).toBe(holder.fence + 1); // no grant ever went to the dead waiter
+      await lease.release();
+    } finally {
+      child?.kill('SIGKILL');
+      await Promise.all([a.close(), b.close()]);
+    }
+  }, 60_000);
+
+  it("a killed holder's permits come back at its TTL", async () => {
+    const a = await connect(target.url);
+    const name = `crashed-holder-${tag}`;
+    let child: ChildProcess | undefined;
+    try {
+      child = poolProcess(target.url, name, 'hold', 1500);
+      await until(async () => (await a.semaphore(name, { permits: 2 }).inspect()).used === 2, 20_000);
+      const held = (await a.semaphore(name, { permits: 2 }).inspect()).holders[0]!;
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      const lease = await a.semaphore(name, { permits: 2, ttlMs: 30_000 }).acquire({ waitMs: 20_000 });
+      // Granted by the store's clock no earlier than the dead holder's expiry.
+      const info = await a.semaphore(name, { permits: 2 }).inspect();
+      expect(info.holders).toHaveLength(1);
+      expect(info.holders[0]!.expiresAt - 30_000).toBeGreaterThanOrEqual(held.expiresAt - 5);
+      expect(lease.fence).toBe(held.fence + 1);
+      await lease.release();
+    } finally {
+      child?.kill('SIGKILL');
+      await a.close();
+    }
+  }, 60_000);
+
+  it('a waiter keeps its place in line across renewals, longer than QUEUE_LEASE_MS', async () => {
+    const [a, b, c] = await Promise.all([connect(target.url), connect(target.url), connect(target.url)]);
+    try {
+      const name = `patient-${tag}`;
+      const holder = await a.semaphore(name, { permits: 1, ttlMs: 60_000 }).acquire();
+      const order: string[] = [];
+      const first = b
+        .semaphore(name, { permits: 1, ttlMs: 60_000 })
+        .acquire({ waitMs: 60_000 })
+        .then((l) => {
+          order.push('first');
+          return l;
+        });
+      await until(async () => (await a.semaphore(name, { permits: 1 }).inspect()).waiting === 1);
+      await sleep(QUEUE_LEASE_MS + 1500);
+      const second = c
+        .semaphore(name, { permits: 1, ttlMs: 60_000 })
+        .acquire({ waitMs: 60_000 })
+        .then((l) => {
+          order.push('second');
+          return l;
+        });
+      await until(async () => (await a.semaphore(name, { permits: 1 }).inspect()).waiting === 2);
+      await holder.release();
+      const l1 = await first;
+      await sleep(100);
+      expect(order).toEqual(['first']);
+      await l1.release();
+      const l2 = await second;
+      expect(order).toEqual(['first', 'second']);
+      expect(l2.fence).toBe(l1.fence + 1);
+      await l2.release();
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  }, 60_000);
+
+  it('a burst of readers queued behind a writer is granted together once it releases', async () => {
+    const clients: Baton[] = await Promise.all(Array.from({ length: 3 }, () => connect(target.url)));
+    try {
+      const name = `burst-${tag}`;
+      const writer = await clients[0]!.rwlock(name, { ttlMs: 60_000 }).write();
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(w.name);
+      process.on('warning', onWarning);
+      // Eleven waiting on one client: more abort listeners than Node's default limit of 10.
+      const readers = Array.from({ length: 12 }, (_, i) =>
+        clients[i < 11 ? 1 : 2]!.rwlock(name, { ttlMs: 60_000 }).read({ waitMs: 20_000 }),
+      );
+      await until(async () => (await clients[0]!.rwlock(name).inspect()).waiting === 12);
+      await sleep(300); // let every reader subscribe and go to sleep, so the release must wake them
+      await writer.release();
+      const leases = await Promise.all(readers);
+      const info = await clients[0]!.rwlock(name).inspect();
+      expect(info).toMatchObject({ mode: 'read', readers: 12, waiting: 0 });
+      const fences = leases.map((l) => l.fence).sort((x, y) => x - y);
+      expect(fences[0]).toBe(writer.fence + 1);
+      expect(new Set(fences).size).toBe(12);
+      await Promise.all(leases.map((l) => l.release()));
+      expect((await clients[0]!.rwlock(name).inspect()).mode).toBe('free');
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on a later tick
+      process.off('warning', onWarning);
+      expect(warnings).toEqual([]);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  }, 60_000);
+
+  it('the listing index forgets a pool once its holders expire, and never outlives its entries', async () => {
+    const a = await connect(target.url);
+    try {
+      const prefix = `idx-${tag}.`;
+      await a.semaphore(`${prefix}short`, { permits: 1, ttlMs: 300 }).acquire();
+      expect((await a.listSemaphores({ prefix })).map((s) => s.name)).toEqual([`${prefix}short`]);
+      expect(await raw.zrange(`${target.prefix}semaphore:index`, 0, -1)).toContain(`${prefix}short`);
+      await sleep(600);
+      expect(await a.listSemaphores({ prefix })).toEqual([]);
+      expect(await raw.zrange(`${target.prefix}semaphore:index`, 0, -1)).not.toContain(`${prefix}short`);
+      const pttl = await raw.pttl(`${target.prefix}semaphore:index`);
+      expect(pttl === -2 || pttl > 0).toBe(true); // gone, or expiring with its latest entry
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('a release wakes a waiter in about a round trip (median under 200 ms)', async () => {
+    const [a, b] = await Promise.all([connect(target.url), connect(target.url)]);
+    try {
+      const name = `wake-${tag}`;
+      const latencies: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const holder = await a.semaphore(name, { permits: 1, ttlMs: 60_000 }).acquire();
+        let grantedAt = 0;
+        const waiter = b
+          .semaphore(name, { permits: 1, ttlMs: 60_000 })
+          .acquire({ waitMs: 30_000 })
+          .then((l) => {
+            grantedAt = performance.now();
+            return l;
+          });
+        await sleep(50);
+        const releasedAt = performance.now();
+        await holder.release();
+        const lease = await waiter;
+        latencies.push(grantedAt - releasedAt);
+        expect(lease.fence).toBeGreaterThan(holder.fence);
+        await lease.release();
+      }
+      const m = median(latencies);
+      console.log(
+        `redis (${_}) semaphore wake latency over 20 rounds: median ${m.toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms`,
+      );
+      expect(m).toBeLessThan(200);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  }, 60_000);
+});
+
+/**
+ * poolProcess starts a process on `url` that either queues for semaphore `name` (2 permits, all
+ * of them taken by the test) or holds both its permits with `ttlMs` and never releases; the test
+ * kills it.
+ */
+function poolProcess(batonUrl: string, name: string, mode: 'wait' | 'hold', ttlMs = 60_000): ChildProcess {
+  const index = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
+  const code = `import { connect } from ${JSON.stringify(index)};
+const baton = await connect(${JSON.stringify(batonUrl)});
+const sem = baton.semaphore(${JSON.stringify(name)}, { permits: 2, ttlMs: ${ttlMs} });
+${mode === 'wait' ? 'await sem.acquire({ waitMs: 60_000 });' : 'await sem.acquire({ count: 2 });'}
+await new Promise(() => {});`;
+  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: 'ignore',
+  });
+}
+
+/** until polls `check` every 10 ms until it is true, or throws after `ms`. */
+async function until(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await sleep(10);
+  }
+}
