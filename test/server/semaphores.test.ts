@@ -5,6 +5,7 @@
  * in an inspect or a listing, lock rights and patterns with auth on, and 501 on a backend that
  * has none (Redlock).
  */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connect, UnsupportedError } from '../../src/index.js';
 import { parseTokenFile } from '../../src/server/index.js';
@@ -307,6 +308,40 @@ describe('bad input to semaphores and read-write locks', () => {
     expectProblem(await rest(s.url, 'GET', `/v1/rwlocks?what=1`), 400, 'invalid_argument');
     expectProblem(await rest(s.url, 'DELETE', `/v1/semaphores/${name}`), 405, 'method_not_allowed');
     expect([await get(`/v1/semaphores/${name}`), await get(`/v1/rwlocks/${name}`)]).toEqual(before);
+  });
+});
+
+describe('fuzzed acquire bodies', () => {
+  it('get a grant or a 4xx problem, never a 500; the server stays consistent', {
+    timeout: 60_000,
+  }, async () => {
+    const name = uniqueName('fuzz');
+    const anything = fc.oneof(
+      fc.integer({ min: -3, max: 2 ** 21 }),
+      fc.constantFrom(1, 2, 3, 2 ** 20, 0.5, -0, 1e300),
+      fc.string({ maxLength: 8 }),
+      fc.constantFrom('read', 'write', null, true, [], {}),
+    );
+    const body = fc.dictionary(
+      fc.constantFrom('permits', 'count', 'ttlMs', 'mode', 'owner', 'token', 'waitMs'),
+      anything,
+      { maxKeys: 4 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('semaphores', 'rwlocks'), body, async (kind, json) => {
+        const b = { ...json, waitMs: 0 };
+        const r = await post(`/v1/${kind}/${name}/acquire`, b);
+        if (typeof r.json.token === 'string') {
+          const released = await post(`/v1/${kind}/${name}/release`, { token: r.json.token });
+          if (released.json.released !== true) return false;
+        }
+        const problem = (r.headers.get('content-type') ?? '').startsWith('application/problem+json');
+        return r.status === 200 || (r.status >= 400 && r.status < 500 && problem);
+      }),
+      { numRuns: 300 },
+    );
+    expect(await get(`/v1/semaphores/${name}`)).toMatchObject({ used: 0, holders: [], waiting: 0 });
+    expect(await get(`/v1/rwlocks/${name}`)).toMatchObject({ mode: 'free', holders: [], waiting: 0 });
   });
 });
 
