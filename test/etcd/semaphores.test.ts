@@ -160,6 +160,56 @@ describe('etcd semaphores: queue order', () => {
   });
 });
 
+describe('etcd semaphores: under contention', () => {
+  it('6 clients taking 1–3 of 4 permits, and readers mixed with writers: never more held than the pool', {
+    timeout: 120_000,
+  }, async () => {
+    const clients = await Promise.all(Array.from({ length: 6 }, () => client()));
+    const sem = uniqueName('sem');
+    const rw = uniqueName('rw');
+    let used = 0;
+    let maxUsed = 0;
+    let readers = 0;
+    let writers = 0;
+    const fences: number[] = [];
+    const hold = () => new Promise((r) => setTimeout(r, 5 + Math.random() * 15));
+    await Promise.all(
+      clients.map(async (b, i) => {
+        for (let round = 0; round < 8; round++) {
+          const count = 1 + ((i + round) % 3);
+          await b.semaphore(sem, { permits: 4 }).withPermits(
+            async (lease) => {
+              fences.push(lease.fence);
+              used += count;
+              maxUsed = Math.max(maxUsed, used);
+              expect(used).toBeLessThanOrEqual(4);
+              await hold();
+              used -= count;
+            },
+            { count, ttlMs: 30_000, waitMs: 60_000 },
+          );
+          const write = (i + round) % 4 === 0;
+          const section = async () => {
+            if (write) writers++;
+            else readers++;
+            expect(writers).toBeLessThanOrEqual(1);
+            if (writers > 0) expect(readers).toBe(0);
+            await hold();
+            if (write) writers--;
+            else readers--;
+          };
+          const options = { ttlMs: 30_000, waitMs: 60_000 };
+          await (write ? b.rwlock(rw).withWrite(section, options) : b.rwlock(rw).withRead(section, options));
+        }
+      }),
+    );
+    expect(new Set(fences).size).toBe(48);
+    expect(maxUsed).toBeGreaterThan(1); // permits were shared
+    expect(await keysOf('semaphore', sem)).toBe(0);
+    expect(await keysOf('rwlock', rw)).toBe(0);
+  });
+});
+
 describe('etcd semaphores: crashed processes', () => {
   it("a SIGKILLed holder's permits come back when its lease expires", { timeout: 90_000 }, async () => {
     const a = await client();

@@ -1,7 +1,7 @@
 /**
  * openEtcd opens the etcd backend (`etcd://`, `etcds://`; see url.ts for the URL): one etcd3
- * client shared by locks, dicts, semaphores and read-write locks. It measures etcd's minimum lease TTL with one grant, which
- * also proves the cluster answers.
+ * client shared by locks, dicts, semaphores and read-write locks. It measures etcd's minimum
+ * lease TTL with one grant, which also proves the cluster answers.
  *
  * How it fails: InvalidArgumentError for a malformed URL or refused credentials;
  * BackendUnavailableError when no quorum answers within `timeoutMs` (nothing is left open).
