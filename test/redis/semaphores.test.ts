@@ -256,6 +256,56 @@ describe.each(targets())('redis semaphores (%s)', (_, target) => {
     }
   }, 60_000);
 
+  it('never holds more than its permits under contention, and grants in arrival order', async () => {
+    const clients: Baton[] = await Promise.all(Array.from({ length: 4 }, () => connect(target.url)));
+    try {
+      const name = `contended-${tag}`;
+      const sem = (c: Baton) => c.semaphore(name, { permits: 4, ttlMs: 30_000 });
+      let held = 0;
+      let most = 0;
+      const fences: number[] = [];
+      await Promise.all(
+        clients.map(async (client, i) => {
+          for (let round = 0; round < 20; round++) {
+            const count = 1 + ((i + round) % 3);
+            const lease = await sem(client).acquire({ count, waitMs: 30_000 });
+            held += count;
+            most = Math.max(most, held);
+            fences.push(lease.fence);
+            await sleep(1 + (round % 3));
+            held -= count;
+            await lease.release();
+          }
+        }),
+      );
+      expect(most).toBeLessThanOrEqual(4);
+      expect(new Set(fences).size).toBe(80);
+
+      // Six waiters queued one after another (mixed counts) are granted in that order.
+      const blocker = await sem(clients[0]!).acquire({ count: 4 });
+      const order: number[] = [];
+      const waiters: Array<Promise<{ release(): Promise<boolean> }>> = [];
+      for (let i = 0; i < 6; i++) {
+        waiters.push(
+          sem(clients[i % 4]!)
+            .acquire({ count: 1 + (i % 2) * 3, waitMs: 30_000 })
+            .then(async (lease) => {
+              order.push(i);
+              await sleep(5);
+              await lease.release();
+              return lease;
+            }),
+        );
+        await until(async () => (await sem(clients[0]!).inspect()).waiting === i + 1);
+      }
+      await blocker.release();
+      await Promise.all(waiters);
+      expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  }, 60_000);
+
   it('the listing index forgets a pool once its holders expire, and never outlives its entries', async () => {
     const a = await connect(target.url);
     try {
