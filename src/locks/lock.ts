@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { InvalidArgumentError, LockTimeoutError } from '../errors.js';
 import { assertTtl, assertWait, preview } from '../validation.js';
 import type { LockBackend, LockInfo } from './backend.js';
-import { Lease, type LeaseSettings, localDeadline } from './lease.js';
+import { Lease, type LeaseBackend, type LeaseSettings, localDeadline } from './lease.js';
 
 /** LockOptions are defaults for every acquire of one Lock; each may be overridden per call. */
 export interface LockOptions {
@@ -89,20 +89,14 @@ export class Lock {
    * extendToken extends a lease known only by its token (for proxies such as the baton server).
    * Resolves to the new fence and expiry, or null when the token does not hold the lock.
    */
-  async extendToken(
-    token: string,
-    ttlMs?: number,
-  ): Promise<{ fence: number; expiresAt: number; ttlMs: number } | null> {
+  async extendToken(token: string, ttlMs?: number): Promise<TokenExtension | null> {
     const ttl = assertTtl(ttlMs !== undefined ? ttlMs : (this.#options.ttlMs ?? DEFAULT_LOCK_OPTIONS.ttlMs));
-    const grant = await this.#backend.extend(this.name, token, ttl);
-    if (!grant) return null;
-    return { fence: grant.fence, ttlMs: grant.ttlMs, expiresAt: expiresAtOf(grant, this.#settings) };
+    return extendByToken(this.#backend, this.name, token, ttl, this.#settings);
   }
 
   /** releaseToken releases a lease known only by its token; false when the token did not hold it. */
   releaseToken(token: string): Promise<boolean> {
-    if (typeof token !== 'string' || token.length === 0) return Promise.resolve(false);
-    return this.#backend.release(this.name, token);
+    return releaseByToken(this.#backend, this.name, token);
   }
 
   async #take(
@@ -140,6 +134,35 @@ export function resolveOptions(
     );
   }
   return { ttlMs, waitMs, owner };
+}
+
+/** TokenExtension answers an extension by token: the lease's fence and its new TTL and expiry. */
+export interface TokenExtension {
+  readonly fence: number;
+  readonly expiresAt: number;
+  readonly ttlMs: number;
+}
+
+/**
+ * extendByToken extends the lease `token` holds on `name` (for proxies such as the baton server,
+ * which know a lease only by its token); null when the token holds nothing there.
+ */
+export async function extendByToken(
+  backend: LeaseBackend,
+  name: string,
+  token: string,
+  ttlMs: number,
+  settings: LeaseSettings,
+): Promise<TokenExtension | null> {
+  const grant = await backend.extend(name, token, ttlMs);
+  if (!grant) return null;
+  return { fence: grant.fence, ttlMs: grant.ttlMs, expiresAt: expiresAtOf(grant, settings) };
+}
+
+/** releaseByToken releases the lease `token` holds on `name`; false when it holds nothing there. */
+export function releaseByToken(backend: LeaseBackend, name: string, token: string): Promise<boolean> {
+  if (typeof token !== 'string' || token.length === 0) return Promise.resolve(false);
+  return backend.release(name, token);
 }
 
 /** expiresAtOf converts a grant to a conservative epoch-ms expiry. */

@@ -21,10 +21,12 @@ import { Lease, type LeaseSettings, runHeld } from './lease.js';
 import {
   type AcquireOptions,
   DEFAULT_OWNER,
-  expiresAtOf,
+  extendByToken,
   type LockOptions,
   newToken,
+  releaseByToken,
   resolveOptions,
+  type TokenExtension,
 } from './lock.js';
 import {
   MAX_PERMITS,
@@ -97,29 +99,20 @@ class Pool {
     return this.#backend.inspect(this.name);
   }
 
-  async extendToken(
-    token: string,
-    ttlMs: number | undefined,
-  ): Promise<{ fence: number; expiresAt: number; ttlMs: number } | null> {
+  async extendToken(token: string, ttlMs: number | undefined): Promise<TokenExtension | null> {
     const ttl = resolveOptions(this.#options, { ttlMs }).ttlMs;
-    const grant = await this.#backend.extend(this.name, token, ttl);
-    if (!grant) return null;
-    return { fence: grant.fence, ttlMs: grant.ttlMs, expiresAt: expiresAtOf(grant, this.#settings) };
+    return extendByToken(this.#backend, this.name, token, ttl, this.#settings);
   }
 
   releaseToken(token: string): Promise<boolean> {
-    if (typeof token !== 'string' || token.length === 0) return Promise.resolve(false);
-    return this.#backend.release(this.name, token);
+    return releaseByToken(this.#backend, this.name, token);
   }
 }
 
 /** TokenLeases extends and releases leases known only by their token (for proxies such as the baton server). */
 export interface TokenLeases {
   /** extendToken resets the TTL of `token`'s permits (default: the handle's ttlMs); null when it holds none. */
-  extendToken(
-    token: string,
-    ttlMs?: number,
-  ): Promise<{ fence: number; expiresAt: number; ttlMs: number } | null>;
+  extendToken(token: string, ttlMs?: number): Promise<TokenExtension | null>;
   /** releaseToken returns `token`'s permits; false when it held none. */
   releaseToken(token: string): Promise<boolean>;
 }
@@ -168,7 +161,7 @@ export class Semaphore implements TokenLeases {
   }
 
   /** extendToken extends a lease known only by its token (for proxies); null when it holds no permits. */
-  extendToken(token: string, ttlMs?: number): ReturnType<TokenLeases['extendToken']> {
+  extendToken(token: string, ttlMs?: number): Promise<TokenExtension | null> {
     return this.#pool.extendToken(token, ttlMs);
   }
 
@@ -245,7 +238,7 @@ export class RwLock implements TokenLeases {
   }
 
   /** extendToken extends a read or write lease known only by its token (for proxies); null when it holds none. */
-  extendToken(token: string, ttlMs?: number): ReturnType<TokenLeases['extendToken']> {
+  extendToken(token: string, ttlMs?: number): Promise<TokenExtension | null> {
     return this.#pool.extendToken(token, ttlMs);
   }
 

@@ -2,8 +2,8 @@
  * `baton run --semaphore` and `baton run --rwlock`, and the `baton semaphores` / `baton rwlocks`
  * listings: the built CLI as real child processes against a real server on an ephemeral port.
  * Concurrent runs never hold more permits than the semaphore has; busy and lost leases exit 75
- * and 70 as for a lock; the command's environment fences a write whatever it holds; flags that
- * do not name exactly one thing to hold are a usage error before anything is touched.
+ * and 70 as for a lock; the command's environment fences a write whatever it holds; a --permits
+ * that differs from the size in use is a usage error (the flag mistakes are in usage.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../server/support/server.js';
@@ -284,42 +284,7 @@ describe('baton semaphores, baton rwlocks', () => {
   });
 });
 
-describe('baton run: what to hold, usage mistakes (one line, exit 2)', () => {
-  const MEM = ['--backend', 'memory://'];
-  it.each([
-    [['run', '--semaphore', 's', '--', 'true'], /--semaphore needs --permits N/],
-    [
-      ['run', '--lock', 'a', '--semaphore', 'b', '--permits', '2', '--', 'true'],
-      /give one of --lock, --semaphore, not several/,
-    ],
-    [['run', '--lock', 'a', '--permits', '2', '--', 'true'], /--permits and --count go with --semaphore/],
-    [['run', '--lock', 'a', '--write', '--', 'true'], /--read and --write go with --rwlock/],
-    [['run', '--rwlock', 'r', '--', 'true'], /--rwlock needs exactly one of --read or --write/],
-    [
-      ['run', '--rwlock', 'r', '--read', '--write', '--', 'true'],
-      /--rwlock needs exactly one of --read or --write/,
-    ],
-    [
-      ['run', '--semaphore', 's', '--permits', '0', '--', 'true'],
-      /--permits <n>.*must be an integer from 1 to 1048576/,
-    ],
-    [
-      ['run', '--semaphore', 's', '--permits', '2', '--count', '3', ...MEM, '--', 'true'],
-      /count 3 exceeds the semaphore's 2 permits/,
-    ],
-    [
-      ['run', '--semaphore', 'bad name', '--permits', '2', ...MEM, '--', 'true'],
-      /semaphore name must be 1-200/,
-    ],
-  ])('baton %j', async (args, message) => {
-    const r = await cli(args);
-    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
-    const lines = r.stderr.trimEnd().split('\n');
-    expect(lines, r.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^baton: /);
-    expect(lines[0]).toMatch(message);
-  });
-
+describe('baton run --semaphore: a size mismatch', () => {
   it('a --permits that differs from the semaphore in use is exit 2 and runs nothing', async () => {
     const name = uniqueName('run-sem-size');
     const held = await s.baton.semaphore(name, { permits: 2 }).acquire();

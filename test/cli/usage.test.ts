@@ -48,6 +48,30 @@ describe('usage and configuration mistakes: one line on stderr, exit 2', () => {
     [['run', '--', 'true'], /say what to hold: --lock NAME, --semaphore NAME --permits N, or --rwlock/],
     [['run', '--lock', 'x'], /missing required argument 'command'/],
     [['run', '--lock', 'bad name', ...MEM, '--', 'true'], /lock name must be 1-200 characters/],
+    [['run', '--semaphore', 's', '--', 'true'], /--semaphore needs --permits N/],
+    [
+      ['run', '--lock', 'a', '--semaphore', 'b', '--permits', '2', '--', 'true'],
+      /give one of --lock, --semaphore, not several/,
+    ],
+    [['run', '--lock', 'a', '--permits', '2', '--', 'true'], /--permits and --count go with --semaphore/],
+    [['run', '--lock', 'a', '--write', '--', 'true'], /--read and --write go with --rwlock/],
+    [['run', '--rwlock', 'r', '--', 'true'], /--rwlock needs exactly one of --read or --write/],
+    [
+      ['run', '--rwlock', 'r', '--read', '--write', '--', 'true'],
+      /--rwlock needs exactly one of --read or --write/,
+    ],
+    [
+      ['run', '--semaphore', 's', '--permits', '0', '--', 'true'],
+      /--permits <n>.*must be an integer from 1 to 1048576/,
+    ],
+    [
+      ['run', '--semaphore', 's', '--permits', '2', '--count', '3', ...MEM, '--', 'true'],
+      /count 3 exceeds the semaphore's 2 permits/,
+    ],
+    [
+      ['run', '--semaphore', 'bad name', '--permits', '2', ...MEM, '--', 'true'],
+      /semaphore name must be 1-200/,
+    ],
     [['locks', '--backend', 'nope'], /not a backend URL: "nope"/],
     [['locks', '--backend', 'gopher://x'], /gopher/],
     [['dict', 'set', 'd', 'k', 'hello', ...MEM], /is not JSON.*a string needs JSON quotes: '"hello"'/],
