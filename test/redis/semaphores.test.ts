@@ -2,10 +2,11 @@
  * Redis-specific behaviour of semaphores and rwlocks (src/backends/redis/semaphores.ts), on one
  * node and on a 3-master cluster: every key of a pool is in one slot and expires with the pool
  * (only the fence counter stays, without TTL); a waiter killed at the head of the queue delays
- * the next by about QUEUE_LEASE_MS and is granted nothing; a killed holder's permits come back at
- * its TTL; a waiter keeps its place across many renewals; a burst of readers behind a writer is
- * granted after it; the listing index forgets expired pools; and a release wakes a waiter in
- * about a round trip, not a polling interval.
+ * the next by about QUEUE_LEASE_MS and is granted nothing; one paused (SIGSTOP) that long rejoins
+ * at the back; a killed holder's permits come back at its TTL; a waiter keeps its place across
+ * many renewals; a burst of readers behind a writer is granted after it; under contention no more
+ * than the permits are held and queued waiters go in arrival order; the listing index forgets
+ * expired pools; and a release wakes a waiter in about a round trip, not a polling interval.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -159,6 +160,33 @@ describe.each(targets())('redis semaphores (%s)', (_, target) => {
       expect(info).toMatchObject({ used: 1, waiting: 0, fence: lease.fence });
       expect(lease.fence).toBe(holder.fence + 1); // no grant ever went to the dead waiter
       await lease.release();
+    } finally {
+      child?.kill('SIGKILL');
+      await Promise.all([a.close(), b.close()]);
+    }
+  }, 60_000);
+
+  it('a waiter paused (SIGSTOP) past QUEUE_LEASE_MS loses its place, and rejoins at the back when it resumes', async () => {
+    const [a, b] = await Promise.all([connect(target.url), connect(target.url)]);
+    const name = `paused-waiter-${tag}`;
+    let child: ChildProcess | undefined;
+    try {
+      const inspect = () => a.semaphore(name, { permits: 2 }).inspect();
+      const holder = await a.semaphore(name, { permits: 2, ttlMs: 60_000 }).acquire({ count: 2 });
+      child = poolProcess(target.url, name, 'wait');
+      await until(async () => (await inspect()).waiting === 1, 20_000);
+      const behind = b.semaphore(name, { permits: 2, ttlMs: 60_000 }).acquire({ count: 2, waitMs: 30_000 });
+      await until(async () => (await inspect()).waiting === 2);
+      child.kill('SIGSTOP');
+      await sleep(QUEUE_LEASE_MS + REFRESH_MS);
+      await holder.release();
+      const lease = await behind; // the paused head's place lapsed: the one behind it goes first
+      expect((await inspect()).holders.map((h) => h.owner)).not.toContain('child');
+      child.kill('SIGCONT');
+      await until(async () => (await inspect()).waiting === 1, 10_000); // back in line, at the end
+      await lease.release();
+      await until(async () => (await inspect()).holders[0]?.owner === 'child', 10_000);
+      expect((await inspect()).fence).toBe(lease.fence + 1);
     } finally {
       child?.kill('SIGKILL');
       await Promise.all([a.close(), b.close()]);
@@ -366,7 +394,7 @@ function poolProcess(batonUrl: string, name: string, mode: 'wait' | 'hold', ttlM
   const index = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
   const code = `import { connect } from ${JSON.stringify(index)};
 const baton = await connect(${JSON.stringify(batonUrl)});
-const sem = baton.semaphore(${JSON.stringify(name)}, { permits: 2, ttlMs: ${ttlMs} });
+const sem = baton.semaphore(${JSON.stringify(name)}, { permits: 2, ttlMs: ${ttlMs}, owner: 'child' });
 ${mode === 'wait' ? 'await sem.acquire({ waitMs: 60_000 });' : 'await sem.acquire({ count: 2 });'}
 await new Promise(() => {});`;
   return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {

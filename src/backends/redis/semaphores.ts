@@ -81,7 +81,7 @@ export class RedisSemaphores implements SemaphoreBackend {
     setMaxListeners(0, this.#closing.signal); // one listener per waiting acquire, each removed after
   }
 
-  acquire(name: string, req: PermitRequest): Promise<LockGrant | null> {
+  async acquire(name: string, req: PermitRequest): Promise<LockGrant | null> {
     this.#open();
     const running = this.#acquire(name, req);
     this.#pending.add(running);
@@ -155,9 +155,8 @@ export class RedisSemaphores implements SemaphoreBackend {
     const keys = this.#keys.pool(name);
     const signal = req.signal ? AbortSignal.any([req.signal, this.#closing.signal]) : this.#closing.signal;
     const queue = req.waitMs > 0;
-    const sentAt = performance.now();
     const first = await this.#attempt('semAcquire', name, keys, req);
-    if (first.kind === 'granted') return this.#granted(name, keys, req, first, sentAt, signal);
+    if (first.kind === 'granted') return this.#granted(name, keys, req, first, started, signal);
     if (!queue || first.kind === 'busy') return null;
     const deadline = started + req.waitMs;
     if (first.kind === 'held') {
@@ -165,7 +164,7 @@ export class RedisSemaphores implements SemaphoreBackend {
       return null;
     }
     let wake: Wakeup | undefined;
-    let settled = false; // a grant was handed over (or returned by #granted): do not leave
+    let settled = false; // the grant is handed over (#granted takes it back on abort): do not leave
     try {
       signal.throwIfAborted();
       wake = await this.#wakeups.listen(keys.channel);
@@ -180,6 +179,7 @@ export class RedisSemaphores implements SemaphoreBackend {
         }
         const left = deadline - performance.now();
         if (next.kind === 'held') {
+          settled = true; // this token holds permits already: nothing of ours to take back
           await pause(left, signal);
           return null;
         }
