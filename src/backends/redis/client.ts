@@ -13,6 +13,12 @@
  * background (every 50 ms growing to 1 s), so the same baton client works again once Redis is
  * back. Opening fails with BackendUnavailableError if the first connection is not ready within
  * `timeoutMs`.
+ *
+ * Auto-pipelining (ioredis `enableAutoPipelining`) is off on purpose: measured on a 2-core VM
+ * (docs/BENCHMARKS.md, B4) it made dict calls slower (get 0.47 instead of 0.69 × raw HGET). It
+ * saves the client socket writes, but every baton call is a Lua script that Redis runs one at a
+ * time (1.6–8 µs each), and batching one tick's calls makes the client and Redis take turns
+ * instead of working at once.
  */
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { BackendUnavailableError } from '../../errors.js';
