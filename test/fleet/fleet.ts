@@ -4,8 +4,9 @@
  * while, stops the workers, reads the final state of the dict and hands the whole history to the
  * checker (checker.ts).
  *
- * The nemesis injects one fault at a time, in a random order that cycles through every kind so
- * each kind happens in every run long enough for one cycle:
+ * The nemesis injects one fault at a time, in a random order that cycles through every kind, and
+ * goes on past the run's duration until one whole cycle is done, so every kind happens in every
+ * run:
  *   - pause: SIGSTOP a worker (the current holder when the lock says who) for longer than its
  *     TTL, then SIGCONT — the GC-pause case;
  *   - kill: SIGKILL a worker and fork a new one in its place;
@@ -240,7 +241,8 @@ async function nemesis(ctx: NemesisContext): Promise<Fault[]> {
   let bag: typeof kinds = [];
   for (;;) {
     await sleep(ctx.gap[0] + random() * (ctx.gap[1] - ctx.gap[0]));
-    if (Date.now() >= ctx.until) break;
+    // Run at least one full cycle, so every kind of fault happens in every run.
+    if (Date.now() >= ctx.until && faults.length >= kinds.length) break;
     if (bag.length === 0) bag = shuffle([...kinds], random);
     const next = bag.pop()!;
     const t0 = Date.now();
@@ -251,7 +253,11 @@ async function nemesis(ctx: NemesisContext): Promise<Fault[]> {
   return faults;
 }
 
-/** pause SIGSTOPs the holder (or a random worker) for TTL + 100..600 ms, then SIGCONTs it. */
+/**
+ * pause SIGSTOPs the holder (or a random worker) past its TTL, then SIGCONTs it: half the time
+ * for TTL + 0..100 ms, so it wakes while the next holder is still at work, otherwise for
+ * TTL + 100..1000 ms.
+ */
 async function pause(ctx: NemesisContext): Promise<string> {
   const owner = await ctx.lock
     .inspect()
@@ -266,7 +272,7 @@ async function pause(ctx: NemesisContext): Promise<string> {
     );
   if (victim === undefined) return 'nobody (no live worker)';
   victim.child.kill('SIGSTOP');
-  await sleep(ctx.ttlMs + 100 + ctx.random() * 500);
+  await sleep(ctx.ttlMs + (ctx.random() < 0.5 ? ctx.random() * 100 : 100 + ctx.random() * 900));
   victim.child.kill('SIGCONT');
   return `${victim.label}${holder ? ' (holder)' : ''}`;
 }
