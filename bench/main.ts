@@ -14,9 +14,10 @@ import { b3 } from './scenarios/b3-etcd-cycle.js';
 import { b4 } from './scenarios/b4-dict-ops.js';
 import { b5 } from './scenarios/b5-rmw.js';
 import { b6 } from './scenarios/b6-rest.js';
+import { b7 } from './scenarios/b7-scale.js';
 import { startServices } from './services.js';
 
-const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b4, b5, b6];
+const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b4, b5, b6, b7];
 
 const program = new Command('bench')
   .description('Benchmarks of baton beside peer libraries (see docs/BENCHMARKS.md).')

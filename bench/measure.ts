@@ -1,6 +1,7 @@
 /**
  * Timing loops shared by the scenarios: sequential and N-concurrent callers, each run for a fixed
- * wall time after a warm-up, recording every call's latency. Latencies are kept as plain arrays
+ * wall time after a warm-up, recording every call's latency; and `interleave`, which runs several
+ * subjects in alternating rounds and reports the median round (this VM is shared and noisy). Latencies are kept as plain arrays
  * and sorted once: at the rates measured here (≤ a few 100k calls per run) that is cheaper than a
  * histogram and exact.
  */
@@ -91,6 +92,81 @@ async function runFor(
   await Promise.all(Array.from({ length: concurrency }, (_, i) => caller(i)));
 }
 
+/** Rounds says how subjects are interleaved: each warms up once, then runs `rounds` times for `roundMs`. */
+export interface Rounds {
+  readonly rounds: number;
+  readonly warmupMs: number;
+  readonly roundMs: number;
+}
+
+/** Contestant is one subject of an interleaved measurement: `op` run by `concurrency` callers. */
+export interface Contestant {
+  readonly name: string;
+  readonly op: (caller: number) => Promise<unknown>;
+  readonly concurrency?: number;
+}
+
+/** RoundsSample is a Sample over all rounds, with each round's throughput. */
+export interface RoundsSample extends Sample {
+  /** perRound is the throughput of each round, in the order the rounds ran. */
+  readonly perRound: readonly number[];
+}
+
+/**
+ * interleave measures several subjects in rounds: round r runs every subject once for `roundMs`,
+ * starting with a different subject each round, so a busy or quiet second of a shared machine is
+ * spread over all subjects instead of landing on one. Throughput is the median of the rounds;
+ * p50/p99 are over every call of every round. Fails like `measure` when a subject's calls mostly fail.
+ */
+export async function interleave(
+  contestants: readonly Contestant[],
+  rounds: Rounds,
+  onRound?: (round: number) => void,
+): Promise<Map<string, RoundsSample>> {
+  for (const c of contestants) await runFor(c.op, rounds.warmupMs, c.concurrency ?? 1, null);
+  const state = contestants.map(() => ({ latencies: [] as number[], perRound: [] as number[], errors: 0 }));
+  for (let r = 0; r < rounds.rounds; r++) {
+    onRound?.(r);
+    for (let k = 0; k < contestants.length; k++) {
+      const i = (k + r) % contestants.length;
+      const c = contestants[i]!;
+      const st = state[i]!;
+      const latencies: number[] = [];
+      const errors = { count: 0, first: undefined as unknown };
+      const start = performance.now();
+      await runFor(c.op, rounds.roundMs, c.concurrency ?? 1, latencies, errors);
+      const elapsed = performance.now() - start;
+      if (errors.count > latencies.length) {
+        throw new Error(`${c.name}: ${errors.count} of ${errors.count + latencies.length} calls failed`, {
+          cause: errors.first,
+        });
+      }
+      st.perRound.push((latencies.length * 1000) / elapsed);
+      st.errors += errors.count;
+      for (const l of latencies) st.latencies.push(l);
+    }
+  }
+  const out = new Map<string, RoundsSample>();
+  contestants.forEach((c, i) => {
+    out.set(c.name, fromRounds(state[i]!.latencies, state[i]!.perRound, state[i]!.errors));
+  });
+  return out;
+}
+
+/** fromRounds makes a RoundsSample from pooled latencies and each round's throughput. */
+export function fromRounds(latencies: number[], perRound: readonly number[], errors = 0): RoundsSample {
+  const s = summarize(latencies, 1);
+  return { ...s, opsPerSec: median(perRound), perRound, errors };
+}
+
+/** median of a non-empty list (the mean of the middle two for an even count); NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** sleep resolves after `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -104,7 +180,7 @@ export async function fixedWork(
   op: (caller: number, i: number) => Promise<unknown>,
   callers: number,
   perCaller: number,
-): Promise<Sample> {
+): Promise<Sample & { readonly latencies: readonly number[] }> {
   const latencies: number[] = [];
   const start = performance.now();
   await Promise.all(
@@ -116,5 +192,5 @@ export async function fixedWork(
       }
     }),
   );
-  return summarize(latencies, performance.now() - start);
+  return { ...summarize([...latencies], performance.now() - start), latencies };
 }

@@ -24,6 +24,8 @@ export interface Row {
   readonly note?: string;
   /** extra holds scenario-specific numbers for the JSON file. */
   readonly extra?: Readonly<Record<string, number>>;
+  /** perRound is the throughput of each round when subjects were interleaved (opsPerSec is their median). */
+  readonly perRound?: readonly number[];
 }
 
 /** Verdict says whether one target of the issue is reached in this run. */
@@ -59,18 +61,37 @@ export interface Scenario {
   run(context: Context): Promise<ScenarioResult>;
 }
 
-/** withRatios sets each row's ratio against the row of the same case whose subject is `baseline`. */
+/**
+ * withRatios sets each row's ratio against the row of the same case whose subject is `baseline`
+ * (see `pairedRatio`).
+ */
 export function withRatios(rows: readonly Row[], baseline: string): Row[] {
   return rows.map((row) => {
     const base = rows.find((r) => r.case === row.case && r.subject === baseline);
     if (!base || base.opsPerSec <= 0) return row;
-    return { ...row, ratio: row.opsPerSec / base.opsPerSec, baseline };
+    return { ...row, ratio: pairedRatio(row, base), baseline };
   });
 }
 
-/** ratioOf is a's throughput over b's for `caseName`; NaN when either row is missing. */
+/** ratioOf is a's throughput over b's for `caseName` (see `pairedRatio`); NaN when either row is missing. */
 export function ratioOf(rows: readonly Row[], caseName: string, a: string, b: string): number {
   const ra = rows.find((r) => r.case === caseName && r.subject === a);
   const rb = rows.find((r) => r.case === caseName && r.subject === b);
-  return ra && rb && rb.opsPerSec > 0 ? ra.opsPerSec / rb.opsPerSec : Number.NaN;
+  return ra && rb && rb.opsPerSec > 0 ? pairedRatio(ra, rb) : Number.NaN;
+}
+
+/**
+ * pairedRatio is a's throughput over b's: when both ran in the same interleaved rounds, the median
+ * of the per-round ratios (each round's pair ran back to back, so the VM's mood cancels out);
+ * otherwise the ratio of their throughputs.
+ */
+export function pairedRatio(a: Row, b: Row): number {
+  const pa = a.perRound;
+  const pb = b.perRound;
+  if (pa && pb && pa.length === pb.length && pa.length > 0) {
+    const ratios = pa.map((x, i) => x / pb[i]!).sort((x, y) => x - y);
+    const mid = Math.floor(ratios.length / 2);
+    return ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  }
+  return a.opsPerSec / b.opsPerSec;
 }

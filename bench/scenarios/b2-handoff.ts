@@ -10,12 +10,14 @@
  * client's share of the sections (1/16 = 6 % is perfectly fair). A lock whose waiters poll lets
  * the releasing client win again at once: fast sections, starved waiters.
  *
- * A run stops at the section count or at the time cap, whichever comes first; clients still
- * waiting then take the lock once more and leave, uncounted.
+ * The subjects run interleaved: each round gives every subject its share of the sections, in a
+ * rotating order (throughput is the median round; latencies, waits and shares are over all
+ * rounds). A round stops at its section count or at its time cap, whichever comes first; clients
+ * still waiting then take the lock once more and leave, uncounted.
  */
 import { Etcd3, EtcdLockFailedError } from 'etcd3';
 import { Mutex } from 'redis-semaphore';
-import { type Sample, sleep, summarize } from '../measure.js';
+import { median, sleep, summarize } from '../measure.js';
 import { type Row, ratioOf, type Scenario, withRatios } from '../model.js';
 import { batons, closeAll, redisClient } from '../peers.js';
 import { Redlock } from '../redlock.js';
@@ -132,41 +134,58 @@ export const b2: Scenario = {
   title: `contended handoff, ${CLIENTS} clients, one lock, ${SECTION_MS} ms sections`,
   needs: ['redis', 'etcd'],
   async run(ctx) {
-    const target = ctx.quick ? 400 : 2000;
-    const capMs = ctx.quick ? 4000 : 20_000;
-    const rows: Row[] = [];
-    for (const subject of SUBJECTS) {
-      ctx.progress(`B2 ${subject.name}: up to ${target} sections or ${capMs / 1000} s…`);
-      timeouts = 0;
-      const { contenders, close } = await subject.open({ redis: ctx.redisUrl, etcd: ctx.etcdUrl });
-      try {
-        const { sample, sections, overlaps, waitP99Ms, busiest } = await contend(contenders, target, capMs);
-        const notes = [
-          `${sections} sections`,
-          `acquire wait p99 ${waitP99Ms.toFixed(1)} ms`,
-          `busiest client ${(busiest * 100).toFixed(0)} %`,
-        ];
-        if (sections < target) notes.push(`stopped by the ${capMs / 1000} s cap`);
-        if (timeouts > 0) notes.push(`${timeouts} acquire timeouts retried`);
-        if (overlaps > 0) notes.push(`**${overlaps} overlapping sections**`);
-        ctx.progress(
-          `B2 ${subject.name}: ${sample.opsPerSec.toFixed(1)} sections/s, handoff p99 ${sample.p99Ms.toFixed(2)} ms`,
-        );
-        rows.push({
-          scenario: 'B2',
-          case: 'handoff',
-          subject: subject.name,
-          unit: 'sections/s',
-          opsPerSec: sample.opsPerSec,
-          p50Ms: sample.p50Ms,
-          p99Ms: sample.p99Ms,
-          note: notes.join('; '),
-          extra: { sections, overlaps, timeouts, waitP99Ms, busiestShare: busiest },
-        });
-      } finally {
-        await close();
+    const rounds = ctx.quick ? 2 : 4;
+    const target = (ctx.quick ? 400 : 2000) / rounds;
+    const capMs = (ctx.quick ? 4000 : 20_000) / rounds;
+    const urls = { redis: ctx.redisUrl, etcd: ctx.etcdUrl };
+    ctx.progress(`B2 opening ${CLIENTS} clients for each of ${SUBJECTS.length} subjects…`);
+    const opened = await Promise.all(SUBJECTS.map((subject) => subject.open(urls)));
+    const tallies = SUBJECTS.map(() => newTally());
+    try {
+      for (let r = 0; r < rounds; r++) {
+        for (let k = 0; k < SUBJECTS.length; k++) {
+          const i = (k + r) % SUBJECTS.length;
+          ctx.progress(`B2 round ${r + 1}/${rounds} ${SUBJECTS[i]!.name}: up to ${target} sections…`);
+          timeouts = 0;
+          await contend(opened[i]!.contenders, target, capMs, tallies[i]!);
+          tallies[i]!.timeouts += timeouts;
+        }
       }
+    } finally {
+      await Promise.all(opened.map((o) => o.close()));
     }
+    const rows: Row[] = SUBJECTS.map((subject, i) => {
+      const t = tallies[i]!;
+      const handoff = summarize(t.handoffs, 1);
+      const waitP99Ms = summarize(t.waits, 1).p99Ms;
+      const busiest = Math.max(...t.perClient) / Math.max(1, t.sections);
+      const notes = [
+        `${t.sections} sections`,
+        `acquire wait p99 ${waitP99Ms.toFixed(1)} ms`,
+        `busiest client ${(busiest * 100).toFixed(0)} %`,
+      ];
+      if (t.capped > 0) notes.push(`${t.capped} of ${rounds} rounds stopped by the time cap`);
+      if (t.timeouts > 0) notes.push(`${t.timeouts} acquire timeouts retried`);
+      if (t.overlaps > 0) notes.push(`**${t.overlaps} overlapping sections**`);
+      return {
+        scenario: 'B2',
+        case: 'handoff',
+        subject: subject.name,
+        unit: 'sections/s',
+        opsPerSec: median(t.perRound),
+        perRound: t.perRound,
+        p50Ms: handoff.p50Ms,
+        p99Ms: handoff.p99Ms,
+        note: notes.join('; '),
+        extra: {
+          sections: t.sections,
+          overlaps: t.overlaps,
+          timeouts: t.timeouts,
+          waitP99Ms,
+          busiestShare: busiest,
+        },
+      };
+    });
     const result = withRatios(rows, 'redlock');
     const best = Math.min(
       ...['baton redis', 'baton etcd'].map((s) => ratioOf(result, 'handoff', s, 'redlock')),
@@ -193,17 +212,39 @@ export const b2: Scenario = {
   },
 };
 
-/** contend runs the contenders until `target` sections or `capMs`, and times each handoff. */
+/** Tally accumulates one subject's measurements over its rounds. */
+interface Tally {
+  readonly handoffs: number[];
+  readonly waits: number[];
+  readonly perClient: number[];
+  readonly perRound: number[];
+  sections: number;
+  overlaps: number;
+  timeouts: number;
+  capped: number;
+}
+
+function newTally(): Tally {
+  return {
+    handoffs: [],
+    waits: [],
+    perClient: Array.from({ length: CLIENTS }, () => 0),
+    perRound: [],
+    sections: 0,
+    overlaps: 0,
+    timeouts: 0,
+    capped: 0,
+  };
+}
+
+/** contend runs one round: the contenders until `target` sections or `capMs`, timing each handoff into `t`. */
 async function contend(
   contenders: readonly Contender[],
   target: number,
   capMs: number,
-): Promise<{ sample: Sample; sections: number; overlaps: number; waitP99Ms: number; busiest: number }> {
-  const handoffs: number[] = [];
-  const waits: number[] = [];
-  const perClient = contenders.map(() => 0);
+  t: Tally,
+): Promise<void> {
   let sections = 0;
-  let overlaps = 0;
   let inside = 0;
   let releasingAt: number | undefined;
   let lastEnd = 0;
@@ -217,10 +258,10 @@ async function contend(
         const grantedAt = performance.now();
         const counted = sections < target && grantedAt < deadline;
         if (counted) {
-          waits.push(grantedAt - askedAt);
-          perClient[client]!++;
-          if (releasingAt !== undefined) handoffs.push(grantedAt - releasingAt);
-          if (++inside > 1) overlaps++;
+          t.waits.push(grantedAt - askedAt);
+          t.perClient[client]!++;
+          if (releasingAt !== undefined) t.handoffs.push(grantedAt - releasingAt);
+          if (++inside > 1) t.overlaps++;
           sections++;
           await sleep(SECTION_MS);
           inside--;
@@ -231,14 +272,7 @@ async function contend(
       }
     }),
   );
-  const sample = summarize(handoffs, lastEnd - start);
-  const busiest = Math.max(...perClient) / Math.max(1, sections);
-  const waitP99Ms = summarize(waits, 1).p99Ms;
-  return {
-    sample: { ...sample, opsPerSec: (sections * 1000) / (lastEnd - start) },
-    sections,
-    overlaps,
-    waitP99Ms,
-    busiest,
-  };
+  t.sections += sections;
+  if (sections < target) t.capped++;
+  t.perRound.push((sections * 1000) / Math.max(1, lastEnd - start));
 }

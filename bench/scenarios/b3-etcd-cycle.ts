@@ -1,9 +1,9 @@
 /**
  * B3 etcd lock cycle, uncontended: acquire + release, sequential, one client, one etcd member.
- * Subjects: baton on etcd:// and etcd3's `Lock` (defaults: 30 s lease).
+ * Subjects: baton on etcd:// and etcd3's `Lock` (defaults: 30 s lease), interleaved in rounds.
  */
 import { Etcd3 } from 'etcd3';
-import { measure, type Sample, type Timing } from '../measure.js';
+import { interleave, type Rounds } from '../measure.js';
 import { type Row, ratioOf, type Scenario, withRatios } from '../model.js';
 import { batons, closeAll } from '../peers.js';
 
@@ -15,37 +15,35 @@ export const b3: Scenario = {
   title: 'uncontended lock cycle on etcd',
   needs: ['etcd'],
   async run(ctx) {
-    const timing: Timing = ctx.quick
-      ? { warmupMs: 300, durationMs: 1500 }
-      : { warmupMs: 1000, durationMs: 5000 };
-    const rows: Row[] = [];
-    const row = (subject: string, s: Sample): Row => ({
-      scenario: 'B3',
-      case: CASE,
-      subject,
-      unit: 'cycles/s',
-      opsPerSec: s.opsPerSec,
-      p50Ms: s.p50Ms,
-      p99Ms: s.p99Ms,
-      ...(s.errors > 0 ? { note: `${s.errors} calls failed (not timed)` } : {}),
-    });
-
-    ctx.progress(`B3 ${PEER}…`);
+    const rounds: Rounds = ctx.quick
+      ? { rounds: 3, warmupMs: 300, roundMs: 500 }
+      : { rounds: 5, warmupMs: 1000, roundMs: 1000 };
     const etcd = new Etcd3({ hosts: ctx.etcdUrl.replace('etcd://', 'http://') });
-    try {
-      rows.push(
-        row(PEER, await measure(async () => (await etcd.lock('b3-etcd3').acquire()).release(), timing)),
-      );
-    } finally {
-      etcd.close();
-    }
-
-    ctx.progress('B3 baton etcd…');
     const [baton] = await batons(ctx.etcdUrl, 1);
+    let rows: Row[];
     try {
       const lock = baton!.lock('b3-baton');
-      rows.push(row('baton etcd', await measure(async () => (await lock.acquire()).release(), timing)));
+      ctx.progress(`B3 ${PEER}, baton etcd: ${rounds.rounds} interleaved rounds…`);
+      const samples = await interleave(
+        [
+          { name: PEER, op: async () => (await etcd.lock('b3-etcd3').acquire()).release() },
+          { name: 'baton etcd', op: async () => (await lock.acquire()).release() },
+        ],
+        rounds,
+      );
+      rows = [...samples].map(([subject, s]) => ({
+        scenario: 'B3',
+        case: CASE,
+        subject,
+        unit: 'cycles/s',
+        opsPerSec: s.opsPerSec,
+        p50Ms: s.p50Ms,
+        p99Ms: s.p99Ms,
+        perRound: s.perRound,
+        ...(s.errors > 0 ? { note: `${s.errors} calls failed (not timed)` } : {}),
+      }));
     } finally {
+      etcd.close();
       await closeAll([baton!]);
     }
 

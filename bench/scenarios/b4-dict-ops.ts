@@ -1,11 +1,12 @@
 /**
  * B4 dict operations on Redis, 32 concurrent callers on one client: get, set, incr over 1000 keys.
  * Subjects: raw ioredis (HGET / HSET of the JSON text / HINCRBY on one hash), baton on redis://,
- * keyv with @keyv/redis (get, set; keyv has no increment, so no incr row).
+ * keyv with @keyv/redis (get, set; keyv has no increment, so no incr row). Per operation the
+ * subjects run interleaved in rounds.
  */
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
-import { measure, type Sample, type Timing } from '../measure.js';
+import { type Contestant, interleave, type Rounds } from '../measure.js';
 import { type Row, ratioOf, type Scenario, withRatios } from '../model.js';
 import { batons, closeAll, redisClient } from '../peers.js';
 
@@ -19,55 +20,62 @@ export const b4: Scenario = {
   title: `dict get/set/incr, ${CALLERS} concurrent callers on Redis`,
   needs: ['redis'],
   async run(ctx) {
-    const timing: Timing = ctx.quick
-      ? { warmupMs: 300, durationMs: 1500 }
-      : { warmupMs: 1000, durationMs: 4000 };
-    const rows: Row[] = [];
+    const rounds: Rounds = ctx.quick
+      ? { rounds: 3, warmupMs: 300, roundMs: 300 }
+      : { rounds: 5, warmupMs: 700, roundMs: 800 };
     const key = (() => {
       let n = 0;
       return () => `k${n++ % KEYS}`;
     })();
-    const record = async (op: string, subject: string, run: () => Promise<unknown>) => {
-      ctx.progress(`B4 ${op} ${subject}…`);
-      const s: Sample = await measure(run, timing, CALLERS);
-      rows.push({
-        scenario: 'B4',
-        case: op,
-        subject,
-        unit: 'ops/s',
-        opsPerSec: s.opsPerSec,
-        p50Ms: s.p50Ms,
-        p99Ms: s.p99Ms,
-        ...(s.errors > 0 ? { note: `${s.errors} calls failed (not timed)` } : {}),
-      });
-    };
     const text = JSON.stringify(VALUE);
-
     const raw = await redisClient(ctx.redisUrl);
-    try {
-      await record('set', RAW, () => raw.hset('b4raw', key(), text));
-      await record('get', RAW, async () => JSON.parse((await raw.hget('b4raw', key())) ?? 'null'));
-      await record('incr', RAW, () => raw.hincrby('b4rawn', key(), 1));
-    } finally {
-      await closeAll([raw]);
-    }
-
     const [baton] = await batons(ctx.redisUrl, 1);
+    const keyv = new Keyv<typeof VALUE>(new KeyvRedis(ctx.redisUrl));
+    const rows: Row[] = [];
     try {
       const dict = baton!.dict<typeof VALUE>('b4');
       const counters = baton!.dict<number>('b4n');
-      await record('set', 'baton redis', () => dict.set(key(), VALUE));
-      await record('get', 'baton redis', () => dict.get(key()));
-      await record('incr', 'baton redis', () => counters.incr(key()));
+      for (let i = 0; i < KEYS; i++) await keyv.set(`k${i}`, VALUE); // keyv reads hit, as the others do
+      const ops: Record<'set' | 'get' | 'incr', Contestant[]> = {
+        set: [
+          { name: RAW, op: () => raw.hset('b4raw', key(), text) },
+          { name: 'baton redis', op: () => dict.set(key(), VALUE) },
+          { name: 'keyv', op: () => keyv.set(key(), VALUE) },
+        ],
+        get: [
+          { name: RAW, op: async () => JSON.parse((await raw.hget('b4raw', key())) ?? 'null') },
+          { name: 'baton redis', op: () => dict.get(key()) },
+          { name: 'keyv', op: () => keyv.get(key()) },
+        ],
+        incr: [
+          { name: RAW, op: () => raw.hincrby('b4rawn', key(), 1) },
+          { name: 'baton redis', op: () => counters.incr(key()) },
+        ],
+      };
+      for (const [op, contestants] of Object.entries(ops)) {
+        ctx.progress(
+          `B4 ${op}: ${contestants.map((c) => c.name).join(', ')}, ${rounds.rounds} interleaved rounds…`,
+        );
+        const samples = await interleave(
+          contestants.map((c) => ({ ...c, concurrency: CALLERS })),
+          rounds,
+        );
+        for (const [subject, s] of samples) {
+          rows.push({
+            scenario: 'B4',
+            case: op,
+            subject,
+            unit: 'ops/s',
+            opsPerSec: s.opsPerSec,
+            p50Ms: s.p50Ms,
+            p99Ms: s.p99Ms,
+            perRound: s.perRound,
+            ...(s.errors > 0 ? { note: `${s.errors} calls failed (not timed)` } : {}),
+          });
+        }
+      }
     } finally {
-      await closeAll([baton!]);
-    }
-
-    const keyv = new Keyv<typeof VALUE>(new KeyvRedis(ctx.redisUrl));
-    try {
-      await record('set', 'keyv', () => keyv.set(key(), VALUE));
-      await record('get', 'keyv', () => keyv.get(key()));
-    } finally {
+      await closeAll([raw, baton!]);
       await keyv.disconnect();
     }
 

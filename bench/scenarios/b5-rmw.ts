@@ -2,8 +2,10 @@
  * B5 contended read-modify-write: 16 clients (each its own connections) × 200 increments of one
  * key on Redis, via baton `update(fn)`, baton `incr`, the naive get + set (what Python's Manager
  * dict invites), and raw HINCRBY as the floor. Throughput and lost updates (expected − final).
+ * Each round runs every subject once on a fresh key, in a rotating order; throughput is the
+ * median round, lost updates are summed over the rounds.
  */
-import { fixedWork, type Sample } from '../measure.js';
+import { fixedWork, fromRounds } from '../measure.js';
 import { type Row, ratioOf, type Scenario, withRatios } from '../model.js';
 import { batons, closeAll, redisClient } from '../peers.js';
 
@@ -12,61 +14,81 @@ const EACH = 200;
 const EXPECTED = CLIENTS * EACH;
 const RAW = 'raw HINCRBY';
 
+/** Subject increments `key` once from client `c`, and reads the final count of `key`. */
+interface Subject {
+  readonly name: string;
+  readonly increment: (c: number, key: string) => Promise<unknown>;
+  readonly final: (key: string) => Promise<number>;
+}
+
 export const b5: Scenario = {
   id: 'B5',
   title: `contended read-modify-write, ${CLIENTS} clients × ${EACH} increments of one key`,
   needs: ['redis'],
   async run(ctx) {
-    const rows: Row[] = [];
-    const record = (subject: string, s: Sample, final: number) => {
-      const lost = EXPECTED - final;
-      ctx.progress(`B5 ${subject}: ${Math.round(s.opsPerSec)} increments/s, ${lost} lost`);
-      rows.push({
-        scenario: 'B5',
-        case: 'increment one key',
-        subject,
-        unit: 'incr/s',
-        opsPerSec: s.opsPerSec,
-        p50Ms: s.p50Ms,
-        p99Ms: s.p99Ms,
-        note: `${lost} of ${EXPECTED} updates lost`,
-        extra: { lost, expected: EXPECTED, final },
-      });
-    };
-
+    const rounds = ctx.quick ? 1 : 3;
     const raws = await Promise.all(Array.from({ length: CLIENTS }, () => redisClient(ctx.redisUrl)));
-    try {
-      ctx.progress(`B5 ${RAW}…`);
-      const s = await fixedWork((c) => raws[c]!.hincrby('b5raw', 'n', 1), CLIENTS, EACH);
-      record(RAW, s, Number(await raws[0]!.hget('b5raw', 'n')));
-    } finally {
-      await closeAll(raws);
-    }
-
     const clients = await batons(ctx.redisUrl, CLIENTS);
+    const rows: Row[] = [];
     try {
       const dicts = clients.map((b) => b.dict<number>('b5'));
       const d = (c: number) => dicts[c]!;
-      ctx.progress('B5 baton incr…');
-      record(
-        'baton incr',
-        await fixedWork((c) => d(c).incr('incr'), CLIENTS, EACH),
-        (await d(0).get('incr')) ?? 0,
-      );
-      ctx.progress('B5 baton update(fn)…');
-      record(
-        'baton update(fn)',
-        await fixedWork((c) => d(c).update('update', (old) => (old ?? 0) + 1), CLIENTS, EACH),
-        (await d(0).get('update')) ?? 0,
-      );
-      ctx.progress('B5 naive get + set (baton dict)…');
-      record(
-        'naive get + set',
-        await fixedWork(async (c) => d(c).set('naive', ((await d(c).get('naive')) ?? 0) + 1), CLIENTS, EACH),
-        (await d(0).get('naive')) ?? 0,
-      );
+      const subjects: Subject[] = [
+        {
+          name: RAW,
+          increment: (c, key) => raws[c]!.hincrby('b5raw', key, 1),
+          final: async (key) => Number(await raws[0]!.hget('b5raw', key)),
+        },
+        {
+          name: 'baton incr',
+          increment: (c, key) => d(c).incr(key),
+          final: async (key) => (await d(0).get(key)) ?? 0,
+        },
+        {
+          name: 'baton update(fn)',
+          increment: (c, key) => d(c).update(key, (old) => (old ?? 0) + 1),
+          final: async (key) => (await d(0).get(key)) ?? 0,
+        },
+        {
+          name: 'naive get + set',
+          increment: async (c, key) => d(c).set(key, ((await d(c).get(key)) ?? 0) + 1),
+          final: async (key) => (await d(0).get(key)) ?? 0,
+        },
+      ];
+      const tallies = subjects.map(() => ({ latencies: [] as number[], perRound: [] as number[], lost: 0 }));
+      for (let r = 0; r < rounds; r++) {
+        for (let k = 0; k < subjects.length; k++) {
+          const i = (k + r) % subjects.length;
+          const subject = subjects[i]!;
+          const key = `${subject.name}#${r}`;
+          const s = await fixedWork((c) => subject.increment(c, key), CLIENTS, EACH);
+          const lost = EXPECTED - (await subject.final(key));
+          ctx.progress(
+            `B5 round ${r + 1}/${rounds} ${subject.name}: ${Math.round(s.opsPerSec)} increments/s, ${lost} lost`,
+          );
+          tallies[i]!.perRound.push(s.opsPerSec);
+          tallies[i]!.lost += lost;
+          tallies[i]!.latencies.push(...s.latencies);
+        }
+      }
+      subjects.forEach((subject, i) => {
+        const t = tallies[i]!;
+        const s = fromRounds(t.latencies, t.perRound);
+        rows.push({
+          scenario: 'B5',
+          case: 'increment one key',
+          subject: subject.name,
+          unit: 'incr/s',
+          opsPerSec: s.opsPerSec,
+          p50Ms: s.p50Ms,
+          p99Ms: s.p99Ms,
+          perRound: s.perRound,
+          note: `${t.lost} of ${EXPECTED * rounds} updates lost`,
+          extra: { lost: t.lost, expected: EXPECTED * rounds },
+        });
+      });
     } finally {
-      await closeAll(clients);
+      await closeAll([...raws, ...clients]);
     }
 
     const result = withRatios(rows, RAW);
