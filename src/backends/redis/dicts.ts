@@ -29,6 +29,7 @@ import type {
   WriteOptions,
 } from '../../shared-state/backend.js';
 import type { RedisConnections } from './client.js';
+import { DictNames } from './dict-names.js';
 import { decodeCursor, encodeCursor, lexMin, parseEntry } from './entries.js';
 import { checkReply, type ScriptReply, translateError } from './errors.js';
 import type { KeyLayout } from './keys.js';
@@ -37,6 +38,8 @@ import { type DictState, watchDict } from './watch.js';
 
 /** EXACT_TRIM_BELOW: streams shorter than this are trimmed exactly (MAXLEN =), longer ones approximately (~). */
 const EXACT_TRIM_BELOW = 1000;
+/** REGISTERING are the scripts that can add entries, so their dict's name goes into the registry (dict-names.ts). */
+const REGISTERING: ReadonlySet<ScriptName> = new Set(['dictWrite', 'dictSetIfAbsent', 'dictIncr']);
 
 /** RedisDicts is one client's dict backend on Redis. */
 export class RedisDicts implements DictBackend {
@@ -45,12 +48,14 @@ export class RedisDicts implements DictBackend {
   readonly #scripts: Scripts;
   readonly #keys: KeyLayout;
   readonly #stops = new Set<() => void>();
+  readonly #names: DictNames;
   #closed = false;
 
   constructor(conns: RedisConnections, scripts: Scripts, keys: KeyLayout) {
     this.#conns = conns;
     this.#scripts = scripts;
     this.#keys = keys;
+    this.#names = new DictNames(conns.main, keys.prefix);
     this.capabilities = Object.freeze({
       ownershipGuard: !conns.isCluster,
       ttlGranularityMs: 1,
@@ -152,6 +157,14 @@ export class RedisDicts implements DictBackend {
     );
   }
 
+  /** listDicts reads the name registry (dict-names.ts), not the keyspace. */
+  listDicts(
+    options: { prefix?: string; limit?: number } = {},
+  ): Promise<Array<{ name: string; size: number }>> {
+    this.#open();
+    return this.#names.list(options, (dict) => this.size(dict));
+  }
+
   async ping(): Promise<void> {
     this.#open();
     try {
@@ -211,7 +224,11 @@ export class RedisDicts implements DictBackend {
     if (token !== '' && fence) keys.push(this.#keys.lock(fence.lock).holder);
     const limit = this.#conns.settings.historyLimit;
     const head = [limit, limit < EXACT_TRIM_BELOW ? '=' : '~', fence?.lock ?? '', fence?.fence ?? '', token];
-    return checkReply(await this.#scripts.run(script, keys, [...head, ...args]), script);
+    const [reply] = await Promise.all([
+      this.#scripts.run(script, keys, [...head, ...args]),
+      REGISTERING.has(script) ? this.#names.register(dict) : undefined,
+    ]);
+    return checkReply(reply, script);
   }
 
   #open(): void {

@@ -14,6 +14,8 @@
  * <prefix>dict:{<name>}:meta        hash  v = the dict's revision
  * <prefix>dict:{<name>}:fences      hash  lock name -> highest fence accepted
  * <prefix>dict:{<name>}:changes     stream, one entry per version, id "<version>-0"
+ * <prefix>lock-index                zset  lock name -> expiry of its last grant (listing.ts; own slot)
+ * <prefix>dict-names                zset  dict names ever written, score 0 (dict-names.ts; own slot)
  * ```
  */
 import { InvalidArgumentError } from '../../errors.js';
@@ -43,11 +45,6 @@ export function unescapeTag(tag: string): string {
   return tag.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
-/** escapeGlob escapes the characters SCAN MATCH treats specially. */
-export function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
-}
-
 /** checkPrefix validates a key prefix: any text without braces (they would capture the hash tag). */
 export function checkPrefix(prefix: string): string {
   if (/[{}]/.test(prefix)) {
@@ -72,12 +69,7 @@ export class KeyLayout {
     return { holder, fence: `${holder}:fence`, channel: `${holder}:released` };
   }
 
-  /** lockPattern is the SCAN MATCH pattern of the holder keys of locks whose name starts with `namePrefix`. */
-  lockPattern(namePrefix: string): string {
-    return `${escapeGlob(this.prefix)}lock:{${escapeGlob(escapeTag(namePrefix))}*}`;
-  }
-
-  /** lockName recovers the lock name from a holder key found by SCAN, or undefined for another key. */
+  /** lockName recovers the lock name from a holder key, or undefined for another key. */
   lockName(holderKey: string): string | undefined {
     const head = `${this.prefix}lock:{`;
     if (!holderKey.startsWith(head) || !holderKey.endsWith('}')) return undefined;

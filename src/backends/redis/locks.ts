@@ -16,7 +16,6 @@
  * BackendUnavailableError when Redis cannot be reached within `timeoutMs`, also for a waiter
  * whose subscriber connection is lost while it waits.
  */
-import type { Cluster, Redis } from 'ioredis';
 import { BackendUnavailableError } from '../../errors.js';
 import type {
   AcquireRequest,
@@ -28,6 +27,7 @@ import type {
 import type { RedisConnections } from './client.js';
 import { translateError } from './errors.js';
 import type { KeyLayout, LockKeys } from './keys.js';
+import { RedisLockListing } from './listing.js';
 import { ENTRY_TTL_MS, newWaiterId, queueKeys, REFRESH_MS, wakeMessage } from './lock-queue.js';
 import type { Scripts } from './scripts.js';
 import type { LockWakeups } from './wakeups.js';
@@ -36,11 +36,8 @@ const CAPABILITIES: LockCapabilities = Object.freeze({
   fairOrdering: true,
   notifiedWaiting: true,
   minTtlMs: 1,
-  listing: false,
+  listing: true,
 });
-
-/** LIST_BATCH is how many locks list() inspects at once. */
-const LIST_BATCH = 100;
 
 /** Attempt is the answer of one acquire script call. */
 type Attempt = { grant: LockGrant; pttl?: undefined } | { grant?: undefined; pttl: number };
@@ -52,6 +49,7 @@ export class RedisLocks implements LockBackend {
   readonly #scripts: Scripts;
   readonly #keys: KeyLayout;
   readonly #wakeups: LockWakeups;
+  readonly #listing: RedisLockListing;
   readonly #waiting = new Set<Promise<unknown>>();
   #closed = false;
 
@@ -60,6 +58,7 @@ export class RedisLocks implements LockBackend {
     this.#scripts = scripts;
     this.#keys = keys;
     this.#wakeups = wakeups;
+    this.#listing = new RedisLockListing(conns.main, keys.prefix, (n) => this.inspect(n));
   }
 
   async acquire(name: string, req: AcquireRequest): Promise<LockGrant | null> {
@@ -89,6 +88,7 @@ export class RedisLocks implements LockBackend {
       [token, ttlMs],
     )) as number[];
     if (r[0] !== 1) return null;
+    await this.#listing.touch(name, ttlMs);
     return { fence: Number(r[1]), ttlMs, startedAt };
   }
 
@@ -117,39 +117,10 @@ export class RedisLocks implements LockBackend {
     return pttl >= 0 ? { ...info, expiresAt: Number(now) + pttl } : info;
   }
 
-  /**
-   * list scans for holder keys (SCAN MATCH, on every master of a cluster: a keyspace scan, hence
-   * capabilities.listing is false), then inspects them in name order until `limit` held ones.
-   */
+  /** list reads the lock index (listing.ts) and inspects the names it holds: no keyspace scan. */
   async list(options: { prefix?: string; limit?: number } = {}): Promise<LockInfo[]> {
     this.#open();
-    const limit = options.limit ?? 1000;
-    const pattern = this.#keys.lockPattern(options.prefix ?? '');
-    const names = new Set<string>();
-    const main = this.#conns.main;
-    const nodes: Redis[] = this.#conns.isCluster ? (main as Cluster).nodes('master') : [main as Redis];
-    try {
-      for (const node of nodes) {
-        let cursor = '0';
-        do {
-          const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000, 'TYPE', 'hash');
-          cursor = next;
-          for (const key of found) {
-            const lockName = this.#keys.lockName(key);
-            if (lockName !== undefined) names.add(lockName);
-          }
-        } while (cursor !== '0');
-      }
-    } catch (err) {
-      throw translateError(err);
-    }
-    const sorted = [...names].sort();
-    const out: LockInfo[] = [];
-    for (let i = 0; i < sorted.length && out.length < limit; i += LIST_BATCH) {
-      const infos = await Promise.all(sorted.slice(i, i + LIST_BATCH).map((n) => this.inspect(n)));
-      for (const info of infos) if (info.held && out.length < limit) out.push(info);
-    }
-    return out;
+    return this.#listing.list(options);
   }
 
   async ping(): Promise<void> {
@@ -234,6 +205,7 @@ export class RedisLocks implements LockBackend {
       if (req.signal?.aborted) throw req.signal.reason;
       throw new BackendUnavailableError('baton client closed while acquiring');
     }
+    await this.#listing.touch(name, req.ttlMs);
     return { grant: { fence: Number(r[1]), ttlMs: req.ttlMs, startedAt } };
   }
 

@@ -1,5 +1,5 @@
 /**
- * inspectLock and listLocks: the public view of Redlock locks, read from every master.
+ * inspectLock: the public view of a Redlock lock, read from every master (listing.ts lists them).
  *
  * A lock is reported held when a quorum of masters agree on the same holder (compared by a
  * digest of its token computed on the master; the token itself never leaves the store). Then
@@ -14,9 +14,6 @@
 import type { LockInfo } from '../../locks/backend.js';
 import type { Redlock } from './ops.js';
 import { count, gather, noQuorum } from './quorum.js';
-
-/** LIST_BATCH is how many locks listLocks inspects at once. */
-const LIST_BATCH = 100;
 
 /** MasterView is one master's answer to redlock_inspect. */
 interface MasterView {
@@ -74,24 +71,4 @@ export async function inspectLock(r: Redlock, name: string): Promise<LockInfo> {
   const expiries = holder.map((h) => h.expiresAt ?? Number.POSITIVE_INFINITY).sort((a, b) => b - a);
   const expiresAt = expiries[r.quorum - 1]!;
   return Number.isFinite(expiresAt) ? { ...info, expiresAt } : info;
-}
-
-/**
- * listLocks scans every master for held-lock keys whose name starts with `prefix` (a keyspace
- * scan), then inspects those names in order until `limit` held ones. A lock held by a quorum has
- * a key on a quorum of masters, so the scan of any quorum finds it; BackendUnavailableError when
- * fewer than a quorum can be scanned.
- */
-export async function listLocks(r: Redlock, prefix: string, limit: number): Promise<LockInfo[]> {
-  const out = await gather(r.masters.length, (i) => r.masters[i]!.lockNames(r.layout, prefix));
-  if (count(out, (x) => x.ok) < r.quorum) throw noQuorum('list', out, r.quorum);
-  const names = new Set<string>();
-  for (const x of out) if (x?.ok) for (const n of x.value) names.add(n);
-  const sorted = [...names].sort();
-  const held: LockInfo[] = [];
-  for (let i = 0; i < sorted.length && held.length < limit; i += LIST_BATCH) {
-    const infos = await Promise.all(sorted.slice(i, i + LIST_BATCH).map((n) => inspectLock(r, n)));
-    for (const info of infos) if (info.held && held.length < limit) held.push(info);
-  }
-  return held;
 }

@@ -31,7 +31,8 @@ import type {
 } from '../../locks/backend.js';
 import type { LockKeys } from '../redis/keys.js';
 import { type Attempt, type AttemptRequest, attemptAcquire } from './attempt.js';
-import { inspectLock, listLocks } from './inspect.js';
+import { inspectLock } from './inspect.js';
+import { RedlockListing } from './listing.js';
 import { driftMs, extendOn, type Redlock, releaseAll, releaseOn } from './ops.js';
 import { count, gather, noQuorum, pendingCount } from './quorum.js';
 import { ReleaseListener } from './waiting.js';
@@ -47,7 +48,7 @@ const CAPABILITIES: LockCapabilities = Object.freeze({
   fairOrdering: false,
   notifiedWaiting: true,
   minTtlMs: MIN_TTL_MS,
-  listing: false,
+  listing: true,
 });
 
 /** RedlockLocks is one client's lock backend over a set of Redlock masters. */
@@ -55,9 +56,11 @@ export class RedlockLocks implements LockBackend {
   readonly capabilities = CAPABILITIES;
   readonly #r: Redlock;
   readonly #closing = new AbortController();
+  readonly #listing: RedlockListing;
 
   constructor(redlock: Redlock) {
     this.#r = redlock;
+    this.#listing = new RedlockListing(redlock);
   }
 
   async acquire(name: string, req: AcquireRequest): Promise<LockGrant | null> {
@@ -71,7 +74,7 @@ export class RedlockLocks implements LockBackend {
       owner: req.owner,
     };
     const first = await this.#attempt(keys, round, req.signal);
-    if (first.kind === 'granted') return first.grant;
+    if (first.kind === 'granted') return this.#listed(name, first.grant);
     if (req.waitMs <= 0) return null;
     const deadline = started + req.waitMs;
     const signal = req.signal ? AbortSignal.any([req.signal, this.#closing.signal]) : this.#closing.signal;
@@ -83,7 +86,7 @@ export class RedlockLocks implements LockBackend {
         this.#open();
         signal.throwIfAborted();
         const next = await this.#attempt(keys, round, req.signal);
-        if (next.kind === 'granted') return next.grant;
+        if (next.kind === 'granted') return this.#listed(name, next.grant);
         const left = deadline - performance.now();
         if (left <= 0) return null;
         if (next.kind === 'split') {
@@ -122,7 +125,7 @@ export class RedlockLocks implements LockBackend {
     for (const x of out) if (x?.ok && x.value !== null) fences.push(x.value);
     if (fences.length >= r.quorum) {
       const validity = ttl - (performance.now() - startedAt) - driftMs(r, ttl);
-      if (validity > 0) return { fence: Math.max(...fences), ttlMs: ttl, startedAt };
+      if (validity > 0) return this.#listed(name, { fence: Math.max(...fences), ttlMs: ttl, startedAt });
       // Extended too late to vouch for: the lease is lost, so free the lock instead of blocking it.
       await releaseAll(r, keys, token, true, n - pendingCount(out));
       return null;
@@ -154,10 +157,10 @@ export class RedlockLocks implements LockBackend {
     return inspectLock(this.#r, name);
   }
 
-  /** list scans every master for held-lock keys (a keyspace scan: capabilities.listing is false), then inspects them. */
+  /** list reads the lock index of every master (listing.ts) and inspects the names it holds: no keyspace scan. */
   async list(options: { prefix?: string; limit?: number } = {}): Promise<LockInfo[]> {
     this.#open();
-    return listLocks(this.#r, options.prefix ?? '', options.limit ?? 1000);
+    return this.#listing.list(options);
   }
 
   async ping(): Promise<void> {
@@ -180,6 +183,12 @@ export class RedlockLocks implements LockBackend {
     await releaseAll(this.#r, keys, round.token, true);
     if (signal?.aborted) throw signal.reason;
     throw new BackendUnavailableError('baton client closed while acquiring');
+  }
+
+  /** #listed records a grant or extension in the lock index (best effort), then returns it. */
+  async #listed(name: string, grant: LockGrant): Promise<LockGrant> {
+    await this.#listing.touch(name, grant.ttlMs);
+    return grant;
   }
 
   #open(): void {

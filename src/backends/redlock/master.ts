@@ -15,9 +15,8 @@
  */
 import type { Redis } from 'ioredis';
 import { BackendUnavailableError } from '../../errors.js';
-import { RedisConnections } from '../redis/client.js';
+import { type AnyClient, RedisConnections } from '../redis/client.js';
 import { translateError } from '../redis/errors.js';
-import type { KeyLayout } from '../redis/keys.js';
 import { type ScriptName, Scripts } from '../redis/scripts.js';
 import type { RedisSettings } from '../redis/url.js';
 import { LockWakeups } from '../redis/wakeups.js';
@@ -108,25 +107,14 @@ export class Master {
     }
   }
 
-  /** lockNames scans this master for held-lock keys under `layout` whose names start with `prefix`. */
-  async lockNames(layout: KeyLayout, prefix: string): Promise<string[]> {
+  /** withClient runs `fn` on this master's connection (the lock index uses it). BackendUnavailableError when unreachable. */
+  async withClient<T>(fn: (client: AnyClient) => Promise<T>): Promise<T> {
     const { conns } = this.#ready();
-    const pattern = layout.lockPattern(prefix);
-    const names: string[] = [];
     try {
-      let cursor = '0';
-      do {
-        const [next, found] = await conns.main.scan(cursor, 'MATCH', pattern, 'COUNT', 1000, 'TYPE', 'hash');
-        cursor = next;
-        for (const key of found) {
-          const name = layout.lockName(key);
-          if (name !== undefined) names.push(name);
-        }
-      } while (cursor !== '0');
+      return await fn(conns.main);
     } catch (err) {
       throw translateError(err);
     }
-    return names;
   }
 
   /** close fails this master's waiters, closes its connections and stops reopening it. */
