@@ -30,8 +30,10 @@ export interface BackendFault {
 /** FleetBackend is a running backend for one fleet run. */
 export interface FleetBackend {
   readonly name: string;
-  /** target is what the workers pass to `connect()`. */
+  /** target is what the workers pass to `connect()` (and what the harness itself uses). */
   readonly target: ConnectTarget;
+  /** targetFor, when present, gives worker slot `slot` a target of its own (mixed fleets). */
+  readonly targetFor?: (slot: number) => ConnectTarget;
   readonly faults: readonly BackendFault[];
   /** describe says what runs, for the report. */
   readonly describe: string;
@@ -43,8 +45,13 @@ export interface FleetBackend {
 /** BACKENDS names every backend a fleet can run against, in the order the runs go. */
 export const BACKENDS = ['memory', 'redis', 'redis-cluster', 'redlock', 'etcd', 'http-redis'] as const;
 
-/** BackendName is one of BACKENDS. */
-export type BackendName = (typeof BACKENDS)[number];
+/**
+ * BackendName is one of BACKENDS, or `redis-outage`: a durable Redis that two thirds of the
+ * workers use directly and one third through a baton server (both with a 2 s timeout), whose
+ * faults are 3 s outages: killed (connections refused) or frozen (SIGSTOP: connections open,
+ * nothing answers).
+ */
+export type BackendName = (typeof BACKENDS)[number] | 'redis-outage';
 
 /** startBackend starts the services of backend `name`. */
 export function startBackend(name: BackendName): Promise<FleetBackend> {
@@ -61,6 +68,8 @@ export function startBackend(name: BackendName): Promise<FleetBackend> {
       return etcd();
     case 'http-redis':
       return httpRedis();
+    case 'redis-outage':
+      return redisOutage();
   }
 }
 
@@ -217,6 +226,56 @@ async function httpRedis(): Promise<FleetBackend> {
       },
     ],
     describe: `baton serve --backend ${redisServer.url} (AOF always) at ${server.url}; workers connect with http://`,
+    problems: () => serverProblems(server),
+    stop: async () => {
+      await server.stop('SIGKILL').catch(() => {});
+      await redisServer.stop().catch(() => {});
+    },
+  };
+}
+
+/** OUTAGE_MS is how long the redis-outage backend's Redis stays down per outage. */
+export const OUTAGE_MS = 3_000;
+
+async function redisOutage(): Promise<FleetBackend> {
+  const redisServer = await durableRedis();
+  const direct = `${redisServer.url}/0?prefix=${prefix()}&timeoutMs=2000`;
+  let server: BatonServer;
+  try {
+    server = await startBatonServer(direct);
+  } catch (err) {
+    await redisServer.stop().catch(() => {});
+    throw err;
+  }
+  return {
+    name: 'redis-outage',
+    target: direct,
+    targetFor: (slot) => (slot % 3 === 2 ? server.url : direct),
+    faults: [
+      {
+        kind: 'redis-outage',
+        async inject() {
+          await redisServer.kill();
+          await sleep(OUTAGE_MS);
+          await redisServer.restart();
+          return `redis-server :${redisServer.port} down ${OUTAGE_MS} ms`;
+        },
+      },
+      {
+        kind: 'redis-freeze',
+        async inject() {
+          const pid = redisServer.pid;
+          process.kill(pid, 'SIGSTOP');
+          try {
+            await sleep(OUTAGE_MS);
+          } finally {
+            process.kill(pid, 'SIGCONT');
+          }
+          return `redis-server :${redisServer.port} frozen ${OUTAGE_MS} ms`;
+        },
+      },
+    ],
+    describe: `redis-server ${redisServer.url} (AOF always); workers 2 and 5 through baton serve at ${server.url}`,
     problems: () => serverProblems(server),
     stop: async () => {
       await server.stop('SIGKILL').catch(() => {});

@@ -55,7 +55,7 @@ export interface Report {
   readonly faults: Readonly<Record<string, number>>;
   /** errors counts failed calls by operation and error ("acquire BackendUnavailableError"). */
   readonly errors: Readonly<Record<string, number>>;
-  /** slowestFailureMs is the longest time any call took to fail, by operation. */
+  /** slowestFailureMs is the longest time a call took to fail, by operation and error (keys as in `errors`). */
   readonly slowestFailureMs: Readonly<Record<string, number>>;
   readonly final: FinalState;
   readonly violations: readonly string[];
@@ -128,7 +128,7 @@ export function check(
   const count = (op: string, error: string, ms: number): void => {
     const key = `${op} ${error}`;
     errors[key] = (errors[key] ?? 0) + 1;
-    slowest[op] = Math.max(slowest[op] ?? 0, ms);
+    slowest[key] = Math.max(slowest[key] ?? 0, ms);
   };
   for (const f of failures) count(f.op, f.error, f.t - f.t0);
   for (const o of outcomes) {
@@ -327,9 +327,12 @@ export function formatReport(title: string, r: Report): string {
     .sort((a, b) => b[1] - a[1])
     .map(([k, n]) => `${k} ×${n}`)
     .join(', ');
-  const slow = Object.entries(r.slowestFailureMs)
-    .map(([k, ms]) => `${k} ${Math.round(ms)} ms`)
-    .join(', ');
+  const byOp = new Map<string, number>();
+  for (const [key, ms] of Object.entries(r.slowestFailureMs)) {
+    const op = key.split(' ')[0]!;
+    byOp.set(op, Math.max(byOp.get(op) ?? 0, ms));
+  }
+  const slow = [...byOp].map(([op, ms]) => `${op} ${Math.round(ms)} ms`).join(', ');
   const lines = [
     `── fleet: ${title}`,
     `   grants ${r.grants}, accepted ${r.accepted} (after heal ${r.acceptedAfterHeal}), rejected-as-stale ${r.rejectedStale}, unknown ${r.unknown}`,

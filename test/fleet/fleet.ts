@@ -55,6 +55,13 @@ export interface FleetOptions {
   readonly seed?: number;
   /** log receives progress lines. */
   readonly log?: (line: string) => void;
+  /** workerFaults: false leaves the workers alone (only the backend's faults). Default true. */
+  readonly workerFaults?: boolean;
+  /**
+   * probe, when given, starts once the workers are up (it gets the backend) and is stopped after
+   * the quiet period, before the workers are.
+   */
+  readonly probe?: (backend: FleetBackend) => { stop(): Promise<void> };
   /** keepHistoryIn: when the run has violations, its history files are copied into this dir. */
   readonly keepHistoryIn?: string;
 }
@@ -68,6 +75,8 @@ export interface FleetResult {
   readonly ttlMs: number;
   readonly fencedRead: boolean;
   readonly elapsedMs: number;
+  /** faults lists every fault injected, with its start and end. */
+  readonly faults: readonly Fault[];
   /** historyDir is where the history was kept (only with `keepHistoryIn` and violations). */
   readonly historyDir?: string;
 }
@@ -111,7 +120,12 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     let generation = 0;
     const spawnWorker = (slot: number): WorkerHandle => {
       const label = `w${slot}g${generation++}`;
-      const config: WorkerConfig = { ...base, label, historyFile: `${dir}/${label}.jsonl` };
+      const config: WorkerConfig = {
+        ...base,
+        target: backend.targetFor?.(slot) ?? backend.target,
+        label,
+        historyFile: `${dir}/${label}.jsonl`,
+      };
       const child = fork(WORKER, [], {
         execArgv: ['--import', 'tsx'],
         env: { ...process.env, FLEET_WORKER: JSON.stringify(config) },
@@ -153,6 +167,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     await withTimeout(Promise.all(slots.map(ready)), 60_000, 'the workers did not all connect within 60 s');
     log(`${backend.name}: ${P} workers up (ttl ${ttlMs} ms, fenced read ${fencedRead}, seed ${seed})`);
 
+    const probe = options.probe?.(backend);
     const faults = await nemesis({
       backend,
       random,
@@ -162,6 +177,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       slots,
       lock: parent.lock(base.lock),
       spawn: (slot) => spawnWorker(slot),
+      workerFaults: options.workerFaults ?? true,
       log,
     });
     const healedAt = Date.now();
@@ -169,6 +185,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       `${backend.name}: ${faults.length} faults injected; healed, running quietly for ${options.quietMs} ms`,
     );
     await sleep(options.quietMs);
+    await probe?.stop();
 
     for (const w of slots) w.child.send('stop', () => {});
     const stopped = await Promise.race([
@@ -200,6 +217,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       ttlMs,
       fencedRead,
       elapsedMs: Date.now() - started,
+      faults,
     };
   } finally {
     for (const w of workers) {
@@ -226,6 +244,7 @@ interface NemesisContext {
   readonly slots: WorkerHandle[];
   readonly lock: ReturnType<Baton['lock']>;
   readonly spawn: (slot: number) => WorkerHandle;
+  readonly workerFaults: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -233,8 +252,12 @@ interface NemesisContext {
 async function nemesis(ctx: NemesisContext): Promise<Fault[]> {
   const { random } = ctx;
   const kinds: Array<{ kind: string; inject: () => Promise<string> }> = [
-    { kind: 'pause', inject: () => pause(ctx) },
-    { kind: 'kill', inject: () => kill(ctx) },
+    ...(ctx.workerFaults
+      ? [
+          { kind: 'pause', inject: () => pause(ctx) },
+          { kind: 'kill', inject: () => kill(ctx) },
+        ]
+      : []),
     ...ctx.backend.faults.map((f) => ({ kind: f.kind, inject: () => f.inject(random) })),
   ];
   const faults: Fault[] = [];
