@@ -40,7 +40,7 @@ export interface FleetOptions {
   readonly workers?: number;
   /** durationMs is how long the nemesis runs. */
   readonly durationMs: number;
-  /** quietMs is how long the fleet runs after every fault is healed. */
+  /** quietMs is how long the fleet runs after every fault is healed (at least 2 TTLs + 2 s). */
   readonly quietMs: number;
   /** faultGapMs is the range of the pause between two faults. */
   readonly faultGapMs: readonly [number, number];
@@ -181,10 +181,10 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       log,
     });
     const healedAt = Date.now();
-    log(
-      `${backend.name}: ${faults.length} faults injected; healed, running quietly for ${options.quietMs} ms`,
-    );
-    await sleep(options.quietMs);
+    // A holder killed by the last fault keeps the lock for its TTL: give the fleet two more.
+    const quietMs = Math.max(options.quietMs, 2 * ttlMs + 2_000);
+    log(`${backend.name}: ${faults.length} faults injected; healed, running quietly for ${quietMs} ms`);
+    await sleep(quietMs);
     await probe?.stop();
 
     for (const w of slots) w.child.send('stop', () => {});

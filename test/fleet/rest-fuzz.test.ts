@@ -251,15 +251,13 @@ interface Sent {
   headers: Record<string, string>;
   body: string | Uint8Array | undefined;
 }
-const request = fc
-  .tuple(target, fc.option(fc.constant('application/json'), { freq: 5 }), headers, body)
-  .map(
-    ([t, json, h, b]): Sent => ({
-      ...t,
-      headers: json === null ? h : { 'content-type': json, ...h },
-      body: b,
-    }),
-  );
+const request = fc.tuple(target, fc.option(fc.constant('application/json'), { freq: 5 }), headers, body).map(
+  ([t, json, h, b]): Sent => ({
+    ...t,
+    headers: json === null ? h : { 'content-type': json, ...h },
+    body: b,
+  }),
+);
 
 /** send sends one request and resolves to its status; it never waits for a stream's end. */
 async function send(r: Sent): Promise<number> {
