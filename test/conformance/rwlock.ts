@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { LockTimeoutError, StaleFenceError } from '../../src/index.js';
 import { type Harness, rejection, SLACK_MS, sleep, uniqueName, useClients, within } from './harness.js';
-import { poolTtl, QUEUE_MS, requirePools } from './semaphore.js';
+import { poolTtl, QUEUE_MS, queued, requirePools } from './semaphore.js';
 
 /** rwlockTests registers the read-write lock tests. */
 export function rwlockTests(h: Harness): void {
@@ -32,7 +32,7 @@ export function rwlockTests(h: Harness): void {
           granted = true;
           return l;
         });
-      await sleep(QUEUE_MS);
+      await queued(c.rwlock(name), 1);
       await r1.release();
       await sleep(QUEUE_MS);
       expect(granted).toBe(false); // r2 still reads
@@ -65,7 +65,7 @@ export function rwlockTests(h: Harness): void {
           order.push('writer');
           return l;
         });
-      await sleep(QUEUE_MS);
+      await queued(c.rwlock(name), 1);
       // The lock is only read-held, yet a new reader must queue behind the waiting writer.
       expect(await c.rwlock(name).tryRead()).toBeNull();
       const err = await rejection(() => c.rwlock(name).read({ waitMs: 200 }));
@@ -78,7 +78,7 @@ export function rwlockTests(h: Harness): void {
           order.push('reader');
           return l;
         });
-      await sleep(QUEUE_MS);
+      await queued(c.rwlock(name), 2);
       await r1.release();
       const w = await within(writing, SLACK_MS, 'writer granted');
       await sleep(QUEUE_MS);
@@ -97,7 +97,7 @@ export function rwlockTests(h: Harness): void {
       const ttlMs = poolTtl(a, 60_000);
       const w1 = await a.rwlock(name, { ttlMs }).write();
       const waiting = b.rwlock(name, { ttlMs }).write();
-      await sleep(QUEUE_MS);
+      await queued(a.rwlock(name), 1);
       expect((await a.rwlock(name).inspect()).holders).toHaveLength(1);
       await w1.release();
       const w2 = await within(waiting, SLACK_MS, 'second writer');

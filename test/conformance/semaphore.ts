@@ -31,6 +31,25 @@ import {
 /** QUEUE_MS is how long a started acquire is given to reach the store's queue. */
 export const QUEUE_MS = 150;
 
+/**
+ * queued resolves once the pool reports at least `n` queued waiters (polling inspect every
+ * 10 ms, up to SLACK_MS), so ordering tests do not guess how long joining a queue takes on a
+ * slow store. A backend that does not report `waiting` gets QUEUE_MS instead.
+ */
+export async function queued(
+  pool: { inspect(): Promise<{ waiting?: number | undefined }> },
+  n: number,
+): Promise<void> {
+  const deadline = performance.now() + SLACK_MS;
+  for (;;) {
+    const { waiting } = await pool.inspect();
+    if (waiting === undefined) return sleep(QUEUE_MS);
+    if (waiting >= n) return;
+    if (performance.now() > deadline) throw new Error(`${n} waiter(s) did not queue within ${SLACK_MS} ms`);
+    await sleep(10);
+  }
+}
+
 /** poolTtl is `ms`, raised to the backend's smallest semaphore TTL. */
 export function poolTtl(b: Baton, ms: number): number {
   return Math.max(ms, b.capabilities.semaphores?.minTtlMs ?? 0);
@@ -75,7 +94,7 @@ export function semaphoreTests(h: Harness): void {
       for (const lease of [l1, l2, l3]) expect(JSON.stringify(info)).not.toContain(lease.token);
 
       const waiting = d.semaphore(name, { permits: 3, ttlMs }).acquire();
-      await sleep(QUEUE_MS);
+      await queued(d.semaphore(name, { permits: 3 }), 1);
       expect(await l2.release()).toBe(true);
       const l4 = await within(waiting, SLACK_MS, 'waiter granted after a release');
       expect(l4.fence).toBeGreaterThan(l3.fence);
@@ -185,12 +204,12 @@ export function semaphoreTests(h: Harness): void {
       const holder = await a.semaphore(name, { permits: 1, ttlMs }).acquire();
       const ac = new AbortController();
       const aborted = b.semaphore(name, { permits: 1, ttlMs }).acquire({ signal: ac.signal });
-      await sleep(QUEUE_MS);
+      await queued(a.semaphore(name, { permits: 1 }), 1);
       const reason = new Error('stop waiting');
       ac.abort(reason);
       await expect(within(aborted, SLACK_MS, 'aborted acquire')).rejects.toBe(reason);
       const waiting = c.semaphore(name, { permits: 1, ttlMs }).acquire();
-      await sleep(QUEUE_MS);
+      await queued(a.semaphore(name, { permits: 1 }), 1);
       await holder.release();
       const next = await within(waiting, SLACK_MS, 'the waiter behind the aborted one');
       const info = await a.semaphore(name, { permits: 1 }).inspect();
@@ -214,7 +233,7 @@ export function semaphoreTests(h: Harness): void {
           order.push('head');
           return l;
         });
-      await sleep(QUEUE_MS);
+      await queued(a.semaphore(name, { permits: 2 }), 1);
       // One permit is free, but the head of the queue wants two: a newcomer must not pass it.
       expect(await c.semaphore(name, { permits: 2 }).tryAcquire()).toBeNull();
       const behind = c
@@ -224,7 +243,7 @@ export function semaphoreTests(h: Harness): void {
           order.push('behind');
           return l;
         });
-      await sleep(QUEUE_MS);
+      await queued(a.semaphore(name, { permits: 2 }), 2);
       expect(order).toEqual([]);
       await one.release();
       const headLease = await within(head, SLACK_MS, 'head granted');
@@ -340,11 +359,11 @@ export function semaphoreTests(h: Harness): void {
         () => 'granted',
         () => 'rejected',
       );
-      await sleep(QUEUE_MS);
+      await queued(a.semaphore(name, { permits: 1 }), 1);
       await b.close();
       expect(await within(outcome, SLACK_MS, 'wait ends on close')).toBe('rejected');
       const next = c.semaphore(name, { permits: 1, ttlMs }).acquire();
-      await sleep(QUEUE_MS);
+      await queued(a.semaphore(name, { permits: 1 }), 1);
       await holder.release();
       const lease = await within(next, SLACK_MS * 2, 'next waiter after a closed one');
       await lease.release();
