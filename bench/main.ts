@@ -81,7 +81,8 @@ async function run(scenarios: readonly Scenario[], quick: boolean): Promise<numb
   } finally {
     await services.stop();
   }
-  const command = `npm run bench --${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+  const args = process.argv.slice(2);
+  const command = args.length > 0 ? `npm run bench -- ${args.join(' ')}` : 'npm run bench';
   const file = await writeResults({ startedAt, command, quick, rows, verdicts, failures });
   progress(`done; results in ${file}`);
   console.log(markdown(rows, verdicts));
