@@ -18,6 +18,7 @@ import { type Limits, type RouteDeps, resolveLimits } from './options.js';
 import { HttpProblem, problemHandler } from './problems.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { mountRoutes, type Route } from './route.js';
+import { dashboardRouter } from './routes/dashboard.js';
 import { dictRoutes } from './routes/dicts.js';
 import { keyRoutes } from './routes/keys.js';
 import { lockRoutes } from './routes/locks.js';
@@ -82,6 +83,7 @@ export function createApp(options: AppOptions): BatonApp {
     metrics,
     shutdown,
   });
+  app.use(dashboardRouter(options.auth ?? { mode: 'off' }));
   app.use(() => {
     throw new HttpProblem('not_found', 'no such endpoint (see /openapi.json)');
   });
