@@ -100,7 +100,7 @@ export class Baton implements AsyncDisposable {
   }
 
   /** listSemaphores lists semaphores with at least one holder (never tokens). */
-  listSemaphores(options: { prefix?: string; limit?: number } = {}): Promise<SemaphoreInfo[]> {
+  async listSemaphores(options: { prefix?: string; limit?: number } = {}): Promise<SemaphoreInfo[]> {
     return this.#pool('semaphores').list(options);
   }
 
