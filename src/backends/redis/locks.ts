@@ -66,7 +66,7 @@ export class RedisLocks implements LockBackend {
     const started = performance.now();
     const keys = this.#keys.lock(name);
     const waiter = req.waitMs > 0 ? newWaiterId() : '';
-    const first = await this.#attempt(name, keys, req, waiter);
+    const first = await this.#attempt(name, keys, req, waiter, true);
     if (first.grant) return first.grant;
     if (req.waitMs <= 0) return null;
     // From here the caller has a place in the queue; every way out but a grant gives it up.
@@ -82,13 +82,15 @@ export class RedisLocks implements LockBackend {
   async extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
     this.#open();
     const startedAt = performance.now();
+    // The index write goes beside the script (one round trip); a refused extension's is harmless.
+    const touched = this.#listing.touch(name, ttlMs);
     const r = (await this.#scripts.run(
       'lockExtend',
       [this.#keys.lock(name).holder],
       [token, ttlMs],
     )) as number[];
+    await touched;
     if (r[0] !== 1) return null;
-    await this.#listing.touch(name, ttlMs);
     return { fence: Number(r[1]), ttlMs, startedAt };
   }
 
@@ -188,10 +190,20 @@ export class RedisLocks implements LockBackend {
 
   /**
    * #attempt runs the acquire script once (`waiter`: the caller's queue id, '' when it does not
-   * wait); a grant to an aborted caller is released before rethrowing.
+   * wait); a grant to an aborted caller is released before rethrowing. On the first attempt the
+   * lock-index write (listing.ts) is sent beside the script instead of after it, so an
+   * uncontended acquire costs one round trip, not two: an entry for a lock this caller did not
+   * get is harmless, because listing checks every name against the lock.
    */
-  async #attempt(name: string, keys: LockKeys, req: AcquireRequest, waiter: string): Promise<Attempt> {
+  async #attempt(
+    name: string,
+    keys: LockKeys,
+    req: AcquireRequest,
+    waiter: string,
+    first = false,
+  ): Promise<Attempt> {
     const startedAt = performance.now();
+    const touched = first ? this.#listing.touch(name, req.ttlMs) : undefined; // never rejects
     const owner = req.owner ?? '';
     const q = queueKeys(keys);
     const r = (await this.#scripts.run(
@@ -199,13 +211,16 @@ export class RedisLocks implements LockBackend {
       [keys.holder, keys.fence, q.queue, q.alive],
       [req.token, req.ttlMs, owner, req.owner === undefined ? '0' : '1', waiter, ENTRY_TTL_MS],
     )) as number[];
-    if (r[0] !== 1) return { pttl: Number(r[1]) };
+    if (r[0] !== 1) {
+      await touched;
+      return { pttl: Number(r[1]) };
+    }
     if (req.signal?.aborted || this.#closed) {
       await this.release(name, req.token).catch(() => undefined);
       if (req.signal?.aborted) throw req.signal.reason;
       throw new BackendUnavailableError('baton client closed while acquiring');
     }
-    await this.#listing.touch(name, req.ttlMs);
+    await (touched ?? this.#listing.touch(name, req.ttlMs));
     return { grant: { fence: Number(r[1]), ttlMs: req.ttlMs, startedAt } };
   }
 
