@@ -179,6 +179,19 @@ describe('fleet checker', () => {
       e.type === 'grant' && e.fence === 2 ? { ...e, tReq: T0 + 6, tResp: T0 + 7 } : e,
     );
     expect(check(unsure, final, []).violations).toEqual([]);
+    // Nor does a release that answered false: it may have freed the lock on its way (Redlock:
+    // first master released, holder paused, the others' keys expired by the time they answered).
+    const partial = history([{ released: false }, ...ok(2)]).events.map((e) =>
+      e.type === 'grant' && e.fence === 2 ? { ...e, tReq: T0 + 6, tResp: T0 + 7 } : e,
+    );
+    expect(check(partial, final, []).violations).toEqual([]);
+    // But without any release sent, the same grant overlaps the first lease.
+    const unreleased = partial.filter(
+      (e) => !((e.type === 'release' || e.type === 'releasing') && e.fence === 1),
+    );
+    expect(check(unreleased, final, []).violations).toContainEqual(
+      expect.stringMatching(/lock granted twice/),
+    );
   });
 
   it('finds a fleet that made no progress after the faults healed, and unexpected errors', () => {

@@ -15,8 +15,8 @@
  *      fence had begun, by the time the refusal came back;
  *   5. no lock was granted twice: no two grants provably overlap in the store. A grant's hold
  *      lasts at least until its release was sent if release said it held, until its conservative
- *      expiry if release said it did not or none was sent, and until the earlier of the two when
- *      the release's outcome is unknown (it failed, or its worker was killed while it ran);
+ *      expiry if no release was sent, and otherwise (release said false, failed, or its worker
+ *      was killed while it ran) until the earlier of the two;
  *   6. after the faults were healed the fleet made progress, and no call failed with an error
  *      the API does not document for it.
  *
@@ -198,9 +198,10 @@ function checkExclusion(
     const key = `${g.worker}#${g.fence}`;
     const r = releaseOf.get(key);
     if (r?.released === true) return r.tInvoke;
-    if (r?.released === false) return g.expiresAt;
-    if (r !== undefined) return Math.min(r.tInvoke, g.expiresAt); // failed: may have released
-    const sent = sentAt.get(key);
+    // Any other release that was sent may have freed the lock on its way: a Redlock release
+    // reaches one master, the holder pauses, the rest find the keys expired, and it answers
+    // false although its first step did release. Only the earlier bound is proof.
+    const sent = r?.tInvoke ?? sentAt.get(key);
     return sent === undefined ? g.expiresAt : Math.min(sent, g.expiresAt);
   });
   let longest = 0;
