@@ -35,7 +35,16 @@ export function watchRoute({ baton, limits, metrics, shutdown }: RouteDeps): Rou
       },
     },
     problems: [410],
-    async handler({ params, query, headers, res, signal }) {
+    async handler({ params, query, headers, req, res, signal }) {
+      if (req.method === 'HEAD') {
+        // Node sends a HEAD response's headers only when it ends; a stream never would.
+        res.writeHead(200, {
+          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Cache-Control': 'no-store',
+        });
+        res.end();
+        return;
+      }
       const last = headers['last-event-id'];
       const fromVersion = last !== undefined ? Number(last) : query.fromVersion;
       const changes = baton.dict(params.dict).watch({ prefix: query.prefix, fromVersion, signal });
