@@ -59,7 +59,7 @@ if (
   process.exit(2);
 }
 
-ensureBinaries();
+ensureBinaries({ browser: false });
 const profile = args.values.long ? LONG : SHORT;
 const durationMs = minutes === undefined ? profile.durationMs : Math.round(minutes * 60_000);
 const results: FleetResult[] = [];
