@@ -13,6 +13,8 @@
  *                                    zero-padded, so byte order is numeric order)
  *   P/dictnames/<dict>               exists once <dict> was written (lists dicts without a scan)
  *
+ * Semaphore and read-write lock pools have their own layout beside these: pool-keys.ts.
+ *
  * Names are escaped (`%` and `/` as %XX) so that no name's range contains another's: lock and
  * dict names are validated to exclude `/` anyway, and the separator after each name closes its
  * range (dict `a` is `P/dicts/a/…`, dict `ab` is `P/dicts/ab/…`). Dict keys need no escaping:
@@ -24,8 +26,8 @@ import { createHash } from 'node:crypto';
 /** FENCE_DIGITS is the width of a zero-padded fence; 16 digits hold every safe integer. */
 const FENCE_DIGITS = 16;
 
-/** escapeName makes a lock or dict name safe as one path segment. */
-function escapeName(name: string): string {
+/** escapeName makes a lock, dict or pool name safe as one path segment. */
+export function escapeName(name: string): string {
   return name.replace(/[%/]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

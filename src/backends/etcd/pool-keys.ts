@@ -17,12 +17,7 @@
  *
  * The prefix comes from the parsed URL (`EtcdSettings.prefix`), the same one `Keys` is built from.
  */
-import { tokenId } from './keys.js';
-
-/** escapeName makes a pool name safe as one path segment (the same escaping as keys.ts). */
-function escapeName(name: string): string {
-  return name.replace(/[%/]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
+import { escapeName, tokenId } from './keys.js';
 
 /** unescapeName reverses escapeName. */
 function unescapeName(segment: string): string {
