@@ -13,7 +13,7 @@ import type { Baton } from '../index.js';
 export interface ServerMetrics {
   readonly registry: Registry;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
-  readonly lockWait: Histogram<'outcome'>;
+  readonly lockWait: Histogram<'kind' | 'outcome'>;
   readonly dictOps: Counter<'op' | 'outcome'>;
   readonly openStreams: Gauge<'kind'>;
 }
@@ -31,8 +31,8 @@ export function createMetrics(baton: Baton, options: { processMetrics?: boolean 
   });
   const lockWait = new Histogram({
     name: 'baton_lock_wait_seconds',
-    help: 'Time an acquire request waited, by outcome (granted, timeout, aborted, error)',
-    labelNames: ['outcome'] as const,
+    help: 'Time an acquire request waited, by kind (lock, semaphore, rwlock) and outcome (granted, timeout, aborted, error)',
+    labelNames: ['kind', 'outcome'] as const,
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
     registers: [registry],
   });

@@ -27,6 +27,8 @@ describe('metrics', () => {
     const d = uniqueName('dict');
     await rest(s.url, 'POST', `/v1/locks/${lock}/acquire`, { json: { ttlMs: 10_000 } });
     await rest(s.url, 'POST', `/v1/locks/${lock}/acquire`, { json: { waitMs: 20 } });
+    await rest(s.url, 'POST', `/v1/semaphores/${lock}/acquire`, { json: { permits: 2 } });
+    await rest(s.url, 'POST', `/v1/rwlocks/${lock}/acquire`, { json: { mode: 'read' } });
     await rest(s.url, 'PUT', `/v1/dicts/${d}/keys/k`, { json: 1 });
     await rest(s.url, 'POST', `/v1/dicts/${d}/keys/k/incr`, { json: { by: 1 } });
     await rest(s.url, 'PUT', `/v1/dicts/${d}/keys/k`, { json: 1, headers: { 'if-match': '"99"' } });
@@ -38,8 +40,10 @@ describe('metrics', () => {
     expect(m.text).toMatch(
       /baton_http_request_duration_seconds_count\{method="PUT",route="\/v1\/dicts\/:dict\/keys\/:key",status="412"\} 1/,
     );
-    expect(m.text).toMatch(/baton_lock_wait_seconds_count\{outcome="granted"\} 1/);
-    expect(m.text).toMatch(/baton_lock_wait_seconds_count\{outcome="timeout"\} 1/);
+    expect(m.text).toMatch(/baton_lock_wait_seconds_count\{kind="lock",outcome="granted"\} 1/);
+    expect(m.text).toMatch(/baton_lock_wait_seconds_count\{kind="lock",outcome="timeout"\} 1/);
+    expect(m.text).toMatch(/baton_lock_wait_seconds_count\{kind="semaphore",outcome="granted"\} 1/);
+    expect(m.text).toMatch(/baton_lock_wait_seconds_count\{kind="rwlock",outcome="granted"\} 1/);
     expect(m.text).toMatch(/baton_locks_held [1-9]/);
     expect(m.text).toMatch(/baton_dict_operations_total\{op="set",outcome="ok"\} 1/);
     expect(m.text).toMatch(/baton_dict_operations_total\{op="set",outcome="version_conflict"\} 1/);

@@ -16,6 +16,8 @@ import type { RouteDeps } from '../options.js';
 
 /** GrantRequest is what one acquire request carries, beside what its kind adds. */
 export interface GrantRequest {
+  /** kind labels the wait in the metrics. */
+  readonly kind: 'lock' | 'semaphore' | 'rwlock';
   readonly name: string;
   /** waitMs is the caller's wait (default 0), before the server's cap. */
   readonly waitMs: number | undefined;
@@ -43,7 +45,7 @@ export async function answerGrant(
   const waitMs = Math.min(r.waitMs ?? 0, limits.maxWaitMs);
   const started = performance.now();
   const observe = (outcome: string) =>
-    metrics.lockWait.observe({ outcome }, (performance.now() - started) / 1000);
+    metrics.lockWait.observe({ kind: r.kind, outcome }, (performance.now() - started) / 1000);
   if (waitMs > 0) metrics.openStreams.inc({ kind: 'long_poll' });
   let lease: Lease;
   try {

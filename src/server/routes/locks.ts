@@ -45,7 +45,7 @@ export function lockRoutes(deps: RouteDeps): Route[] {
       async handler({ params, body, req, res, signal }) {
         await answerGrant(
           deps,
-          { name: params.name, waitMs: body.waitMs, owner: body.owner, req, res, signal },
+          { kind: 'lock', name: params.name, waitMs: body.waitMs, owner: body.owner, req, res, signal },
           (call) => baton.lock(params.name).acquire({ ttlMs: body.ttlMs, ...call }),
         );
       },

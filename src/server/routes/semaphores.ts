@@ -123,7 +123,7 @@ function routesOf<B extends z.ZodType, I extends { name: string }>(
         const b = body as z.output<B> & { waitMs?: number; owner?: string };
         await answerGrant(
           deps,
-          { name: params.name, waitMs: b.waitMs, owner: b.owner, req, res, signal },
+          { kind: k.kind, name: params.name, waitMs: b.waitMs, owner: b.owner, req, res, signal },
           (call) => k.acquire(params.name, b, call),
         );
       },
