@@ -7,8 +7,10 @@
  * All operations are synchronous against this state, so each is atomic (linearizable within the
  * process). Expiry runs from one Scheduler and lazily before each operation.
  */
+
 import type { LockGrant } from '../../locks/backend.js';
 import { Scheduler } from './scheduler.js';
+import { SteadyMap } from './steady-map.js';
 
 /** Waiter is one pending acquire, in arrival order. */
 export interface Waiter {
@@ -68,7 +70,7 @@ export interface HistoryBatch {
 
 /** DictState is one dict: entries, revision, accepted fences and bounded history. */
 export interface DictState {
-  readonly entries: Map<string, EntryState>;
+  readonly entries: SteadyMap<string, EntryState>;
   version: number;
   readonly fences: Map<string, number>;
   readonly history: HistoryBatch[];
@@ -84,11 +86,11 @@ export const DEFAULT_HISTORY_LIMIT = 10_000;
 
 /** MemoryStore holds all state of one named in-memory store. */
 export class MemoryStore {
-  readonly locks = new Map<string, LockState>();
+  readonly locks = new SteadyMap<string, LockState>();
   readonly fences = new Map<string, number>();
   readonly dicts = new Map<string, DictState>();
   /** pools are semaphore pools keyed `<namespace>/<name>`; their fences share `fences` under that key. */
-  readonly pools = new Map<string, PoolState>();
+  readonly pools = new SteadyMap<string, PoolState>();
   readonly scheduler = new Scheduler();
   historyLimit = DEFAULT_HISTORY_LIMIT;
   #clients = 0;
@@ -109,7 +111,7 @@ export class MemoryStore {
     let s = this.dicts.get(name);
     if (!s) {
       s = {
-        entries: new Map(),
+        entries: new SteadyMap(),
         version: 0,
         fences: new Map(),
         history: [],
