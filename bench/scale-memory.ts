@@ -2,14 +2,14 @@
  * B7's memory half, run as its own process so the memory backend's footprint is measured on a
  * clean heap: `node --expose-gc --import tsx bench/scale-memory.ts <rounds> <warmupMs> <roundMs>
  * <size>…`. It first measures the resident set (RSS, after a full GC) that the largest dict adds,
- * then get and set at each size and a lock cycle beside 10k held locks, each set of subjects
+ * then get, set and delete+set at each size and a lock cycle beside 10k held locks, each set of subjects
  * interleaved in rounds, and prints one JSON line: `{ rssPerMillionMiB, heapPerMillionMiB,
  * results: { [case]: { [subject]: RoundsSample } } }`. Fails (exit 1) if it cannot.
  */
 
 import { connect } from '../src/index.js';
 import { interleave, type Rounds, type RoundsSample } from './measure.js';
-import { dictContestants, fill, HELD, holdLocks, lockContestants, type Value } from './scale.js';
+import { DICT_OPS, dictContestants, fill, HELD, holdLocks, lockContestants, type Value } from './scale.js';
 
 const [roundsArg, warmupArg, roundArg, ...sizeArgs] = process.argv.slice(2);
 const rounds: Rounds = { rounds: Number(roundsArg), warmupMs: Number(warmupArg), roundMs: Number(roundArg) };
@@ -37,7 +37,7 @@ const perMillion = (bytes: number) => (bytes / 2 ** 20) * (1_000_000 / largest);
 for (const { size, dict } of dicts.slice(0, -1)) await fill(dict, size);
 
 const results: Record<string, Record<string, RoundsSample>> = {};
-for (const op of ['get', 'set'] as const) {
+for (const op of DICT_OPS) {
   results[op] = Object.fromEntries(await interleave(dictContestants(op, dicts), rounds));
 }
 const empty = await connect('memory://b7-locks-empty');

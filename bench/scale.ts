@@ -40,21 +40,33 @@ export async function fill(dict: SharedDict<Value>, size: number): Promise<void>
   await Promise.all(Array.from({ length: FILLERS }, filler));
 }
 
+/** DICT_OPS are the dict operations B7 measures at each size. */
+export const DICT_OPS = ['get', 'set', 'delete+set'] as const;
+export type DictOp = (typeof DICT_OPS)[number];
+
 /**
  * dictContestants are, for each size, a get (or a set overwriting an existing key, so the size
- * stays) of a uniformly random key of that dict.
+ * stays) of a uniformly random key of that dict; or, for `delete+set`, each caller deleting its
+ * own extra key and setting it again (a claim taken and given back: the same key leaves and
+ * returns, which is what a hash table's deleted-entry handling makes slow or not).
  */
 export function dictContestants(
-  op: 'get' | 'set',
+  op: DictOp,
   dicts: ReadonlyArray<{ size: number; dict: SharedDict<Value> }>,
 ): Contestant[] {
   return dicts.map(({ size, dict }) => {
     const key = () => `k${Math.floor(Math.random() * size)}`;
-    return {
-      name: `${label(size)} keys`,
-      concurrency: CALLERS,
-      op: op === 'get' ? () => dict.get(key()) : () => dict.set(key(), { state: 'done', n: size }),
-    };
+    const value = { state: 'done', n: size };
+    const run =
+      op === 'get'
+        ? () => dict.get(key())
+        : op === 'set'
+          ? () => dict.set(key(), value)
+          : async (caller: number) => {
+              await dict.delete(`claim${caller}`);
+              await dict.set(`claim${caller}`, value);
+            };
+    return { name: `${label(size)} keys`, concurrency: CALLERS, op: run };
   });
 }
 
