@@ -85,7 +85,7 @@ export class MemoryDicts implements DictBackend {
     this.#checkFence(st, options.fence);
     if (!st.entries.has(key)) return false;
     this.#commit(st, options.fence, () => {
-      removeKey(st, key);
+      this.#remove(st, key);
       return [{ type: 'delete', key }];
     });
     return true;
@@ -97,7 +97,7 @@ export class MemoryDicts implements DictBackend {
     const e = st.entries.get(key);
     if (!e) return undefined;
     this.#commit(st, options.fence, () => {
-      removeKey(st, key);
+      this.#remove(st, key);
       return [{ type: 'delete', key }];
     });
     return toStored(e);
@@ -150,7 +150,7 @@ export class MemoryDicts implements DictBackend {
           this.#put(st, op.key, op.value, version, op.ttlMs);
           changes.push({ type: 'set', key: op.key, value: op.value });
         } else if (st.entries.has(op.key)) {
-          removeKey(st, op.key);
+          this.#remove(st, op.key);
           changes.push({ type: 'delete', key: op.key });
         }
       }
@@ -187,7 +187,11 @@ export class MemoryDicts implements DictBackend {
     const st = this.#write(dict);
     if (st.entries.size === 0) return;
     this.#commit(st, undefined, () => {
-      const changes: StoredChange[] = [...st.entries.keys()].map((key) => ({ type: 'delete', key }));
+      const changes: StoredChange[] = [];
+      for (const [key, entry] of st.entries) {
+        changes.push({ type: 'delete', key });
+        this.#store.scheduler.cancel(entry.timer);
+      }
       st.entries.clear();
       st.sortedKeys = undefined;
       return changes;
@@ -298,13 +302,21 @@ export class MemoryDicts implements DictBackend {
     for (const wake of [...st.watchers]) wake();
   }
 
+  #remove(st: DictState, key: string): void {
+    this.#store.scheduler.cancel(st.entries.get(key)?.timer);
+    st.entries.delete(key);
+    st.sortedKeys = undefined;
+  }
+
   #put(st: DictState, key: string, value: string, version: number, ttlMs: number | undefined): void {
     const expiresAt = ttlMs === undefined ? undefined : now() + ttlMs;
-    const entry: EntryState = { value, version, expiresAt };
-    if (!st.entries.has(key)) st.sortedKeys = undefined;
+    const entry: EntryState = { value, version, expiresAt, timer: undefined };
+    const before = st.entries.get(key);
+    if (before === undefined) st.sortedKeys = undefined;
+    else this.#store.scheduler.cancel(before.timer);
     st.entries.set(key, entry);
     if (expiresAt !== undefined) {
-      this.#store.scheduler.at(expiresAt, () => {
+      entry.timer = this.#store.scheduler.at(expiresAt, () => {
         if (st.entries.get(key) !== entry) return;
         st.entries.delete(key);
         st.sortedKeys = undefined;
@@ -325,11 +337,6 @@ function checkVersion(st: DictState, key: string, ifVersion: number | undefined)
   if (ifVersion === undefined) return;
   const actual = st.entries.get(key)?.version ?? 0;
   if (actual !== ifVersion) throw new VersionConflictError(key, ifVersion, actual);
-}
-
-function removeKey(st: DictState, key: string): void {
-  st.entries.delete(key);
-  st.sortedKeys = undefined;
 }
 
 function describe(v: unknown): string {

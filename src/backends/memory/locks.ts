@@ -152,7 +152,8 @@ export class MemoryLocks implements LockBackend {
   #scheduleExpiry(name: string, state: LockState): void {
     const token = state.token;
     const at = state.expiresAt;
-    this.#store.scheduler.at(at, () => {
+    this.#store.scheduler.cancel(state.timer);
+    state.timer = this.#store.scheduler.at(at, () => {
       if (state.token === token && state.expiresAt === at) this.#free(name, state);
     });
   }
@@ -162,6 +163,8 @@ export class MemoryLocks implements LockBackend {
     state.token = undefined;
     state.owner = undefined;
     state.expiresAt = 0;
+    this.#store.scheduler.cancel(state.timer);
+    state.timer = undefined;
     const next = state.waiters.shift();
     if (next) {
       next.grant(this.#grant(name, state, next.token, next.ttlMs, next.owner));

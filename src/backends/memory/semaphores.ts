@@ -197,7 +197,7 @@ export class MemorySemaphores implements SemaphoreBackend {
   ): LockGrant {
     const startedAt = performance.now();
     const fence = this.#store.nextFence(key);
-    state.holders.set(token, { count, fence, owner, expiresAt: now() + ttlMs });
+    state.holders.set(token, { count, fence, owner, expiresAt: now() + ttlMs, timer: undefined });
     state.used += count;
     this.#scheduleExpiry(key, token);
     return { fence, ttlMs, startedAt };
@@ -208,7 +208,8 @@ export class MemorySemaphores implements SemaphoreBackend {
     const holder = state?.holders.get(token);
     if (!state || !holder) return;
     const at = holder.expiresAt;
-    this.#store.scheduler.at(at, () => {
+    this.#store.scheduler.cancel(holder.timer);
+    holder.timer = this.#store.scheduler.at(at, () => {
       if (state.holders.get(token) === holder && holder.expiresAt === at) this.#free(key, state, token);
     });
   }
@@ -217,6 +218,7 @@ export class MemorySemaphores implements SemaphoreBackend {
   #free(key: string, state: PoolState, token: string): void {
     const holder = state.holders.get(token);
     if (!holder) return;
+    this.#store.scheduler.cancel(holder.timer);
     state.holders.delete(token);
     state.used -= holder.count;
     this.#drain(key, state);

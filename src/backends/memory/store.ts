@@ -9,7 +9,7 @@
  */
 
 import type { LockGrant } from '../../locks/backend.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type Timer } from './scheduler.js';
 import { SteadyMap } from './steady-map.js';
 
 /** Waiter is one pending acquire, in arrival order. */
@@ -26,6 +26,8 @@ export interface LockState {
   token: string | undefined;
   owner: string | undefined;
   expiresAt: number;
+  /** timer frees the lock at expiresAt; cancelled on release. */
+  timer: Timer | undefined;
   readonly waiters: Waiter[];
 }
 
@@ -35,6 +37,8 @@ export interface PoolHolder {
   readonly fence: number;
   readonly owner: string | undefined;
   expiresAt: number;
+  /** timer frees the permits at expiresAt; cancelled on release. */
+  timer: Timer | undefined;
 }
 
 /** PoolWaiter is one pending permit request, in arrival order. */
@@ -60,6 +64,8 @@ export interface EntryState {
   value: string;
   version: number;
   expiresAt: number | undefined;
+  /** timer expires the entry at expiresAt; cancelled when the entry is overwritten or deleted. */
+  timer: Timer | undefined;
 }
 
 /** HistoryBatch is one version of one dict's change history. */
@@ -100,7 +106,7 @@ export class MemoryStore {
   lockState(name: string): LockState {
     let s = this.locks.get(name);
     if (!s) {
-      s = { token: undefined, owner: undefined, expiresAt: 0, waiters: [] };
+      s = { token: undefined, owner: undefined, expiresAt: 0, timer: undefined, waiters: [] };
       this.locks.set(name, s);
     }
     return s;
