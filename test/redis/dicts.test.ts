@@ -86,7 +86,7 @@ describe('redis dicts', () => {
     }
   }, 60_000);
 
-  it('an expired entry is removed from Redis by the next operation on its dict', async () => {
+  it('an expired entry is never returned, and is removed from Redis by the next write to its dict', async () => {
     const d = baton.dict<string>('reclaim');
     await d.set('gone', 'soon', { ttlMs: 50 });
     await d.set('kept', 'always');
@@ -94,8 +94,11 @@ describe('redis dicts', () => {
     expect(await raw.hlen(entries)).toBe(2);
     await sleep(100);
     expect(await raw.hlen(entries)).toBe(2); // nobody touched the dict: still there, but…
-    expect(await d.has('gone')).toBe(false); // …never returned, and this read reclaimed it
-    expect(await raw.hkeys(entries)).toEqual(['kept']);
+    expect(await d.has('gone')).toBe(false); // …never returned; a read does not purge…
+    expect(await d.getEntry('gone')).toBeUndefined();
+    expect(await raw.hlen(entries)).toBe(2);
+    await d.set('other', 'x'); // …a write does, and records the expiry
+    expect((await raw.hkeys(entries)).sort()).toEqual(['kept', 'other']);
     expect(await raw.zcard(`${prefix}dict:{reclaim}:ttl`)).toBe(0);
   });
 });

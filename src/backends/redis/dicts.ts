@@ -5,9 +5,11 @@
  * dict's stream under the id `<version>-0`, in the same script; watch (watch.ts) reads that stream.
  *
  * TTL (Redis 7.0 has no per-field expiry): a per-dict sorted set holds each TTL'd key's expiry
- * time. Every dict script first deletes the entries whose time has come, each under its own new
- * version with an `expire` change — so an expired entry is never returned, and reclaiming costs
- * nothing but a range read of that set, never a keyspace scan. A watcher also runs that purge when
+ * time. Every dict script but `get` first deletes the entries whose time has come, each under its
+ * own new version with an `expire` change, and reclaiming costs nothing but a range read of that
+ * set, never a keyspace scan. `get` reads one hash field and answers an entry past its expiry as
+ * absent without deleting it (a read has no version to give the expiry), so an expired entry is
+ * never returned either way. A watcher also runs that purge when
  * the next expiry is due, so expiry shows in watch without other traffic. An expired entry of a
  * dict nobody touches and nobody watches stays in memory (never visible) until the next operation.
  *
@@ -64,7 +66,11 @@ export class RedisDicts implements DictBackend {
   }
 
   async get(dict: string, key: string): Promise<StoredEntry | undefined> {
-    const r = await this.#run('dictGet', dict, undefined, [key]);
+    this.#open();
+    const r = checkReply(
+      await this.#scripts.run('dictGet', [this.#keys.dict(dict).entries], [key]),
+      'dictGet',
+    );
     return r[1] ? parseEntry(String(r[1])) : undefined;
   }
 

@@ -33,6 +33,8 @@ export interface LockKeys {
 /** DictKeys names the keys of one dict, in the order every dict script takes them as KEYS[1..6]. */
 export interface DictKeys {
   readonly all: readonly [string, string, string, string, string, string];
+  /** entries is all[0], the one key dict_get.lua reads. */
+  readonly entries: string;
 }
 
 /** escapeTag makes a name safe between hash-tag braces: `%`, `{` and `}` are percent-escaped. */
@@ -81,6 +83,7 @@ export class KeyLayout {
   dict(name: string): DictKeys {
     const base = `${this.prefix}dict:{${escapeTag(name)}}`;
     return {
+      entries: `${base}:entries`,
       all: [
         `${base}:entries`,
         `${base}:index`,

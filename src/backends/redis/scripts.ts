@@ -17,7 +17,7 @@ import { BackendUnavailableError } from '../../errors.js';
 import { translateError } from './errors.js';
 
 /** SCRIPT_VERSION is part of every registered command name; bump it when a script's contract changes. */
-export const SCRIPT_VERSION = 2;
+export const SCRIPT_VERSION = 3;
 
 /** MANIFEST lists each script: its file, and its key count (-1: variable, passed with the call). */
 const MANIFEST = {
@@ -26,7 +26,7 @@ const MANIFEST = {
   lockRelease: { file: 'lock_release.lua', keys: 3, lib: false },
   lockLeave: { file: 'lock_leave.lua', keys: 3, lib: false },
   lockInspect: { file: 'lock_inspect.lua', keys: 2, lib: false },
-  dictGet: { file: 'dict_get.lua', keys: 6, lib: true },
+  dictGet: { file: 'dict_get.lua', keys: 1, lib: false },
   dictWrite: { file: 'dict_write.lua', keys: -1, lib: true },
   dictSetIfAbsent: { file: 'dict_set_if_absent.lua', keys: -1, lib: true },
   dictPop: { file: 'dict_pop.lua', keys: -1, lib: true },

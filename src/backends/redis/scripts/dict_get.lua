@@ -1,7 +1,21 @@
 --[[
-  dict_get: read one live entry.
-  KEYS[1..6], ARGV[1..5] as in dict_lib.lua (ARGV[3..5] unused: '').
-  ARGV[6] key
-  Returns {'ok', packed entry} or {'ok', ''} when absent.
+  dict_get: read one live entry. Not built on dict_lib.lua: a read needs neither the purge nor
+  the revision, so it runs one HGET (and TIME only for an entry with a TTL) instead of the
+  prelude's TIME + ZRANGEBYSCORE. An entry whose expiresAt has passed reads as absent; the next
+  script that purges (every other dict script, and a watcher when the expiry is due) deletes it
+  and records its "e" change, exactly as if it had been purged before this read.
+
+  KEYS[1] entries hash (dict_lib.lua's KEYS[1])
+  ARGV[1] key
+  Returns {'ok', packed entry} or {'ok', ''} when absent or expired.
 ]]
-return { 'ok', redis.call('HGET', K_ENTRIES, ARGV[6]) or '' }
+local packed = redis.call('HGET', KEYS[1], ARGV[1])
+if not packed then return { 'ok', '' } end
+local a = string.find(packed, ':', 1, true)
+local b = string.find(packed, ':', a + 1, true)
+if b > a + 1 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if tonumber(string.sub(packed, a + 1, b - 1)) <= now then return { 'ok', '' } end
+end
+return { 'ok', packed }
