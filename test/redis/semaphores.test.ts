@@ -6,7 +6,8 @@
  * at the back; a killed holder's permits come back at its TTL; a waiter keeps its place across
  * many renewals; a burst of readers behind a writer is granted after it; under contention no more
  * than the permits are held and queued waiters go in arrival order; the listing index forgets
- * expired pools; and a release wakes a waiter in about a round trip, not a polling interval.
+ * expired pools; a release wakes a waiter in about a round trip, not a polling interval; and it
+ * wakes only the queue's head, by a message that names it without its token.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,7 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { escapeTag } from '../../src/backends/redis/keys.js';
 import { PoolKeyLayout } from '../../src/backends/redis/pool-keys.js';
-import { QUEUE_LEASE_MS, REFRESH_MS } from '../../src/backends/redis/semaphores.js';
+import { QUEUE_LEASE_MS, REFRESH_MS, wakeMessageOf } from '../../src/backends/redis/semaphores.js';
 import { type Baton, connect } from '../../src/index.js';
 import { redisClusterNodes } from '../support/services.js';
 import { median } from '../support/wake-latency.js';
@@ -280,6 +281,33 @@ describe.each(targets())('redis semaphores (%s)', (_, target) => {
       process.off('warning', onWarning);
       expect(warnings).toEqual([]);
     } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  }, 60_000);
+
+  it('wakes only the head of the queue, named by the SHA-1 of its token, never by the token', async () => {
+    const clients: Baton[] = await Promise.all(Array.from({ length: 2 }, () => connect(target.url)));
+    const sub = target.raw();
+    try {
+      const name = `targeted-${tag}`;
+      const messages: string[] = [];
+      sub.on('message', (_channel: string, message: string) => messages.push(message));
+      await sub.subscribe(new PoolKeyLayout(target.prefix, 'rwlock').pool(name).channel);
+      const writer = await clients[0]!.rwlock(name, { ttlMs: 60_000 }).write();
+      const readers = Array.from({ length: 5 }, () =>
+        clients[1]!.rwlock(name, { ttlMs: 60_000 }).read({ waitMs: 20_000 }),
+      );
+      await until(async () => (await clients[0]!.rwlock(name).inspect()).waiting === 5);
+      await writer.release();
+      const leases = await Promise.all(readers);
+      // Each grant that leaves room for the next head publishes one message naming that head.
+      await until(async () => messages.length >= 5);
+      expect(new Set(messages)).toEqual(new Set(leases.map((l) => wakeMessageOf(l.token))));
+      for (const m of messages) expect(m).toMatch(/^w:[0-9a-f]{40}$/);
+      for (const l of [writer, ...leases]) expect(messages.join('\n')).not.toContain(l.token);
+      await Promise.all(leases.map((l) => l.release()));
+    } finally {
+      sub.disconnect();
       await Promise.all(clients.map((c) => c.close()));
     }
   }, 60_000);

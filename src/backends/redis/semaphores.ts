@@ -8,8 +8,9 @@
  * Waiting: the first attempt grants only when nobody waits and the count fits; otherwise the
  * caller joins the tail of the queue with a deadline QUEUE_LEASE_MS ahead. A waiter is granted by
  * its own poll (sem_poll.lua), and only at the head of the queue, so its lease starts at a
- * request it sent. It polls when it hears the pool's wake channel (published when permits come
- * back, the head changes, or a grant leaves room for the next head), when the first holder's
+ * request it sent. It polls when it hears its own wake message on the pool's channel (published,
+ * as `w:<SHA-1 of the head's token>`, when permits come back, the head changes, or a grant leaves
+ * room for the next head — and only if the head fits then), when the first holder's
  * lease or the head's queue deadline runs out (an expiry publishes nothing), and at least every
  * REFRESH_MS, which also renews its deadline. A waiter that crashes stops renewing and is dropped
  * from the queue within QUEUE_LEASE_MS; one that stalls longer than that rejoins at the tail.
@@ -26,6 +27,7 @@
  * `count` exceeds it. An index write that fails is ignored: the grant stands, and the pool is
  * missing from listings until its next grant or extension.
  */
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { BackendUnavailableError } from '../../errors.js';
 import type { LockGrant } from '../../locks/backend.js';
@@ -56,6 +58,11 @@ export const REFRESH_MS = 750;
 
 /** LIST_BATCH is how many pools list() inspects at once. */
 const LIST_BATCH = 100;
+
+/** wakeMessageOf is the message sem_lib.lua's settle publishes to wake the waiter holding `token`. */
+export function wakeMessageOf(token: string): string {
+  return `w:${createHash('sha1').update(token).digest('hex')}`;
+}
 
 /** Attempt is the answer of sem_acquire or sem_poll. */
 type Attempt =
@@ -167,7 +174,7 @@ export class RedisSemaphores implements SemaphoreBackend {
     let settled = false; // the grant is handed over (#granted takes it back on abort): do not leave
     try {
       signal.throwIfAborted();
-      wake = await this.#wakeups.listen(keys.channel);
+      wake = await this.#wakeups.listen(keys.channel, wakeMessageOf(req.token));
       for (;;) {
         wake.reset();
         signal.throwIfAborted();

@@ -128,7 +128,9 @@ local function retry_in(now, token)
 end
 
 -- settle deletes an unused pool (its fence counter stays), else keeps its keys until its last
--- holder or waiter is due; when `changed`, it wakes the waiters if the queue's head fits now.
+-- holder or waiter is due; when `changed`, it wakes the queue's head if it fits now. The message
+-- names the head by the SHA-1 of its token ('w:<sha1 hex>'), so only that waiter polls (not all
+-- N of a burst, which made N grants cost N² polls) and no token goes out on the channel.
 local function settle(changed)
   if redis.call('HLEN', H) == 0 and redis.call('ZCARD', Q) == 0 then
     redis.call('DEL', H, E, Q, W, D, M)
@@ -144,6 +146,8 @@ local function settle(changed)
   end
   if changed then
     local h = head()
-    if h and fits(tonumber(redis.call('HGET', W, h) or '0')) then redis.call('PUBLISH', CHANNEL, '1') end
+    if h and fits(tonumber(redis.call('HGET', W, h) or '0')) then
+      redis.call('PUBLISH', CHANNEL, 'w:' .. redis.sha1hex(h))
+    end
   end
 end
