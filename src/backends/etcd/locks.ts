@@ -5,7 +5,9 @@
  * - extend: a holder whose TTL stays the same renews its lease (one keep-alive); a new TTL moves
  *   the key onto a fresh lease (its create revision, so its fence, is unchanged) and revokes the
  *   old one. Only the oldest contender — the holder — may extend.
- * - release deletes the token's key (waking the next contender's watch) and revokes its lease.
+ * - release deletes the token's key (waking the next contender's watch) and answers; its lease
+ *   is revoked in the background (`client.revokeSoon`), since the lock is free once the delete
+ *   commits and the lease would expire anyway.
  * - inspect/list read the oldest contender of a lock, and its lease's remaining TTL.
  *
  * How it fails: BackendUnavailableError when etcd cannot answer within the client's timeout or
@@ -103,7 +105,7 @@ export class EtcdLocks implements LockBackend {
     });
     const gone = res.responses[0]?.response_delete_range?.prev_kvs[0];
     if (!gone) return false;
-    await this.#client.revoke(gone.lease).catch(() => undefined); // the key is deleted; the lease would expire anyway
+    this.#client.revokeSoon(gone.lease); // the key is deleted, so it is free; its lease would expire anyway
     return true;
   }
 

@@ -44,6 +44,7 @@ export async function openEtcd(url: URL, options: BackendOptions): Promise<Opene
     close() {
       closing ??= (async () => {
         await Promise.all([locks.close(), dicts.close(), pools.semaphores.close(), pools.rwlocks.close()]);
+        await client.settle();
         client.close();
       })();
       return closing;

@@ -7,7 +7,8 @@
  * - extend: only a contender that has marked itself granted may extend. The same TTL renews its
  *   lease (one keep-alive); a new TTL moves the key onto a fresh lease (same key, so the same
  *   create revision and fence) and revokes the old one.
- * - release deletes the token's key (waking the watches behind it) and revokes its lease.
+ * - release deletes the token's key (waking the watches behind it) and answers; its lease is
+ *   revoked in the background (`client.revokeSoon`).
  * - inspect/list read the contender keys of a pool (list: of the pools under a name prefix,
  *   never the whole keyspace) and apply the holding rule of pool-record.ts; a holder's expiry is
  *   its lease's remaining TTL. Tokens are never stored (keys hold a hash), so never shown.
@@ -123,7 +124,7 @@ export class EtcdSemaphores implements SemaphoreBackend {
     });
     const gone = res.responses[0]?.response_delete_range?.prev_kvs[0];
     if (!gone) return false;
-    await this.#client.revoke(gone.lease).catch(() => undefined); // the key is deleted; the lease would expire anyway
+    this.#client.revokeSoon(gone.lease); // the key is deleted, so it is free; its lease would expire anyway
     return true;
   }
 
