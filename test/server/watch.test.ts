@@ -94,6 +94,18 @@ describe('watch over SSE', () => {
     const r = await rest(small.url, 'GET', `/v1/dicts/${d.name}/watch?fromVersion=1`);
     expectProblem(r, 410, 'history_compacted');
     expect(r.json).toMatchObject({ fromVersion: 1 });
+    // HEAD answers what GET would, without a body (and without hanging on the stream).
+    const head = await fetch(`${small.url}/v1/dicts/${d.name}/watch?fromVersion=1`, {
+      method: 'HEAD',
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(head.status).toBe(410);
+    const live = await fetch(`${small.url}/v1/dicts/${d.name}/watch`, {
+      method: 'HEAD',
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(live.status).toBe(200);
+    expect(live.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const client = await connect(small.url);
     try {
       await expect(

@@ -11,7 +11,9 @@
  * so every operation stays O(1) amortized whatever the size.
  *
  * Iteration skips tombstones; the order is the first insertion of each live key since the last
- * compaction (callers here sort whenever order matters).
+ * compaction (callers here sort whenever order matters). Unlike a Map, an iterator does not see
+ * changes made after a compaction or `clear` while it runs (it walks the replaced inner Map), so
+ * callers must not mutate while iterating (none does).
  */
 
 const GONE: unique symbol = Symbol('gone');

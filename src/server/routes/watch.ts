@@ -36,15 +36,6 @@ export function watchRoute({ baton, limits, metrics, shutdown }: RouteDeps): Rou
     },
     problems: [410],
     async handler({ params, query, headers, req, res, signal }) {
-      if (req.method === 'HEAD') {
-        // Node sends a HEAD response's headers only when it ends; a stream never would.
-        res.writeHead(200, {
-          'Content-Type': 'text/event-stream; charset=utf-8',
-          'Cache-Control': 'no-store',
-        });
-        res.end();
-        return;
-      }
       const last = headers['last-event-id'];
       const fromVersion = last !== undefined ? Number(last) : query.fromVersion;
       const changes = baton.dict(params.dict).watch({ prefix: query.prefix, fromVersion, signal });
@@ -65,6 +56,13 @@ export function watchRoute({ baton, limits, metrics, shutdown }: RouteDeps): Rou
         'Cache-Control': 'no-store',
         'X-Accel-Buffering': 'no',
       });
+      if (req.method === 'HEAD') {
+        // The same status and headers as GET (410 above for a compacted history), then the end:
+        // Node sends a HEAD response's headers only when it ends, and a stream never would. The
+        // backend's watch stops when the response closes (`signal`).
+        res.end();
+        return;
+      }
       res.write(': watching\n\n');
       metrics.openStreams.inc({ kind: 'watch' });
       const keepAlive = setInterval(() => res.write(': keepalive\n\n'), limits.sseKeepAliveMs);
