@@ -5,48 +5,17 @@
  * its prune keeps its entry, dicts come from the name registry, and no SCAN is ever sent.
  */
 import { randomBytes } from 'node:crypto';
-import { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRACE_MS, LockIndex } from '../../src/backends/redis/listing.js';
 import { connect } from '../../src/index.js';
 import { randomPrefix, redlockUrl, startMasters, stopMasters } from '../redlock/helpers.js';
-import { type RedisHandle, redisClusterNodes, startRedis } from '../support/services.js';
+import { type RedisHandle, startRedis } from '../support/services.js';
+import { redisTargets } from './helpers.js';
 
 const tag = randomBytes(4).toString('hex');
 
-interface Target {
-  readonly url: string;
-  readonly prefix: string;
-  readonly raw: () => Redis | Cluster;
-}
-
-const targets = (): Array<[string, Target]> => {
-  const nodes = redisClusterNodes(inject('redisClusterUrl'));
-  const [first, ...others] = nodes.map((n) => `${n.host}:${n.port}`);
-  const single = new URL(inject('redisUrl'));
-  const p1 = `listing-${tag}-1:`;
-  const p2 = `listing-${tag}-2:`;
-  return [
-    [
-      'single node',
-      {
-        url: `${inject('redisUrl')}?prefix=${p1}`,
-        prefix: p1,
-        raw: () => new Redis({ host: single.hostname, port: Number(single.port) }),
-      },
-    ],
-    [
-      'cluster',
-      {
-        url: `redis+cluster://${first}?nodes=${others.join(',')}&prefix=${p2}`,
-        prefix: p2,
-        raw: () => new Cluster(nodes.map((n) => ({ host: n.host, port: n.port }))),
-      },
-    ],
-  ];
-};
-
-describe.each(targets())('redis listing (%s)', (_, target) => {
+describe.each(redisTargets(`listing-${tag}`))('redis listing (%s)', (_, target) => {
   let raw: Redis | Cluster;
   beforeAll(() => {
     raw = target.raw();

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { escapeTag } from '../../src/backends/redis/keys.js';
 import { PoolKeyLayout } from '../../src/backends/redis/pool-keys.js';
@@ -22,6 +22,7 @@ import { QUEUE_LEASE_MS, REFRESH_MS, wakeMessageOf } from '../../src/backends/re
 import { type Baton, connect } from '../../src/index.js';
 import { redisClusterNodes } from '../support/services.js';
 import { median } from '../support/wake-latency.js';
+import { redisTargets } from './helpers.js';
 
 const tag = randomBytes(4).toString('hex');
 
@@ -46,39 +47,7 @@ describe('redis pool key layout', () => {
   });
 });
 
-interface Target {
-  readonly url: string;
-  readonly prefix: string;
-  readonly raw: () => Redis | Cluster;
-}
-
-const targets = (): Array<[string, Target]> => {
-  const nodes = redisClusterNodes(inject('redisClusterUrl'));
-  const [first, ...others] = nodes.map((n) => `${n.host}:${n.port}`);
-  const single = new URL(inject('redisUrl'));
-  const p1 = `sem-${tag}-1:`;
-  const p2 = `sem-${tag}-2:`;
-  return [
-    [
-      'single node',
-      {
-        url: `${inject('redisUrl')}?prefix=${p1}`,
-        prefix: p1,
-        raw: () => new Redis({ host: single.hostname, port: Number(single.port) }),
-      },
-    ],
-    [
-      'cluster',
-      {
-        url: `redis+cluster://${first}?nodes=${others.join(',')}&prefix=${p2}`,
-        prefix: p2,
-        raw: () => new Cluster(nodes.map((n) => ({ host: n.host, port: n.port }))),
-      },
-    ],
-  ];
-};
-
-describe.each(targets())('redis semaphores (%s)', (_, target) => {
+describe.each(redisTargets(`sem-${tag}`))('redis semaphores (%s)', (_, target) => {
   let raw: Redis | Cluster;
   let slots: Cluster;
   beforeAll(() => {
