@@ -3,6 +3,8 @@
  * Verdict per target of issue 9.
  */
 
+import type { RoundsSample } from './measure.js';
+
 /** Row is one measured subject of a scenario (one line of the table). */
 export interface Row {
   /** scenario is the id, such as `B1`. */
@@ -26,6 +28,29 @@ export interface Row {
   readonly extra?: Readonly<Record<string, number>>;
   /** perRound is the throughput of each round when subjects were interleaved (opsPerSec is their median). */
   readonly perRound?: readonly number[];
+}
+
+/**
+ * rowsOf turns interleaved samples (measure.ts) into table rows of one case, noting calls that
+ * failed.
+ */
+export function rowsOf(
+  scenario: string,
+  caseName: string,
+  unit: string,
+  samples: Iterable<[string, RoundsSample]>,
+): Row[] {
+  return [...samples].map(([subject, s]) => ({
+    scenario,
+    case: caseName,
+    subject,
+    unit,
+    opsPerSec: s.opsPerSec,
+    p50Ms: s.p50Ms,
+    p99Ms: s.p99Ms,
+    perRound: s.perRound,
+    ...(s.errors > 0 ? { note: `${s.errors} calls failed (not timed)` } : {}),
+  }));
 }
 
 /** Verdict says whether one target of the issue is reached in this run. */

@@ -6,7 +6,7 @@
  */
 import { Mutex } from 'redis-semaphore';
 import { type Contestant, interleave, type Rounds, type RoundsSample } from '../measure.js';
-import { type Row, ratioOf, type Scenario, withRatios } from '../model.js';
+import { ratioOf, rowsOf, type Scenario, withRatios } from '../model.js';
 import { batonScript, batons, closeAll, redisClient } from '../peers.js';
 import { Redlock } from '../redlock.js';
 
@@ -51,17 +51,7 @@ export const b1: Scenario = {
     } finally {
       await closeAll([floorClient, baton!, redlockClient, semaphoreClient]);
     }
-    const rows: Row[] = [...samples].map(([subject, s]) => ({
-      scenario: 'B1',
-      case: CASE,
-      subject,
-      unit: 'cycles/s',
-      opsPerSec: s.opsPerSec,
-      p50Ms: s.p50Ms,
-      p99Ms: s.p99Ms,
-      perRound: s.perRound,
-      ...(s.errors > 0 ? { note: `${s.errors} calls failed (not timed)` } : {}),
-    }));
+    const rows = rowsOf('B1', CASE, 'cycles/s', samples);
 
     const result = withRatios(rows, FLOOR);
     const vsFloor = ratioOf(result, CASE, 'baton redis', FLOOR);

@@ -4,7 +4,7 @@
  */
 import { Etcd3 } from 'etcd3';
 import { interleave, type Rounds } from '../measure.js';
-import { type Row, ratioOf, type Scenario, withRatios } from '../model.js';
+import { type Row, ratioOf, rowsOf, type Scenario, withRatios } from '../model.js';
 import { batons, closeAll } from '../peers.js';
 
 const CASE = 'etcd lock cycle';
@@ -31,17 +31,7 @@ export const b3: Scenario = {
         ],
         rounds,
       );
-      rows = [...samples].map(([subject, s]) => ({
-        scenario: 'B3',
-        case: CASE,
-        subject,
-        unit: 'cycles/s',
-        opsPerSec: s.opsPerSec,
-        p50Ms: s.p50Ms,
-        p99Ms: s.p99Ms,
-        perRound: s.perRound,
-        ...(s.errors > 0 ? { note: `${s.errors} calls failed (not timed)` } : {}),
-      }));
+      rows = rowsOf('B3', CASE, 'cycles/s', samples);
     } finally {
       etcd.close();
       await closeAll([baton!]);

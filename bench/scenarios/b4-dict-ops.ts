@@ -7,7 +7,7 @@
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
 import { type Contestant, interleave, type Rounds } from '../measure.js';
-import { type Row, ratioOf, type Scenario, withRatios } from '../model.js';
+import { type Row, ratioOf, rowsOf, type Scenario, withRatios } from '../model.js';
 import { batons, closeAll, redisClient } from '../peers.js';
 
 const CALLERS = 32;
@@ -60,19 +60,7 @@ export const b4: Scenario = {
           contestants.map((c) => ({ ...c, concurrency: CALLERS })),
           rounds,
         );
-        for (const [subject, s] of samples) {
-          rows.push({
-            scenario: 'B4',
-            case: op,
-            subject,
-            unit: 'ops/s',
-            opsPerSec: s.opsPerSec,
-            p50Ms: s.p50Ms,
-            p99Ms: s.p99Ms,
-            perRound: s.perRound,
-            ...(s.errors > 0 ? { note: `${s.errors} calls failed (not timed)` } : {}),
-          });
-        }
+        rows.push(...rowsOf('B4', op, 'ops/s', samples));
       }
     } finally {
       await closeAll([raw, baton!]);

@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { connect } from '../../src/index.js';
 import { interleave, type Rounds, type RoundsSample } from '../measure.js';
-import { type Row, ratioOf, type Scenario, type Verdict, withRatios } from '../model.js';
+import { type Row, ratioOf, rowsOf, type Scenario, type Verdict, withRatios } from '../model.js';
 import { closeAll } from '../peers.js';
 import {
   DICT_OPS,
@@ -44,19 +44,7 @@ export const b7: Scenario = {
       : { rounds: 5, warmupMs: 500, roundMs: 600 };
     const rows: Row[] = [];
     const add = (backend: string, op: string, unit: string, samples: Iterable<[string, RoundsSample]>) => {
-      for (const [subject, s] of samples) {
-        rows.push({
-          scenario: 'B7',
-          case: `${backend} ${op}`,
-          subject,
-          unit,
-          opsPerSec: s.opsPerSec,
-          p50Ms: s.p50Ms,
-          p99Ms: s.p99Ms,
-          perRound: s.perRound,
-          ...(s.errors > 0 ? { note: `${s.errors} calls failed (not timed)` } : {}),
-        });
-      }
+      rows.push(...rowsOf('B7', `${backend} ${op}`, unit, samples));
     };
 
     ctx.progress(`B7 memory: filling ${sizes.map(label).join(', ')} keys and measuring (child process)…`);
