@@ -25,6 +25,7 @@
 import type { IKeyValue } from 'etcd3';
 import type { AcquireRequest, LockGrant } from '../../locks/backend.js';
 import type { EtcdClient, Lease } from './client.js';
+import { leaseVanished } from './errors.js';
 import { decodeHolder, encodeHolder, FENCE_IS_MOD_REVISION, fenceRecordValue } from './holder.js';
 import { prefixEnd } from './keys.js';
 import { byCreate, createIs, get, kvsOf, nested, put, range, revisionOf } from './txn.js';
@@ -111,19 +112,26 @@ export class Contender {
     const lease = await this.#client.grant(ttlSecondsFor(this.#req.ttlMs));
     this.#lease = lease;
     this.#checkCancelled();
-    const res = await this.#client.txn('lock acquire', 'idempotent', {
-      compare: [createIs(this.#key, 'equal', 0)],
-      success: [
-        range(this.#dir, this.#dirEnd, byCreate('desc')),
-        put(this.#key, encodeHolder({ owner: this.#req.owner, ttlSeconds: lease.ttlSeconds }), lease.id),
-        nested({
-          compare: [createIs(this.#dir, 'equal', 0, this.#dirEnd)],
-          success: [put(this.#client.keys.fenceRecord(this.#name), FENCE_IS_MOD_REVISION)],
-        }),
-      ],
-      failure: [get(this.#key)],
-    });
+    // A lease that expired before this transaction (a pause past its TTL) fails it whole: start over.
+    const res = await this.#client
+      .txn('lock acquire', 'idempotent', {
+        compare: [createIs(this.#key, 'equal', 0)],
+        success: [
+          range(this.#dir, this.#dirEnd, byCreate('desc')),
+          put(this.#key, encodeHolder({ owner: this.#req.owner, ttlSeconds: lease.ttlSeconds }), lease.id),
+          nested({
+            compare: [createIs(this.#dir, 'equal', 0, this.#dirEnd)],
+            success: [put(this.#client.keys.fenceRecord(this.#name), FENCE_IS_MOD_REVISION)],
+          }),
+        ],
+        failure: [get(this.#key)],
+      })
+      .catch((err: unknown) => {
+        if (leaseVanished(err)) return undefined;
+        throw err;
+      });
     this.#checkCancelled();
+    if (!res) return 'restart';
     let pred: IKeyValue | undefined;
     let readRevision = revisionOf(res.header.revision);
     if (res.succeeded) {

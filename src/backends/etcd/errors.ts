@@ -47,6 +47,15 @@ export function isLeaseGone(err: unknown): boolean {
 }
 
 /**
+ * leaseVanished is true for an error of a call that put a key on a lease etcd no longer has,
+ * raw or as translated by EtcdClient (the etcd error is the cause): the caller was paused past
+ * the lease's TTL between granting it and using it. The transaction changed nothing.
+ */
+export function leaseVanished(err: unknown): boolean {
+  return isLeaseGone(err) || (err instanceof BatonError && isLeaseGone(err.cause));
+}
+
+/**
  * translateError turns any failure of an etcd call into a BatonError: unreachable, timed out,
  * leaderless or overloaded clusters and closed clients become BackendUnavailableError (retryable);
  * refused credentials, refused arguments and oversize requests become InvalidArgumentError or

@@ -31,6 +31,7 @@ import type { LockGrant } from '../../locks/backend.js';
 import type { PermitRequest } from '../../locks/semaphore-backend.js';
 import type { EtcdClient, Lease } from './client.js';
 import { grantedTtlMs, ttlSecondsFor } from './contender.js';
+import { leaseVanished } from './errors.js';
 import { prefixEnd } from './keys.js';
 import type { PoolKeys } from './pool-keys.js';
 import {
@@ -131,28 +132,38 @@ export class PoolContender {
     this.#checkCancelled();
     const size = String(this.#req.permits);
     const sizeKey = this.#keys.size(this.#name);
-    const res = await this.#client.txn('semaphore acquire', 'idempotent', {
-      compare: [createIs(this.#key, 'equal', 0)],
-      success: [
-        nested({
-          compare: [createIs(this.#dir, 'equal', 0, this.#dirEnd)],
-          success: [
-            put(sizeKey, size),
-            put(this.#keys.fence(this.#name), FENCE_IS_MOD_REVISION),
-            put(this.#key, this.#value(lease, true), lease.id),
-          ],
-          failure: [
-            nested({
-              compare: [valueIs(sizeKey, size)],
-              success: [range(this.#dir, this.#dirEnd), put(this.#key, this.#value(lease, false), lease.id)],
-              failure: [get(sizeKey)],
-            }),
-          ],
-        }),
-      ],
-      failure: [get(this.#key)],
-    });
+    // A lease that expired before this transaction (a pause past its TTL) fails it whole: start over.
+    const res = await this.#client
+      .txn('semaphore acquire', 'idempotent', {
+        compare: [createIs(this.#key, 'equal', 0)],
+        success: [
+          nested({
+            compare: [createIs(this.#dir, 'equal', 0, this.#dirEnd)],
+            success: [
+              put(sizeKey, size),
+              put(this.#keys.fence(this.#name), FENCE_IS_MOD_REVISION),
+              put(this.#key, this.#value(lease, true), lease.id),
+            ],
+            failure: [
+              nested({
+                compare: [valueIs(sizeKey, size)],
+                success: [
+                  range(this.#dir, this.#dirEnd),
+                  put(this.#key, this.#value(lease, false), lease.id),
+                ],
+                failure: [get(sizeKey)],
+              }),
+            ],
+          }),
+        ],
+        failure: [get(this.#key)],
+      })
+      .catch((err: unknown) => {
+        if (leaseVanished(err)) return undefined;
+        throw err;
+      });
     this.#checkCancelled();
+    if (!res) return 'restart';
     let ahead: Ahead | undefined;
     let readRevision = revisionOf(res.header.revision);
     if (res.succeeded) {
