@@ -151,6 +151,42 @@ describe('redis listing sends no SCAN', () => {
   });
 });
 
+describe('redis lock index on a single Redis', () => {
+  let redis: RedisHandle;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis.stop());
+
+  const evalshaCalls = (stats: string) => Number(/cmdstat_evalsha:calls=(\d+),/.exec(stats)?.[1] ?? 0);
+
+  it('is written by the lock scripts themselves: a grant, an extension and a release are one script each', async () => {
+    const baton = await connect(`${redis.url}?prefix=one:`);
+    const raw = new Redis({ port: redis.port, host: '127.0.0.1' });
+    try {
+      // Load the scripts first (a first EVALSHA answers NOSCRIPT and is sent again as EVAL).
+      const warm = await baton.lock('warm', { ttlMs: 30_000 }).acquire();
+      await warm.extend();
+      await warm.release();
+      await raw.config('RESETSTAT');
+      const lease = await baton.lock('cycle', { ttlMs: 30_000 }).acquire();
+      const granted = await raw.zscore('one:lock-index', 'cycle');
+      expect(Number(granted)).toBeGreaterThan(Date.now());
+      await lease.extend(60_000);
+      const extended = await raw.zscore('one:lock-index', 'cycle');
+      expect(Number(extended)).toBeGreaterThan(Number(granted) + 20_000);
+      expect(await lease.release()).toBe(true);
+      const stats = await raw.info('commandstats');
+      expect(evalshaCalls(stats)).toBe(3);
+      expect(stats).not.toMatch(/cmdstat_eval:/);
+      expect((await baton.listLocks()).map((l) => l.name)).toEqual([]);
+    } finally {
+      raw.disconnect();
+      await baton.close();
+    }
+  });
+});
+
 describe('redlock listing (3 masters)', () => {
   let masters: RedisHandle[] = [];
   let url = '';

@@ -5,10 +5,11 @@
  * fraction so two grants of one lock rarely share a score). The holder keys stay the truth; the
  * index only says which names to look at:
  *
- * - After a grant or an extension, the lock client writes the entry (`listing_touch.lua`, one
- *   round trip). In Redis Cluster the index lives in its own hash slot, not the lock's, so it
- *   cannot be written by the lock's own script; it is written after it, by the client. The same
- *   script drops entries whose expiry passed more than GRACE_MS ago.
+ * - A grant or an extension writes the entry (`index_lib.lua`), which also drops entries whose
+ *   expiry passed more than GRACE_MS ago. On a single Redis (or one behind sentinels) the lock's
+ *   own script does it, in the same step as the grant. In Redis Cluster the index lives in its
+ *   own hash slot, not the lock's, so the client runs `listing_touch.lua` beside the lock's script
+ *   instead (and on every master for Redlock).
  * - A release does not touch the index (removing the name could race with the next holder's
  *   entry); a reader does instead. `list` reads the index, inspects each name it needs, returns
  *   the held ones and drops the free ones — each only if its score is still the one it read
@@ -46,13 +47,15 @@ const SCRIPTS = {
   touch: 'listing_touch.lua',
   prune: 'listing_prune.lua',
 } as const;
+/** PRELUDES are the files a script's body follows: listing_touch.lua calls index_lib's touch_index. */
+const PRELUDES: Partial<Record<keyof typeof SCRIPTS, string>> = { touch: 'index_lib.lua' };
 type ListingScript = keyof typeof SCRIPTS;
 type ScriptFn = (...args: Array<string | number>) => Promise<unknown>;
 
 let sources: Map<ListingScript, string> | undefined;
 const registered = new WeakSet<AnyClient>();
 
-/** loadSources reads the two scripts, from `src/` or from `dist/` (as scripts.ts does). */
+/** loadSources reads the two scripts (with their preludes), from `src/` or from `dist/` (as scripts.ts does). */
 function loadSources(): Map<ListingScript, string> {
   if (sources) return sources;
   const candidates = [
@@ -65,7 +68,8 @@ function loadSources(): Map<ListingScript, string> {
   }
   const loaded = new Map<ListingScript, string>();
   for (const name of Object.keys(SCRIPTS) as ListingScript[]) {
-    loaded.set(name, readFileSync(`${dir}${SCRIPTS[name]}`, 'utf8'));
+    const prelude = PRELUDES[name] ? `${readFileSync(`${dir}${PRELUDES[name]}`, 'utf8')}\n` : '';
+    loaded.set(name, `${prelude}${readFileSync(`${dir}${SCRIPTS[name]}`, 'utf8')}`);
   }
   sources = loaded;
   return loaded;
@@ -94,9 +98,8 @@ export class LockIndex {
 
   /** touch records a grant or extension of `name` for `ttlMs`. Rejects with BackendUnavailableError. */
   async touch(client: AnyClient, name: string, ttlMs: number): Promise<void> {
-    const fraction = (Math.floor(Math.random() * 1000) / 1000).toFixed(3);
     try {
-      await run(client, 'touch', this.key, [name, ttlMs, fraction, GRACE_MS]);
+      await run(client, 'touch', this.key, [name, ttlMs, scoreFraction(), GRACE_MS]);
     } catch (err) {
       throw translateError(err);
     }
@@ -149,6 +152,11 @@ export async function checkNames(
   return { held, free };
 }
 
+/** scoreFraction is the random part of an index score (see index_lib.lua): text such as "0.417". */
+export function scoreFraction(): string {
+  return (Math.floor(Math.random() * 1000) / 1000).toFixed(3);
+}
+
 /** RedisLockListing lists the held locks of one Redis (single node, sentinel or cluster) through the index. */
 export class RedisLockListing {
   readonly #client: AnyClient;
@@ -159,6 +167,11 @@ export class RedisLockListing {
     this.#client = client;
     this.#index = new LockIndex(prefix);
     this.#inspect = inspect;
+  }
+
+  /** key is the index's key, for the lock scripts that write it themselves (see the module comment). */
+  get key(): string {
+    return this.#index.key;
   }
 
   /** touch records a grant or extension; best effort (see the module comment), never rejects. */

@@ -27,7 +27,7 @@ import type {
 import type { RedisConnections } from './client.js';
 import { translateError } from './errors.js';
 import type { KeyLayout, LockKeys } from './keys.js';
-import { RedisLockListing } from './listing.js';
+import { GRACE_MS, RedisLockListing, scoreFraction } from './listing.js';
 import { ENTRY_TTL_MS, newWaiterId, queueKeys, REFRESH_MS, wakeMessage } from './lock-queue.js';
 import type { Scripts } from './scripts.js';
 import type { LockWakeups } from './wakeups.js';
@@ -50,6 +50,12 @@ export class RedisLocks implements LockBackend {
   readonly #keys: KeyLayout;
   readonly #wakeups: LockWakeups;
   readonly #listing: RedisLockListing;
+  /**
+   * #indexKey is the lock index's key where it shares the node with the locks (not in a cluster):
+   * the acquire and extend scripts then write the index themselves; otherwise (undefined) the
+   * client sends `listing.touch` beside them.
+   */
+  readonly #indexKey: string | undefined;
   readonly #waiting = new Set<Promise<unknown>>();
   #closed = false;
 
@@ -59,6 +65,7 @@ export class RedisLocks implements LockBackend {
     this.#keys = keys;
     this.#wakeups = wakeups;
     this.#listing = new RedisLockListing(conns.main, keys.prefix, (n) => this.inspect(n));
+    this.#indexKey = conns.isCluster ? undefined : this.#listing.key;
   }
 
   async acquire(name: string, req: AcquireRequest): Promise<LockGrant | null> {
@@ -82,12 +89,14 @@ export class RedisLocks implements LockBackend {
   async extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
     this.#open();
     const startedAt = performance.now();
-    // The index write goes beside the script (one round trip); a refused extension's is harmless.
-    const touched = this.#listing.touch(name, ttlMs);
+    const holder = this.#keys.lock(name).holder;
+    const index = this.#indexKey;
+    // In a cluster the index write goes beside the script (one round trip); a refused extension's is harmless.
+    const touched = index === undefined ? this.#listing.touch(name, ttlMs) : undefined;
     const r = (await this.#scripts.run(
       'lockExtend',
-      [this.#keys.lock(name).holder],
-      [token, ttlMs],
+      index === undefined ? [holder] : [holder, index],
+      index === undefined ? [token, ttlMs] : [token, ttlMs, name, scoreFraction(), GRACE_MS],
     )) as number[];
     await touched;
     if (r[0] !== 1) return null;
@@ -190,10 +199,11 @@ export class RedisLocks implements LockBackend {
 
   /**
    * #attempt runs the acquire script once (`waiter`: the caller's queue id, '' when it does not
-   * wait); a grant to an aborted caller is released before rethrowing. On the first attempt the
-   * lock-index write (listing.ts) is sent beside the script instead of after it, so an
-   * uncontended acquire costs one round trip, not two: an entry for a lock this caller did not
-   * get is harmless, because listing checks every name against the lock.
+   * wait); a grant to an aborted caller is released before rethrowing. The lock index
+   * (listing.ts) is written by the script itself where it shares the node; in a cluster, on the
+   * first attempt, its write is sent beside the script instead of after it, so an uncontended
+   * acquire costs one round trip, not two: an entry for a lock this caller did not get is
+   * harmless, because listing checks every name against the lock.
    */
   async #attempt(
     name: string,
@@ -203,13 +213,16 @@ export class RedisLocks implements LockBackend {
     first = false,
   ): Promise<Attempt> {
     const startedAt = performance.now();
-    const touched = first ? this.#listing.touch(name, req.ttlMs) : undefined; // never rejects
+    const index = this.#indexKey;
+    const touched = first && index === undefined ? this.#listing.touch(name, req.ttlMs) : undefined; // never rejects
     const owner = req.owner ?? '';
     const q = queueKeys(keys);
+    const lockKeys = [keys.holder, keys.fence, q.queue, q.alive];
+    const args = [req.token, req.ttlMs, owner, req.owner === undefined ? '0' : '1', waiter, ENTRY_TTL_MS];
     const r = (await this.#scripts.run(
       'lockAcquire',
-      [keys.holder, keys.fence, q.queue, q.alive],
-      [req.token, req.ttlMs, owner, req.owner === undefined ? '0' : '1', waiter, ENTRY_TTL_MS],
+      index === undefined ? lockKeys : [...lockKeys, index],
+      index === undefined ? args : [...args, name, scoreFraction(), GRACE_MS],
     )) as number[];
     if (r[0] !== 1) {
       await touched;
@@ -220,7 +233,7 @@ export class RedisLocks implements LockBackend {
       if (req.signal?.aborted) throw req.signal.reason;
       throw new BackendUnavailableError('baton client closed while acquiring');
     }
-    await (touched ?? this.#listing.touch(name, req.ttlMs));
+    if (index === undefined) await (touched ?? this.#listing.touch(name, req.ttlMs));
     return { grant: { fence: Number(r[1]), ttlMs: req.ttlMs, startedAt } };
   }
 

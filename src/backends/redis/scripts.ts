@@ -3,7 +3,8 @@
  * process and registered on each client with ioredis `defineCommand` under a versioned name
  * (`batonV1_<name>`), so ioredis runs them by EVALSHA (loading them on NOSCRIPT) and two baton
  * versions can share one Redis. Every dict script is `dict_lib.lua` followed by its own body,
- * every semaphore pool script (`prelude`) `sem_lib.lua` followed by its own.
+ * every semaphore pool script (`prelude`) `sem_lib.lua` followed by its own, and the lock acquire
+ * and extend scripts `index_lib.lua` (the lock index write, listing.ts) followed by theirs.
  *
  * Where the files are read from: next to this module (`./scripts/`, which is where they are when
  * running from `src/`), else `../../../src/backends/redis/scripts/` relative to it (running from
@@ -17,12 +18,12 @@ import { BackendUnavailableError } from '../../errors.js';
 import { translateError } from './errors.js';
 
 /** SCRIPT_VERSION is part of every registered command name; bump it when a script's contract changes. */
-export const SCRIPT_VERSION = 3;
+export const SCRIPT_VERSION = 4;
 
 /** MANIFEST lists each script: its file, and its key count (-1: variable, passed with the call). */
 const MANIFEST = {
-  lockAcquire: { file: 'lock_acquire.lua', keys: 4, lib: false },
-  lockExtend: { file: 'lock_extend.lua', keys: 1, lib: false },
+  lockAcquire: { file: 'lock_acquire.lua', keys: -1, lib: false, prelude: 'index_lib.lua' },
+  lockExtend: { file: 'lock_extend.lua', keys: -1, lib: false, prelude: 'index_lib.lua' },
   lockRelease: { file: 'lock_release.lua', keys: 3, lib: false },
   lockLeave: { file: 'lock_leave.lua', keys: 3, lib: false },
   lockInspect: { file: 'lock_inspect.lua', keys: 2, lib: false },
@@ -71,7 +72,7 @@ function loadSources(): Map<ScriptName, string> {
   const loaded = new Map<ScriptName, string>();
   for (const [name, spec] of Object.entries(MANIFEST) as [ScriptName, (typeof MANIFEST)[ScriptName]][]) {
     const body = readFileSync(`${dir}${spec.file}`, 'utf8');
-    // A pool script (sem_*) is its prelude, sem_lib.lua, followed by its own body.
+    // A pool or lock script with a prelude (sem_lib.lua, index_lib.lua) is it followed by its own body.
     const prelude = 'prelude' in spec ? `${readFileSync(`${dir}${spec.prelude}`, 'utf8')}\n` : '';
     loaded.set(name, spec.lib ? `${lib}\n${body}` : `${prelude}${body}`);
   }

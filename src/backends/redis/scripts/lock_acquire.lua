@@ -8,6 +8,9 @@
           then loses its place (a crashed waiter cannot block the queue)
   ARGV[1] token, ARGV[2] ttl ms, ARGV[3] owner label, ARGV[4] '1' when an owner label is given,
   ARGV[5] waiter id ('' for a caller that does not wait), ARGV[6] queue entry ttl ms
+  KEYS[5] (optional, only where it shares the node: not in a cluster) the lock index, written on a
+          grant (index_lib.lua, which runs before this script): ARGV[7] lock name, ARGV[8]
+          fraction, ARGV[9] grace ms
   Returns {1, fence} when granted (the counter is incremented in the same step and the caller
   leaves the queue); {0, pttl} when held (pttl -1 if the holder key has no TTL); {0, ms, 1} when
   free but promised to the waiter at the head of the queue (ms: until that waiter's entry lapses).
@@ -35,6 +38,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 and (head == false or head == waiter) then
   redis.call('HSET', KEYS[1], 't', ARGV[1], 'f', fence)
   if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'o', ARGV[3]) end
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  if KEYS[5] then touch_index(KEYS[5], ARGV[7], ARGV[2], ARGV[8], ARGV[9]) end
   return { 1, fence }
 end
 
