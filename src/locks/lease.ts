@@ -32,6 +32,9 @@ export function localDeadline(
   return grant.startedAt + grant.ttlMs - (grant.ttlMs * settings.driftFactor + 2);
 }
 
+/** LostReason is why a lease was lost. */
+type LostReason = 'expired' | 'extend_refused' | 'released';
+
 /** Lease is a held lock. Dispose it (`await using`) or call `release()`. */
 export class Lease implements AsyncDisposable {
   /** name is the lock's name. */
@@ -40,7 +43,9 @@ export class Lease implements AsyncDisposable {
   readonly token: string;
   #fence: number;
   #deadline = 0; // performance.now() scale
-  #lost: LockLostError | undefined;
+  /** #lostAs is why the lease was lost; its LockLostError is made on first need (`#lost`). */
+  #lostAs: LostReason | undefined;
+  #lostError: LockLostError | undefined;
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
   #keepAlive: NodeJS.Timeout | undefined;
@@ -91,7 +96,7 @@ export class Lease implements AsyncDisposable {
   /** lost is true once the lease no longer holds the lock (including after release). */
   get lost(): boolean {
     this.#checkDeadline();
-    return this.#lost !== undefined;
+    return this.#lostAs !== undefined;
   }
 
   /**
@@ -103,7 +108,7 @@ export class Lease implements AsyncDisposable {
     if (!this.#controller) {
       this.#controller = new AbortController();
       this.#checkDeadline();
-      if (this.#lost) this.#controller.abort(this.#lost);
+      if (this.#lostAs) this.#controller.abort(this.#lost);
       else this.#armTimer();
     }
     return this.#controller.signal;
@@ -118,9 +123,9 @@ export class Lease implements AsyncDisposable {
   async extend(ttlMs: number = this.#ttlMs): Promise<void> {
     assertTtl(ttlMs);
     this.#checkDeadline();
-    if (this.#lost) throw this.#lost;
+    if (this.#lostAs) throw this.#lost;
     const grant = await this.#backend.extend(this.name, this.token, ttlMs);
-    if (this.#lost) throw this.#lost; // lost (for example released) while the call was in flight
+    if (this.#lostAs) throw this.#lost; // lost (for example released) while the call was in flight
     if (!grant) {
       this.#markLost('extend_refused');
       throw this.#lost;
@@ -174,7 +179,7 @@ export class Lease implements AsyncDisposable {
       );
     };
     const schedule = (ms: number) => {
-      if (this.#lost) return;
+      if (this.#lostAs) return;
       this.#keepAlive = setTimeout(tick, ms);
       this.#keepAlive.unref();
     };
@@ -198,7 +203,7 @@ export class Lease implements AsyncDisposable {
   }
 
   #checkDeadline(): void {
-    if (!this.#lost && performance.now() >= this.#deadline) this.#markLost('expired');
+    if (!this.#lostAs && performance.now() >= this.#deadline) this.#markLost('expired');
   }
 
   #armTimer(): void {
@@ -209,16 +214,26 @@ export class Lease implements AsyncDisposable {
       () => {
         this.#timer = undefined;
         this.#checkDeadline();
-        if (!this.#lost) this.#armTimer();
+        if (!this.#lostAs) this.#armTimer();
       },
       Math.min(Math.max(0, Math.ceil(ms)), 2 ** 31 - 1),
     );
     this.#timer.unref();
   }
 
-  #markLost(reason: 'expired' | 'extend_refused' | 'released'): void {
-    if (this.#lost) return;
-    this.#lost = new LockLostError(this.name, reason);
+  /**
+   * #lost is the LockLostError of a lost lease. It is made when first needed (a throw, the
+   * signal's reason), not when the lease is lost: capturing an Error's stack cost more than the
+   * rest of a release's client-side work, and most released leases never need one.
+   */
+  get #lost(): LockLostError {
+    this.#lostError ??= new LockLostError(this.name, this.#lostAs ?? 'lost');
+    return this.#lostError;
+  }
+
+  #markLost(reason: LostReason): void {
+    if (this.#lostAs) return;
+    this.#lostAs = reason;
     this.#stopKeepAlive();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;

@@ -8,9 +8,9 @@
  * BackendUnavailableError when the store cannot be reached (no automatic retry: a crashed
  * backend is reported, not hidden).
  */
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { InvalidArgumentError, LockTimeoutError } from '../errors.js';
+import { randomHex } from '../random.js';
 import { assertTtl, assertWait, preview } from '../validation.js';
 import type { LockBackend, LockInfo } from './backend.js';
 import { Lease, type LeaseBackend, type LeaseSettings, localDeadline } from './lease.js';
@@ -44,7 +44,7 @@ export const DEFAULT_OWNER = `${hostname()}/${process.pid}`;
 
 /** newToken returns a random 128-bit owner token, hex encoded. */
 export function newToken(): string {
-  return randomBytes(16).toString('hex');
+  return randomHex(16);
 }
 
 /** Lock is a handle on one named lock; it holds nothing by itself. */

@@ -13,8 +13,8 @@
  * reason when aborted; InvalidArgumentError when the barrier is in use with another party count;
  * BackendUnavailableError; UnsupportedError where the backend has no dicts.
  */
-import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, LockTimeoutError } from '../errors.js';
+import { randomHex } from '../random.js';
 import type { SharedDict } from '../shared-state/dict.js';
 import { assertCount, assertWait } from '../validation.js';
 import { watchUntil } from './watch-until.js';
@@ -53,7 +53,7 @@ export class Barrier {
   async wait(options: { waitMs?: number; signal?: AbortSignal } = {}): Promise<number> {
     const waitMs = assertWait(options.waitMs ?? Number.POSITIVE_INFINITY);
     options.signal?.throwIfAborted();
-    const token = randomBytes(16).toString('hex');
+    const token = randomHex(16);
     let generation = 0;
     let index = 0;
     await this.#dict.update(this.name, (current) => {

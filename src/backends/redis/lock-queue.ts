@@ -14,7 +14,7 @@
  * by at most ENTRY_TTL_MS. A waiter that gives up leaves at once (lock_leave.lua). Both keys expire
  * ENTRY_TTL_MS after the last waiter was heard from, so an abandoned queue leaves nothing behind.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../random.js';
 import type { LockKeys } from './keys.js';
 
 /** REFRESH_MS is the longest a waiter goes without re-asking (which renews its place in line). */
@@ -36,7 +36,7 @@ export function queueKeys(keys: LockKeys): QueueKeys {
 
 /** newWaiterId returns a random id for one waiting acquire (public: it is published on wake-up). */
 export function newWaiterId(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(8);
 }
 
 /** wakeMessage is the release-channel message that wakes waiter `id` alone. */
