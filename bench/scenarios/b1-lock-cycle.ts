@@ -4,6 +4,7 @@
  * EVALSHA round trips of baton's own acquire and release scripts on one ioredis connection. The
  * four run interleaved in rounds (median round; ratios are medians of each round's ratio).
  */
+import { hostname } from 'node:os';
 import { Mutex } from 'redis-semaphore';
 import { type Contestant, interleave, type Rounds, type RoundsSample } from '../measure.js';
 import { ratioOf, rowsOf, type Scenario, withRatios } from '../model.js';
@@ -72,27 +73,38 @@ export const b1: Scenario = {
 
 /**
  * floor returns a cycle made of baton's acquire and release scripts by EVALSHA on one ioredis
- * connection: the two round trips any Redis lock needs, with the same work inside Redis.
+ * connection: the two round trips any Redis lock needs, with the same work inside Redis. Its
+ * arguments are those baton's own call sends by default — a 128-bit token, the default owner
+ * label (which the script stores), a waiter id (an acquire that may wait) — and its acquire
+ * writes the lock index, as baton's does on a single Redis. What is left between the floor and
+ * baton is the client: its layers, and the per-command timeout timer baton's connection sets.
  */
 async function floor(client: Awaited<ReturnType<typeof redisClient>>): Promise<() => Promise<void>> {
-  const acquire = String(await client.script('LOAD', await batonScript('lock_acquire')));
+  const acquireLua = `${await batonScript('index_lib')}\n${await batonScript('lock_acquire')}`;
+  const acquire = String(await client.script('LOAD', acquireLua));
   const release = String(await client.script('LOAD', await batonScript('lock_release')));
+  const owner = `${hostname()}/${process.pid}`;
   let n = 0;
   return async () => {
-    const token = String(++n);
+    const token = String(++n).padStart(32, '0');
+    const waiter = String(n).padStart(16, '0');
     const [granted] = (await client.evalsha(
       acquire,
-      4,
+      5,
       'b1f:h',
       'b1f:f',
       'b1f:q',
       'b1f:a',
+      'b1f:lock-index',
       token,
       '30000',
-      '',
-      '0',
-      '',
+      owner,
+      '1',
+      waiter,
       '3000',
+      'b1f',
+      '0.5',
+      '60000',
     )) as number[];
     if (granted !== 1) throw new Error('floor: lock not granted');
     const released = await client.evalsha(release, 3, 'b1f:h', 'b1f:q', 'b1f:a', token, 'b1f:released');
