@@ -17,8 +17,9 @@
  * Waiters that time out, are aborted, or whose client closes leave the queue (sem_leave.lua).
  *
  * Listing: a per-namespace sorted set of pool names scored by their latest holder expiry
- * (sem_index_touch.lua after each grant and extension; in Redis Cluster it lives in another slot,
- * so the client writes it after the pool's script). `list` reads it, drops expired entries, and
+ * (sem_index_touch.lua for each grant and extension; in Redis Cluster it lives in another slot,
+ * so the client writes it: beside the pool's script on a first attempt and an extension, which
+ * then cost one round trip, and after it for a waiter's grant). `list` reads it, drops expired entries, and
  * inspects each candidate, keeping those with holders. It never scans the keyspace.
  *
  * How it fails: BackendUnavailableError when Redis cannot be reached within `timeoutMs` (also for
@@ -101,9 +102,12 @@ export class RedisSemaphores implements SemaphoreBackend {
     this.#open();
     const keys = this.#keys.pool(name);
     const startedAt = performance.now();
-    const r = await this.#run('semExtend', keys, [token, ttlMs]);
+    // The index write goes beside the script; a refused extension's entry is harmless.
+    const [r] = await Promise.all([
+      this.#run('semExtend', keys, [token, ttlMs]),
+      this.#touchIndex(name, ttlMs),
+    ]);
     if (r[1] !== 1) return null;
-    await this.#touchIndex(name, Number(r[3]));
     return { fence: Number(r[2]), ttlMs, startedAt };
   }
 
@@ -162,8 +166,12 @@ export class RedisSemaphores implements SemaphoreBackend {
     const keys = this.#keys.pool(name);
     const signal = req.signal ? AbortSignal.any([req.signal, this.#closing.signal]) : this.#closing.signal;
     const queue = req.waitMs > 0;
-    const first = await this.#attempt('semAcquire', name, keys, req);
-    if (first.kind === 'granted') return this.#granted(name, keys, req, first, started, signal);
+    // The index write goes beside the first attempt (sem_index_touch.lua says why that is safe).
+    const [first] = await Promise.all([
+      this.#attempt('semAcquire', name, keys, req),
+      this.#touchIndex(name, req.ttlMs),
+    ]);
+    if (first.kind === 'granted') return this.#granted(name, keys, req, first, started, signal, true);
     if (!queue || first.kind === 'busy') return null;
     const deadline = started + req.waitMs;
     if (first.kind === 'held') {
@@ -235,7 +243,7 @@ export class RedisSemaphores implements SemaphoreBackend {
   /**
    * #granted hands a grant to its caller: unless the caller aborted (or the client closed) in the
    * meantime — then the permits go back before rethrowing — it records the pool in the listing
-   * index and returns the grant.
+   * index (unless `indexed`: the write went beside the granting attempt) and returns the grant.
    */
   async #granted(
     name: string,
@@ -244,12 +252,13 @@ export class RedisSemaphores implements SemaphoreBackend {
     got: { fence: number; expiresAt: number },
     startedAt: number,
     signal: AbortSignal,
+    indexed = false,
   ): Promise<LockGrant> {
     if (signal.aborted) {
       await this.#leave(keys, req.token);
       throw signal.reason;
     }
-    await this.#touchIndex(name, got.expiresAt);
+    if (!indexed) await this.#touchIndex(name, req.ttlMs);
     return { fence: got.fence, ttlMs: req.ttlMs, startedAt };
   }
 
@@ -258,9 +267,9 @@ export class RedisSemaphores implements SemaphoreBackend {
     await this.#run('semLeave', keys, [token]).catch(() => undefined);
   }
 
-  /** #touchIndex records a holder of `name` until `expiresAt` in the listing index; best effort. */
-  async #touchIndex(name: string, expiresAt: number): Promise<void> {
-    await this.#scripts.run('semIndexTouch', [this.#keys.index], [name, expiresAt]).catch(() => undefined);
+  /** #touchIndex records a holder of `name` for `ttlMs` from now in the listing index; best effort, never rejects. */
+  async #touchIndex(name: string, ttlMs: number): Promise<void> {
+    await this.#scripts.run('semIndexTouch', [this.#keys.index], [name, ttlMs]).catch(() => undefined);
   }
 
   /** #run calls a pool script with the pool's keys and wake channel, then its own arguments. */
