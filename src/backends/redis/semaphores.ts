@@ -17,10 +17,11 @@
  * Waiters that time out, are aborted, or whose client closes leave the queue (sem_leave.lua).
  *
  * Listing: a per-namespace sorted set of pool names scored by their latest holder expiry
- * (sem_index_touch.lua for each grant and extension; in Redis Cluster it lives in another slot,
- * so the client writes it: beside the pool's script on a first attempt and an extension, which
- * then cost one round trip, and after it for a waiter's grant). `list` reads it, drops expired entries, and
- * inspects each candidate, keeping those with holders. It never scans the keyspace.
+ * (sem_index_touch.lua for each grant and extension). It has a key of its own, in another slot
+ * than the pool's in Redis Cluster, so the client writes it as a separate command: beside the
+ * pool's script on a first attempt and an extension (one round trip for both), after it for a
+ * waiter's grant. `list` reads it, drops expired entries, and inspects each candidate, keeping
+ * those with holders. It never scans the keyspace.
  *
  * How it fails: BackendUnavailableError when Redis cannot be reached within `timeoutMs` (also for
  * a waiter whose subscriber connection is lost, or whose client closes while it waits);
