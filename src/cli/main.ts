@@ -4,6 +4,7 @@
  * argument parser (commander) and maps failures to exit codes (exit-codes.ts): a usage or
  * configuration mistake is one `baton: …` line on stderr and exit status 2.
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { runDemo } from './demo.js';
 import { registerDict } from './dict.js';
@@ -17,6 +18,7 @@ import { registerServe } from './serve.js';
 const program = new Command()
   .name('baton')
   .description('Fenced distributed locks and safely shared dictionaries for worker fleets.')
+  .version(packageVersion(), '-V, --version', 'print the version of baton and exit')
   .enablePositionalOptions()
   .addHelpText('after', PROGRAM_HELP);
 
@@ -51,6 +53,12 @@ try {
     console.error(`baton: ${message.replace(/\s*\n\s*/g, ' ')}`);
     process.exitCode = exitCodeFor(err);
   }
+}
+
+/** packageVersion reads the version from the package's own package.json (dist/cli → ../../). */
+function packageVersion(): string {
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
 /**

@@ -3,6 +3,7 @@
  * mistake answered with exactly one `baton: …` line on stderr and exit status 2, before anything
  * touches a backend.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cli } from './support.js';
 
@@ -15,6 +16,15 @@ describe('baton help', () => {
     for (const word of ['serve', 'run', 'locks', 'lock', 'dict', 'BATON_URL', 'Exit codes:', '75', '69']) {
       expect(r.stdout).toContain(word);
     }
+  });
+
+  it.each([['-V'], ['--version']])('baton %s prints the package version and exits 0', async (flag) => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    const r = await cli([flag]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
   });
 
   it.each(
