@@ -4,6 +4,13 @@
  * sent, minus a clock-drift allowance), and signals loss through an AbortSignal at that
  * deadline, when an extension is refused, or when it is released.
  *
+ * Extensions of one lease are ordered: each waits for the one before it to settle (the
+ * keep-alive's tick queues like a manual call), so the store applies them in the order they were
+ * made and the last answer is the state the store kept. While an extension is in flight the
+ * store may already hold its TTL, counted from about when it was sent, so the deadline is first
+ * lowered to that (when shorter) and raised only by the answer; an extension whose answer never
+ * arrives (BackendUnavailableError) leaves it lowered, since it may have been applied.
+ *
  * How it fails: `extend` throws LockLostError once the lease is lost (by the store's answer or by
  * the local deadline); `release` never throws for a lost lease (it resolves false) but does throw
  * BackendUnavailableError when the store cannot be reached, so the caller can retry.
@@ -12,8 +19,13 @@ import { BackendUnavailableError, LockLostError } from '../errors.js';
 import { assertTtl } from '../validation.js';
 import type { LockBackend, LockGrant } from './backend.js';
 
-/** LeaseBackend is what a lease needs of its store: extend and release by token. */
-export type LeaseBackend = Pick<LockBackend, 'extend' | 'release'>;
+/**
+ * LeaseBackend is what a lease needs of its store: extend and release by token, and the
+ * smallest TTL the store grants (a shorter request is rounded up to it).
+ */
+export type LeaseBackend = Pick<LockBackend, 'extend' | 'release'> & {
+  readonly capabilities: { readonly minTtlMs: number };
+};
 
 /** LeaseSettings are the timing rules a Lease follows. */
 export interface LeaseSettings {
@@ -50,6 +62,8 @@ export class Lease implements AsyncDisposable {
   #timer: NodeJS.Timeout | undefined;
   #keepAlive: NodeJS.Timeout | undefined;
   #released: Promise<boolean> | undefined;
+  /** #extending settles when the last extension asked for has settled; the next one waits for it. */
+  #extending: Promise<unknown> = Promise.resolve();
   readonly #backend: LeaseBackend;
   readonly #settings: LeaseSettings;
   /**
@@ -115,16 +129,30 @@ export class Lease implements AsyncDisposable {
   }
 
   /**
-   * extend resets the lease's TTL (default: the TTL of the last grant). Throws LockLostError if
-   * the lease is already lost or the store says this token no longer holds the lock;
-   * BackendUnavailableError if the store cannot answer (the lease is then still held until its
-   * deadline, and the call may be retried).
+   * extend resets the lease's TTL (default: the TTL of the last grant or extension when this call
+   * is sent). Calls on one lease are sent one after another, in call order. Throws LockLostError
+   * if the lease is already lost or the store says this token no longer holds the lock;
+   * InvalidArgumentError for a bad TTL (nothing is sent); BackendUnavailableError if the store
+   * cannot answer (the lease is then still held until its deadline, lowered to this call's TTL
+   * from its sending when that is earlier, and the call may be retried).
    */
-  async extend(ttlMs: number = this.#ttlMs): Promise<void> {
-    assertTtl(ttlMs);
+  async extend(ttlMs?: number): Promise<void> {
+    if (ttlMs !== undefined) assertTtl(ttlMs);
     this.#checkDeadline();
     if (this.#lostAs) throw this.#lost;
-    const grant = await this.#backend.extend(this.name, this.token, ttlMs);
+    const run = this.#extending.then(() => this.#extendNow(ttlMs));
+    this.#extending = run.catch(() => undefined);
+    return run;
+  }
+
+  async #extendNow(ttlMs: number | undefined): Promise<void> {
+    this.#checkDeadline();
+    if (this.#lostAs) throw this.#lost;
+    const ttl = ttlMs ?? this.#ttlMs;
+    // From here the store may apply this TTL at any moment, counted from no earlier than now.
+    const sent = { startedAt: performance.now(), ttlMs: Math.max(ttl, this.#backend.capabilities.minTtlMs) };
+    this.#lowerDeadline(localDeadline(sent, this.#settings));
+    const grant = await this.#backend.extend(this.name, this.token, ttl);
     if (this.#lostAs) throw this.#lost; // lost (for example released) while the call was in flight
     if (!grant) {
       this.#markLost('extend_refused');
@@ -200,6 +228,14 @@ export class Lease implements AsyncDisposable {
 
   #setDeadline(grant: LockGrant): void {
     this.#deadline = localDeadline(grant, this.#settings);
+  }
+
+  /** #lowerDeadline moves the deadline to `deadline` if that is earlier (an extension in flight may shorten the lease). */
+  #lowerDeadline(deadline: number): void {
+    if (deadline >= this.#deadline) return;
+    this.#deadline = deadline;
+    this.#checkDeadline();
+    if (this.#controller && !this.#lostAs) this.#armTimer();
   }
 
   #checkDeadline(): void {

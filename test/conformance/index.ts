@@ -13,6 +13,7 @@ import { dictIncrTests } from './dict-incr.js';
 import { dictKeysTests } from './dict-keys.js';
 import { dictTtlTests } from './dict-ttl.js';
 import { dictWatchTests } from './dict-watch.js';
+import { lockExtendOrderTests, poolExtendOrderTests } from './extend-order.js';
 import { fencedWriteTests } from './fenced-write.js';
 import type { Harness } from './harness.js';
 import { keysUnusualTests } from './keys-unusual.js';
@@ -33,6 +34,7 @@ export function runLockConformance(h: Harness): void {
   lockWaitTests(h);
   lockTtlTests(h);
   lockExtendTests(h);
+  lockExtendOrderTests(h);
   lockFenceTests(h);
 }
 
@@ -43,6 +45,7 @@ export function runLockConformance(h: Harness): void {
 export function runSemaphoreConformance(h: Harness): void {
   semaphoreTests(h);
   rwlockTests(h);
+  poolExtendOrderTests(h);
 }
 
 /**

@@ -2,6 +2,7 @@
  * lockRoutes: acquire (long-poll), extend, release, inspect and list, over the public Lock API.
  * The server keeps no lease state of its own: a grant's token goes to the caller, who extends
  * and releases by token (`Lock.extendToken` / `releaseToken`), exactly as if it held the Lease.
+ * Extends of one token are run one after another in arrival order (KeyedQueue), as a Lease does.
  *
  * How they fail: 409 `lock_timeout` when not granted within this request's wait (capped by
  * `limits.maxWaitMs`; the caller asks again), 409 `lock_lost` when extending a token that no
@@ -12,6 +13,7 @@
 import { type LockInfo, LockLostError } from '../../index.js';
 import { allows } from '../auth.js';
 import type { RouteDeps } from '../options.js';
+import { KeyedQueue } from '../ordered.js';
 import { defineRoute, type Route } from '../route.js';
 import {
   AcquireBody,
@@ -30,6 +32,7 @@ import { answerGrant } from './grant.js';
 /** lockRoutes declares the /v1/locks endpoints. */
 export function lockRoutes(deps: RouteDeps): Route[] {
   const { baton } = deps;
+  const extending = new KeyedQueue(); // per `name\0token`
   return [
     defineRoute({
       method: 'post',
@@ -61,7 +64,9 @@ export function lockRoutes(deps: RouteDeps): Route[] {
       responses: { 200: { description: 'extended', schema: ExtendedBody } },
       problems: [409],
       async handler({ params, body, res }) {
-        const r = await baton.lock(params.name).extendToken(body.token, body.ttlMs);
+        const r = await extending.run(`${params.name}\u0000${body.token}`, () =>
+          baton.lock(params.name).extendToken(body.token, body.ttlMs),
+        );
         if (!r) throw new LockLostError(params.name);
         res.json({ name: params.name, fence: r.fence, expiresAt: r.expiresAt, ttlMs: r.ttlMs });
       },

@@ -2,7 +2,8 @@
  * poolRoutes: the /v1/semaphores and /v1/rwlocks endpoints — acquire (long-poll), extend,
  * release, inspect and list — declared once for both kinds over the public Semaphore and RwLock
  * API, as lockRoutes does for locks. The server keeps no lease state: the caller extends and
- * releases by the token (`extendToken` / `releaseToken`). Access uses the token's lock rights and
+ * releases by the token (`extendToken` / `releaseToken`); extends of one token run one after
+ * another in arrival order (KeyedQueue). Access uses the token's lock rights and
  * lock name patterns (a semaphore or read-write lock is a lock).
  *
  * A semaphore acquire carries `permits` (the semaphore's size, fixed by the first acquire of an
@@ -27,6 +28,7 @@ import {
 import type { TokenLeases } from '../../locks/semaphore.js';
 import { allows } from '../auth.js';
 import type { RouteDeps } from '../options.js';
+import { KeyedQueue } from '../ordered.js';
 import { defineRoute, type Route } from '../route.js';
 import {
   ExtendBody,
@@ -104,6 +106,7 @@ function routesOf<B extends z.ZodType, I extends { name: string }>(
 ): Route[] {
   const base = `/v1/${k.plural}`;
   const access = { kind: 'lock', right: 'lock', param: 'name' } as const;
+  const extending = new KeyedQueue(); // per `name\0token`
   return [
     defineRoute({
       method: 'post',
@@ -139,7 +142,9 @@ function routesOf<B extends z.ZodType, I extends { name: string }>(
       responses: { 200: { description: 'extended', schema: ExtendedBody } },
       problems: [409, 501],
       async handler({ params, body, res }) {
-        const r = await k.tokens(params.name).extendToken(body.token, body.ttlMs);
+        const r = await extending.run(`${params.name}\u0000${body.token}`, () =>
+          k.tokens(params.name).extendToken(body.token, body.ttlMs),
+        );
         if (!r) throw new LockLostError(`${k.kind}/${params.name}`);
         res.json({ name: params.name, fence: r.fence, expiresAt: r.expiresAt, ttlMs: r.ttlMs });
       },
