@@ -28,6 +28,24 @@ describe('parseRedisUrl', () => {
     expect(parse('redis://[::1]:7000').nodes).toEqual([{ host: '::1', port: 7000 }]);
   });
 
+  it('reads the expiry purge step and sweep interval, 0 turning the sweep off, and refuses bad ones', () => {
+    expect(parse('redis://h')).toMatchObject({ expireBatch: 100, expireSweepMs: 1000 });
+    expect(parse('redis://h?expireBatch=1000&expireSweepMs=0')).toMatchObject({
+      expireBatch: 1000,
+      expireSweepMs: 0,
+    });
+    for (const bad of [
+      'redis://h?expireBatch=0',
+      'redis://h?expireBatch=1001',
+      'redis://h?expireBatch=2.5',
+      'redis://h?expireSweepMs=-1',
+      'redis://h?expireSweepMs=86400001',
+      'redis://h?expireSweepMs=soon',
+    ]) {
+      expect(() => parse(bad), bad).toThrow(InvalidArgumentError);
+    }
+  });
+
   it('reads cluster seed nodes from the authority, nodes=, or a percent-encoded list', () => {
     const expected = [
       { host: 'a', port: 7000 },

@@ -3,7 +3,10 @@
  * (versions, fence, ownership) and applies in one synchronous step, takes the dict's next
  * version, and appends one batch to the dict's bounded history, which watchers read. Expiry is
  * scheduled per entry on the store's single timer and also applied before every operation, so
- * an expired entry is never returned and always shows in the history.
+ * an expired entry is never returned and always shows in the history. Expiries of one dict that
+ * run in one pass of the scheduler share a version, up to EXPIRE_GROUP changes each, so a mass
+ * expiry takes few versions and does not compact a watcher that keeps up (watchers cannot read
+ * during the pass: it is synchronous).
  */
 import {
   BackendUnavailableError,
@@ -30,6 +33,9 @@ import type {
 } from '../../shared-state/backend.js';
 import { now } from './scheduler.js';
 import type { DictState, EntryState, MemoryStore } from './store.js';
+
+/** EXPIRE_GROUP is the most expire changes one version holds. */
+export const EXPIRE_GROUP = 100;
 
 /** MemoryDicts is one client's view of the dicts of a MemoryStore. */
 export class MemoryDicts implements DictBackend {
@@ -320,12 +326,23 @@ export class MemoryDicts implements DictBackend {
         if (st.entries.get(key) !== entry) return;
         st.entries.delete(key);
         st.sortedKeys = undefined;
+        const pass = this.#store.scheduler.pass;
+        const last = st.history[st.history.length - 1];
+        if (last !== undefined && expiryGroups.get(last) === pass && last.changes.length < EXPIRE_GROUP) {
+          (last.changes as StoredChange[]).push({ type: 'expire', key });
+          return;
+        }
         st.version++;
-        this.#record(st, { version: st.version, changes: [{ type: 'expire', key }] });
+        const batch = { version: st.version, changes: [{ type: 'expire' as const, key }] };
+        expiryGroups.set(batch, pass);
+        this.#record(st, batch);
       });
     }
   }
 }
+
+/** expiryGroups marks the history batches made of expiries, with the scheduler pass that made them. */
+const expiryGroups = new WeakMap<object, number>();
 
 function toStored(e: EntryState): StoredEntry {
   return e.expiresAt === undefined

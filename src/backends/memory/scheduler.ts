@@ -33,6 +33,8 @@ export class Scheduler {
   #timerAt = Number.POSITIVE_INFINITY;
   #running = true;
   #keepAlive = false;
+  /** pass counts the runDue calls: callbacks that see the same pass run in one synchronous step. */
+  pass = 0;
 
   /** at schedules `run` for time `at` (it may run later, never earlier). */
   at(at: number, run: () => void): Timer {
@@ -58,6 +60,7 @@ export class Scheduler {
 
   /** runDue runs every callback whose time has come; stores call it before each operation. */
   runDue(): void {
+    this.pass++;
     const t = now();
     // this.#heap, not a local: a callback may cancel timers and so rebuild the heap.
     while (this.#heap.length > 0 && this.#heap[0]!.at <= t) {

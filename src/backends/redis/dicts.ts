@@ -5,13 +5,14 @@
  * dict's stream under the id `<version>-0`, in the same script; watch (watch.ts) reads that stream.
  *
  * TTL (Redis 7.0 has no per-field expiry): a per-dict sorted set holds each TTL'd key's expiry
- * time. Every dict script but `get` first deletes the entries whose time has come, each under its
- * own new version with an `expire` change, and reclaiming costs nothing but a range read of that
- * set, never a keyspace scan. `get` reads one hash field and answers an entry past its expiry as
- * absent without deleting it (a read has no version to give the expiry), so an expired entry is
- * never returned either way. A watcher also runs that purge when
- * the next expiry is due, so expiry shows in watch without other traffic. An expired entry of a
- * dict nobody touches and nobody watches stays in memory (never visible) until the next operation.
+ * time. Every dict script but `get` first deletes up to `expireBatch` entries whose time has come
+ * (plus the due ones among the keys it touches), under one new version with an `expire` change
+ * each, and every script treats due entries it has not purged as absent (size, list, conditions,
+ * incr); `get` answers an entry past its expiry as absent without deleting it. So an expired entry
+ * is never returned, no call does more than a bounded amount of purging however many entries
+ * expire at once, and a mass expiry takes few versions (a watcher that keeps up is not
+ * compacted). A watcher runs purge steps while expiries are due, and the background sweep
+ * (expiry-sweep.ts) does for dicts nobody touches or watches.
  *
  * Fenced writes are checked inside the write script against the dict's fence table; with a token
  * (single node and sentinel only) the script also checks that the token holds the lock.
@@ -34,6 +35,7 @@ import type { RedisConnections } from './client.js';
 import { DictNames } from './dict-names.js';
 import { decodeCursor, encodeCursor, lexMin, parseEntry } from './entries.js';
 import { checkReply, type ScriptReply, translateError } from './errors.js';
+import { ExpirySweep } from './expiry-sweep.js';
 import type { KeyLayout } from './keys.js';
 import type { ScriptName, Scripts } from './scripts.js';
 import { type DictState, watchDict } from './watch.js';
@@ -51,6 +53,7 @@ export class RedisDicts implements DictBackend {
   readonly #keys: KeyLayout;
   readonly #stops = new Set<() => void>();
   readonly #names: DictNames;
+  readonly #sweep: ExpirySweep;
   #closed = false;
 
   constructor(conns: RedisConnections, scripts: Scripts, keys: KeyLayout) {
@@ -58,6 +61,14 @@ export class RedisDicts implements DictBackend {
     this.#scripts = scripts;
     this.#keys = keys;
     this.#names = new DictNames(conns.main, keys.prefix);
+    const { expireSweepMs, timeoutMs } = conns.settings;
+    this.#sweep = new ExpirySweep(
+      scripts,
+      keys.prefix,
+      expireSweepMs,
+      3 * timeoutMs + expireSweepMs,
+      (dict) => this.#state(dict),
+    );
     this.capabilities = Object.freeze({
       ownershipGuard: !conns.isCluster,
       ttlGranularityMs: 1,
@@ -86,6 +97,7 @@ export class RedisDicts implements DictBackend {
     options: { ttlMs?: number | undefined } & WriteOptions,
   ): Promise<{ entry: StoredEntry; created: boolean }> {
     const r = await this.#run('dictSetIfAbsent', dict, options, [key, value, options.ttlMs ?? '']);
+    if (r[1] === 1 && options.ttlMs !== undefined) this.#sweep.note(dict, Date.now() + options.ttlMs);
     return { created: r[1] === 1, entry: parseEntry(String(r[2])) };
   }
 
@@ -124,15 +136,14 @@ export class RedisDicts implements DictBackend {
       options.keysOnly ? '1' : '0',
     ]);
     const entries: Array<{ key: string; entry: StoredEntry }> = [];
-    for (let i = 3; i + 1 < r.length; i += 2) {
+    for (let i = 4; i + 1 < r.length; i += 2) {
       const key = String(r[i]);
       const packed = String(r[i + 1]);
       entries.push({ key, entry: packed === '' ? { value: '', version: 0 } : parseEntry(packed) });
     }
-    const last = entries[entries.length - 1];
     return {
       entries,
-      cursor: r[2] === 1 && last ? encodeCursor(last.key) : undefined,
+      cursor: r[2] === 1 ? encodeCursor(String(r[3])) : undefined,
       version: Number(r[1]),
     };
   }
@@ -184,6 +195,7 @@ export class RedisDicts implements DictBackend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#sweep.close();
     for (const stop of [...this.#stops]) stop();
   }
 
@@ -205,17 +217,21 @@ export class RedisDicts implements DictBackend {
     options: WriteOptions,
   ): Promise<{ version: number; changed: number }> {
     const args: Array<string | number> = [ops.length];
+    let ttlMs = Number.POSITIVE_INFINITY;
     for (const op of ops) {
       if (op.op === 'set') args.push('s', op.key, op.ifVersion ?? '', op.ttlMs ?? '', op.value);
       else args.push('d', op.key, op.ifVersion ?? '', '', '');
+      if (op.op === 'set' && op.ttlMs !== undefined) ttlMs = Math.min(ttlMs, op.ttlMs);
     }
     const r = await this.#run('dictWrite', dict, options, args);
+    if (ttlMs !== Number.POSITIVE_INFINITY) this.#sweep.note(dict, Date.now() + ttlMs);
     return { version: Number(r[1]), changed: Number(r[2]) };
   }
 
   /**
    * #run calls a dict script: KEYS = the dict's six keys (+ the fence lock's holder key for the
-   * ownership guard), ARGV = history limit, trim mode, fence lock, fence, token, then `args`.
+   * ownership guard), ARGV = history limit, trim mode, fence lock, fence, token, then `args`,
+   * then the purge limit (`expireBatch`; dict_lib.lua reads it as the last argument).
    */
   async #run(
     script: ScriptName,
@@ -231,7 +247,7 @@ export class RedisDicts implements DictBackend {
     const limit = this.#conns.settings.historyLimit;
     const head = [limit, limit < EXACT_TRIM_BELOW ? '=' : '~', fence?.lock ?? '', fence?.fence ?? '', token];
     const [reply] = await Promise.all([
-      this.#scripts.run(script, keys, [...head, ...args]),
+      this.#scripts.run(script, keys, [...head, ...args, this.#conns.settings.expireBatch]),
       REGISTERING.has(script) ? this.#names.register(dict) : undefined,
     ]);
     return checkReply(reply, script);

@@ -10,12 +10,13 @@
  * <prefix>lock:{<name>}:released    pub/sub channel, published by release
  * <prefix>dict:{<name>}:entries     hash  key -> "<version>:<expiresAt|>:<json>"
  * <prefix>dict:{<name>}:index       zset  key (score 0), for ordered prefix listing (ZRANGEBYLEX)
- * <prefix>dict:{<name>}:ttl         zset  key -> expiresAt ms, purged by every dict script
+ * <prefix>dict:{<name>}:ttl         zset  key -> expiresAt ms, purged in bounded steps by dict scripts
  * <prefix>dict:{<name>}:meta        hash  v = the dict's revision
  * <prefix>dict:{<name>}:fences      hash  lock name -> highest fence accepted
  * <prefix>dict:{<name>}:changes     stream, one entry per version, id "<version>-0"
  * <prefix>lock-index                zset  lock name -> expiry of its last grant (listing.ts; own slot)
  * <prefix>dict-names                zset  dict names ever written, score 0 (dict-names.ts; own slot)
+ * <prefix>dict-expiry               zset  dict name -> when to sweep its expiries (expiry-sweep.ts; own slot)
  * ```
  */
 import { InvalidArgumentError } from '../../errors.js';

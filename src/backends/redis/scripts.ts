@@ -18,7 +18,7 @@ import { BackendUnavailableError } from '../../errors.js';
 import { translateError } from './errors.js';
 
 /** SCRIPT_VERSION is part of every registered command name; bump it when a script's contract changes. */
-export const SCRIPT_VERSION = 4;
+export const SCRIPT_VERSION = 5;
 
 /** MANIFEST lists each script: its file, and its key count (-1: variable, passed with the call). */
 const MANIFEST = {
@@ -43,6 +43,9 @@ const MANIFEST = {
   semInspect: { file: 'sem_inspect.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
   semIndexTouch: { file: 'sem_index_touch.lua', keys: 1, lib: false },
   semIndexRead: { file: 'sem_index_read.lua', keys: 1, lib: false },
+  expiryNote: { file: 'expiry_note.lua', keys: 1, lib: false },
+  expiryClaim: { file: 'expiry_claim.lua', keys: 1, lib: false },
+  expirySettle: { file: 'expiry_settle.lua', keys: 1, lib: false },
 } as const;
 
 /** ScriptName names one script of the manifest. */

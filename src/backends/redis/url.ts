@@ -13,7 +13,9 @@
  * authority is percent-encoded (`redis+cluster://h1%3A7000,h2%3A7001`); hosts without ports
  * (`redis+cluster://h1,h2,h3`, port 6379) also work. Query options: `prefix` (key prefix, default
  * `baton:`), `timeoutMs` (connect and command timeout, default 5000), `history` (watch history
- * length per dict, default 10 000), `tls=true` (TLS for sentinel and cluster), `name` (the
+ * length per dict, default 10 000), `expireBatch` (most expired entries one script call purges,
+ * 1–1000, default 100), `expireSweepMs` (interval of the background expiry sweep, expiry-sweep.ts;
+ * default 1000, 0 turns this client's sweep off), `tls=true` (TLS for sentinel and cluster), `name` (the
  * sentinel master name, instead of the path), `sentinelPassword`.
  *
  * Fails with InvalidArgumentError for a malformed URL or option.
@@ -43,17 +45,29 @@ export interface RedisSettings {
   readonly prefix: string;
   readonly timeoutMs: number;
   readonly historyLimit: number;
+  /** expireBatch is the most due entries one dict script purges (expiry-sweep.ts). */
+  readonly expireBatch: number;
+  /** expireSweepMs is the background sweep's interval; 0 = no sweep on this client. */
+  readonly expireSweepMs: number;
 }
 
 /** DEFAULT_TIMEOUT_MS bounds connecting and each command. */
 export const DEFAULT_TIMEOUT_MS = 5000;
 /** DEFAULT_HISTORY_LIMIT is how many versions of watch history each dict's stream keeps (at least). */
 export const DEFAULT_HISTORY_LIMIT = 10_000;
+/** DEFAULT_EXPIRE_BATCH is how many due entries one dict script purges at most. */
+export const DEFAULT_EXPIRE_BATCH = 100;
+/** MAX_EXPIRE_BATCH bounds expireBatch (one version holds that many expire changes; Lua unpacks them). */
+export const MAX_EXPIRE_BATCH = 1000;
+/** DEFAULT_EXPIRE_SWEEP_MS is how often a client looks for dicts with due entries nobody purged. */
+export const DEFAULT_EXPIRE_SWEEP_MS = 1000;
 
 const KNOWN_OPTIONS = new Set([
   'prefix',
   'timeoutMs',
   'history',
+  'expireBatch',
+  'expireSweepMs',
   'tls',
   'nodes',
   'sentinels',
@@ -104,6 +118,17 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
     DEFAULT_HISTORY_LIMIT,
     'history',
   );
+  const expireBatch = positiveInt(q.get('expireBatch'), DEFAULT_EXPIRE_BATCH, 'expireBatch');
+  if (expireBatch > MAX_EXPIRE_BATCH) {
+    throw new InvalidArgumentError(
+      `redis expireBatch must be at most ${MAX_EXPIRE_BATCH} (got ${expireBatch})`,
+    );
+  }
+  const sweep = q.get('expireSweepMs');
+  const expireSweepMs = sweep === '0' ? 0 : positiveInt(sweep, DEFAULT_EXPIRE_SWEEP_MS, 'expireSweepMs');
+  if (expireSweepMs > 86_400_000) {
+    throw new InvalidArgumentError(`redis expireSweepMs must be at most 86400000 (got ${expireSweepMs})`);
+  }
   const tlsOption = q.get('tls');
   if (tlsOption !== null && tlsOption !== 'true' && tlsOption !== 'false') {
     throw new InvalidArgumentError(`redis URL option tls must be true or false (got "${tlsOption}")`);
@@ -120,6 +145,8 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
     prefix: checkPrefix(q.get('prefix') ?? DEFAULT_PREFIX),
     timeoutMs,
     historyLimit,
+    expireBatch,
+    expireSweepMs,
   };
 }
 

@@ -1,9 +1,9 @@
 --[[
   dict_get: read one live entry. Not built on dict_lib.lua: a read needs neither the purge nor
   the revision, so it runs one HGET (and TIME only for an entry with a TTL) instead of the
-  prelude's TIME + ZRANGEBYSCORE. An entry whose expiresAt has passed reads as absent; the next
-  script that purges (every other dict script, and a watcher when the expiry is due) deletes it
-  and records its "e" change, exactly as if it had been purged before this read.
+  prelude's TIME + ZRANGEBYSCORE. An entry whose expiresAt has passed reads as absent; a later
+  purge step (every other dict script, a watcher, the background sweep) deletes it and records
+  its "e" change, exactly as if it had been purged before this read.
 
   KEYS[1] entries hash (dict_lib.lua's KEYS[1])
   ARGV[1] key

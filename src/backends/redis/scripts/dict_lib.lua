@@ -11,14 +11,19 @@
                    "d<key>" -> "" (delete), "e<key>" -> "" (expire), "D" -> keys joined by NUL (clear)
   ARGV[1] history limit (stream MAXLEN)
   ARGV[2] "~" (approximate trim) or "=" (exact trim)
+  ARGV[#ARGV] (the last argument of every dict script) purge limit K (1..1000)
 
-  Every script calls purge() first: each entry whose expiresAt <= now is deleted under its own
-  new version with an "e" change, so an expired entry is never read and its expiry is in the stream.
+  Every script but dict_get calls purge() first: it deletes at most K entries whose expiresAt <= now
+  (earliest first), plus the due ones among the keys the script is about to touch, all under one
+  new version with one "e" change each; so no call does unbounded work, and the touched keys'
+  expiries are in the stream before the script's own change. Entries still due after that are
+  treated as absent by every script (is_live), until a later call or the sweep purges them.
   Replies are arrays whose first element is a status: "ok", or one of "conflict", "fence",
   "type", "overflow" followed by details (see errors.ts).
 ]]
 local K_ENTRIES, K_INDEX, K_TTL, K_META, K_FENCES, K_CHANGES = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local HISTORY, TRIM = ARGV[1], ARGV[2]
+local PURGE_LIMIT = tonumber(ARGV[#ARGV])
 
 local function int(n)
   return string.format('%d', n)
@@ -37,9 +42,17 @@ local function unpack_entry(packed)
   return tonumber(string.sub(packed, 1, a - 1)), string.sub(packed, a + 1, b - 1), string.sub(packed, b + 1)
 end
 
+-- is_live tells whether a stored entry (packed, or false) is present and not past its expiry.
+local function is_live(packed)
+  if not packed then return false end
+  local a = string.find(packed, ':', 1, true)
+  local b = string.find(packed, ':', a + 1, true)
+  return b == a + 1 or tonumber(string.sub(packed, a + 1, b - 1)) > NOW
+end
+
 local function version_of(key)
   local packed = redis.call('HGET', K_ENTRIES, key)
-  if not packed then return 0 end
+  if not is_live(packed) then return 0 end
   local a = string.find(packed, ':', 1, true)
   return tonumber(string.sub(packed, 1, a - 1))
 end
@@ -78,12 +91,27 @@ local function expiry_of(ttl)
   return int(NOW + tonumber(ttl))
 end
 
-local function purge()
-  local due = redis.call('ZRANGEBYSCORE', K_TTL, '-inf', NOW)
+-- purge expires at most PURGE_LIMIT due entries, plus the due ones among `touched` (the keys the
+-- caller reads or writes next), under one version; it does nothing when none is due.
+local function purge(touched)
+  local due = redis.call('ZRANGEBYSCORE', K_TTL, '-inf', NOW, 'LIMIT', 0, PURGE_LIMIT)
+  local seen = {}
+  for _, key in ipairs(due) do seen[key] = true end
+  for _, key in ipairs(touched or {}) do
+    local at = redis.call('ZSCORE', K_TTL, key)
+    if at and not seen[key] and tonumber(at) <= NOW then
+      due[#due + 1] = key
+      seen[key] = true
+    end
+  end
+  if #due == 0 then return end
+  local fields = {}
   for _, key in ipairs(due) do
     remove(key)
-    next_version({ 'e' .. key, '' })
+    fields[#fields + 1] = 'e' .. key
+    fields[#fields + 1] = ''
   end
+  next_version(fields)
 end
 
 -- check_fence returns an error reply when the fenced write must be refused, else nil.
@@ -106,5 +134,3 @@ local function record_fence()
   local highest = tonumber(redis.call('HGET', K_FENCES, FENCE_LOCK) or '0')
   if FENCE > highest then redis.call('HSET', K_FENCES, FENCE_LOCK, ARGV[4]) end
 end
-
-purge()

@@ -1,11 +1,12 @@
 --[[
   dict_pop: remove one entry and return what it held.
-  KEYS[1..6], ARGV[1..5] as in dict_lib.lua; KEYS[7] the fence lock's holder key (ownership guard only).
+  KEYS[1..6], ARGV[1..5] and the purge limit last, as in dict_lib.lua; KEYS[7] the fence lock's holder key (ownership guard only).
   ARGV[6] key
   Returns {'ok', packed entry} or {'ok', ''} when absent (nothing changes then).
   Errors: {'fence', lock, fence, detail}.
 ]]
 local key = ARGV[6]
+purge({ key })
 local refused = check_fence()
 if refused then return refused end
 local existing = redis.call('HGET', K_ENTRIES, key)

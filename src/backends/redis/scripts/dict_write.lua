@@ -1,6 +1,6 @@
 --[[
   dict_write: set and delete, one or many keys, all or nothing, as one version (set, delete, batch).
-  KEYS[1..6], ARGV[1..5] as in dict_lib.lua; KEYS[7] the fence lock's holder key (ownership guard only).
+  KEYS[1..6], ARGV[1..5] and the purge limit last, as in dict_lib.lua; KEYS[7] the fence lock's holder key (ownership guard only).
   ARGV[6] number of ops n; then 5 arguments per op:
           kind ('s' set | 'd' delete), key, ifVersion ('' for none, 0 = absent), ttl ms ('' for none), value ('' for delete)
   Returns {'ok', version, changed}: the new version and how many keys changed; when nothing
@@ -8,6 +8,9 @@
   Errors: {'conflict', key, expected, actual} (nothing applied), {'fence', lock, fence, detail}.
 ]]
 local n = tonumber(ARGV[6])
+local touched = {}
+for i = 0, n - 1 do touched[#touched + 1] = ARGV[8 + i * 5] end
+purge(touched)
 for i = 0, n - 1 do
   local base = 7 + i * 5
   local if_version = ARGV[base + 2]
