@@ -5,7 +5,8 @@
  *   P/locks/<name>/<id>              one contender of lock <name>; id = sha256(token)[0..32] hex;
  *                                    on the contender's lease; the oldest (lowest create
  *                                    revision) holds the lock, its create revision is the fence
- *   P/fences/<name>                  the last fence granted for <name> ('' = this key's mod revision)
+ *   P/fences/<name>                  the last fence granted for <name> ('r', or '' from older
+ *                                    versions = this key's mod revision; holder.ts)
  *   P/dicts/<dict>/e/<key>           one dict entry (the user key's UTF-8 bytes, unescaped)
  *   P/dicts/<dict>/v                 touched by every mutation of <dict>: its mod revision is the
  *                                    dict's version, and watch uses it to tell deletes from expiries
@@ -91,6 +92,19 @@ export class Keys {
   /** fenceRecord is where the last granted fence of lock `name` is recorded. */
   fenceRecord(name: string): Buffer {
     return Buffer.from(`${this.#root}fences/${escapeName(name)}`);
+  }
+
+  /**
+   * issuedFenceRecord is the last-granted-fence record of a fence scope: `P/fences/<name>` for a
+   * lock, `P/poolfences/<ns>/<name>` for `semaphore/<name>` and `rwlock/<name>` (as pool-keys.ts
+   * lays it out).
+   */
+  issuedFenceRecord(scope: string): Buffer {
+    const slash = scope.indexOf('/');
+    if (slash < 0) return this.fenceRecord(scope);
+    return Buffer.from(
+      `${this.#root}poolfences/${scope.slice(0, slash)}/${escapeName(scope.slice(slash + 1))}`,
+    );
   }
 
   /** dictDir is the prefix of everything of dict `dict` (entries, version marker, fences). */
