@@ -82,7 +82,11 @@ export function forgedFenceTests(h: Harness): void {
       const d = a.dict<unknown>(uniqueName('dict'));
       await d.set('x', 'plain');
       const before = await snapshot(d);
-      for (const lock of [uniqueName('lock'), `semaphore/${uniqueName('sem')}`, `rwlock/${uniqueName('rw')}`]) {
+      for (const lock of [
+        uniqueName('lock'),
+        `semaphore/${uniqueName('sem')}`,
+        `rwlock/${uniqueName('rw')}`,
+      ]) {
         await expectAllUnissued(d, { lock, fence: 1 });
       }
       expect(await snapshot(d)).toEqual(before);

@@ -5,8 +5,8 @@
  * - After a contended grant (the record holds the padded fence V, and its own mod revision is
  *   later than V), a fence just above V — below the record's mod revision, and far below the
  *   store's current revision — is refused as unissued, and the holder keeps writing.
- * - A record in the format older baton versions wrote ('' = the fence is the record's mod
- *   revision) still lets the holder write, and still refuses a fence above it.
+ * - After an uncontended grant (the record is '': the fence is its own mod revision), the holder
+ *   writes and the next fence, not yet issued, is refused.
  */
 import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -64,16 +64,19 @@ describe('etcd: a fence must have been issued by a grant of its lock', () => {
     await second.release();
   });
 
-  it("a record in the older format ('' = its mod revision) still admits the holder and refuses above it", async () => {
+  it("after an uncontended grant (record '' = its mod revision), the holder writes and a fence above is refused", async () => {
     const a = await client();
     const name = uniqueName('lock');
     const lease = await a.lock(name, { ttlMs: 30_000 }).acquire();
-    await etcd.put(`${prefix}/fences/${name}`).value('');
-    const legacy = Number((await etcd.get(`${prefix}/fences/${name}`).exec()).kvs[0]!.mod_revision);
+    const kv = (await etcd.get(`${prefix}/fences/${name}`).exec()).kvs[0]!;
+    expect(kv.value.toString()).toBe('');
+    expect(Number(kv.mod_revision)).toBe(lease.fence);
     const d = a.dict<string>(uniqueName('dict'));
     await d.set('k', 'real', { fence: lease });
     await d.batch([{ op: 'set', key: 'j', value: 'real' }], { fence: lease });
-    const err = await rejection(() => d.set('k', 'forged', { fence: { lock: name, fence: legacy + 1 } }));
+    const err = await rejection(() =>
+      d.set('k', 'forged', { fence: { lock: name, fence: lease.fence + 1 } }),
+    );
     expect(err).toMatchObject({ detail: 'unissued_fence' });
     expect(await d.get('k')).toBe('real');
     await lease.release();

@@ -15,7 +15,13 @@ const LOCKER = 'locker-secret-0123456789'; // read, write and lock, but only on 
 const FILE = JSON.stringify({
   tokens: [
     { name: 'writer', token: WRITER, rights: ['read', 'write'], locks: ['*'], dicts: ['jobs*'] },
-    { name: 'locker', token: LOCKER, rights: ['read', 'write', 'lock'], locks: ['nightly*'], dicts: ['jobs*'] },
+    {
+      name: 'locker',
+      token: LOCKER,
+      rights: ['read', 'write', 'lock'],
+      locks: ['nightly*'],
+      dicts: ['jobs*'],
+    },
   ],
 });
 const FORGED = String(Number.MAX_SAFE_INTEGER);

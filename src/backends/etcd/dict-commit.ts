@@ -5,13 +5,13 @@
  * Compares (all must hold):
  * - per checked entry: its mod revision equals the expected version (0 = absent);
  * - with a fence F: the fence scope's last-granted record (`P/fences/<lock>` or
- *   `P/poolfences/<ns>/<name>`, holder.ts) shows F was issued: its mod revision > F - 1 and its
- *   value > padFence(F - 1). The record holds either a zero-padded fence V (written at or after
- *   the grant, so its mod revision > V: the value compare decides, V >= F) or FENCE_IS_MOD_REVISION,
- *   which sorts above every padded fence (the fence is the record's own mod revision: the mod
- *   compare decides). A record written by an older baton ('' for its mod revision) fails the
- *   value compare; the commit is then retried once with value = '' and the same mod compare.
- *   (`F <= the current revision` alone would prove nothing: revisions grow with every write.)
+ *   `P/poolfences/<ns>/<name>`, holder.ts / pool-record.ts) shows that F was issued. The record
+ *   holds a zero-padded fence V (a grant after waiting: issued iff V >= F, one value compare
+ *   `> padFence(F - 1)`) or '' (a grant with no other contender, whose fence is the record's own
+ *   mod revision: issued iff value = '' and mod revision > F - 1). etcd has no OR of compares, so
+ *   the commit guesses the form (locks: '', usually uncontended; pools: padded) and, when the
+ *   failure reads show the other form with F issued, runs once more with that form.
+ *   (`F <= the current revision` would prove nothing: revisions grow with every write.)
  * - with a fence: no key `P/dicts/<d>/f/<lock>/<n>` with n > fence exists (accepted if >= the
  *   highest accepted, per dict per lock);
  * - with a fence token (the ownership guard): the token's lock key exists with create revision
@@ -37,7 +37,7 @@ import {
 import { BackendUnavailableError, StaleFenceError, VersionConflictError } from '../../errors.js';
 import type { FenceCheck } from '../../shared-state/backend.js';
 import type { EtcdClient, Retry } from './client.js';
-import { decodeFenceRecord, LEGACY_FENCE_IS_MOD_REVISION } from './holder.js';
+import { decodeFenceRecord, FENCE_IS_MOD_REVISION } from './holder.js';
 import { padFence, prefixEnd } from './keys.js';
 import { valueIs } from './pool-record.js';
 import { byCreate, createIs, del, get, kvsOf, modIs, nested, put, range, revisionOf } from './txn.js';
@@ -72,21 +72,31 @@ export type CommitResult =
 
 /** commitDict runs a CommitSpec as one transaction (see the file comment). */
 export async function commitDict(client: EtcdClient, spec: CommitSpec): Promise<CommitResult> {
-  try {
-    return await commitOnce(client, spec, false);
-  } catch (err) {
-    if (err !== LEGACY_RECORD) throw err;
-    return commitOnce(client, spec, true);
+  let form: RecordForm = spec.fence?.lock.includes('/') ? 'padded' : 'modrev';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await commitOnce(client, spec, form);
+    } catch (err) {
+      if (!(err instanceof OtherForm) || attempt >= 3) throw err;
+      form = err.form;
+    }
   }
 }
 
-/** LEGACY_RECORD is thrown by commitOnce when the fence record is in the older format (see the file comment). */
-const LEGACY_RECORD = Symbol('legacy fence record');
+/** RecordForm is how a fence record holds the last granted fence: its mod revision ('') or a padded fence. */
+type RecordForm = 'modrev' | 'padded';
 
-async function commitOnce(client: EtcdClient, spec: CommitSpec, legacy: boolean): Promise<CommitResult> {
+/** OtherForm is thrown by commitOnce when the record is in the form it did not compare for (see the file comment). */
+class OtherForm extends Error {
+  constructor(readonly form: RecordForm) {
+    super(`fence record is in the ${form} form`);
+  }
+}
+
+async function commitOnce(client: EtcdClient, spec: CommitSpec, form: RecordForm): Promise<CommitResult> {
   const keys = client.keys;
   const entryKeys = spec.checks.map((c) => keys.entryKey(spec.dict, c.key));
-  const fence = fenceParts(client, spec.dict, spec.fence, legacy);
+  const fence = fenceParts(client, spec.dict, spec.fence, form);
   const after: IRequestOp[] = [
     put(keys.versionKey(spec.dict), ''),
     nested({
@@ -119,7 +129,7 @@ async function commitOnce(client: EtcdClient, spec: CommitSpec, legacy: boolean)
     return actual === check.version ? [] : [{ ...check, actual, ...(kv ? { kv } : {}) }];
   });
   const stale = fence.explain(response.responses.slice(spec.checks.length).map((op) => kvsOf(op)));
-  if (stale === LEGACY_RECORD) throw LEGACY_RECORD;
+  if (stale instanceof OtherForm) throw stale;
   if (conflicts[0] && !(spec.fenceFirst && stale)) return { ok: false, conflict: conflicts[0] };
   if (stale) throw stale;
   throw new BackendUnavailableError(`etcd ${spec.what} failed a condition that its reads do not show; retry`);
@@ -130,17 +140,17 @@ interface FenceParts {
   readonly record: IRequestOp[];
   readonly reads: IRequestOp[];
   /**
-   * explain names the refusal from the failure reads, if the fence caused it; LEGACY_RECORD when
-   * only the older record format did.
+   * explain names the refusal from the failure reads, if the fence caused it; OtherForm when the
+   * fence was issued but the record is in the form the commit did not compare for.
    */
-  explain(reads: IKeyValue[][]): StaleFenceError | typeof LEGACY_RECORD | undefined;
+  explain(reads: IKeyValue[][]): StaleFenceError | OtherForm | undefined;
 }
 
 function fenceParts(
   client: EtcdClient,
   dict: string,
   fence: FenceCheck | undefined,
-  legacy: boolean,
+  form: RecordForm,
 ): FenceParts {
   if (!fence) return { compares: [], record: [], reads: [], explain: () => undefined };
   const keys = client.keys;
@@ -152,10 +162,9 @@ function fenceParts(
   const issued = keys.issuedFenceRecord(fence.lock);
   const checkIssued = !fence.issuedChecked;
   if (checkIssued) {
-    compares.push(
-      modAbove(issued, fence.fence - 1),
-      legacy ? valueIs(issued, LEGACY_FENCE_IS_MOD_REVISION) : valueAbove(issued, padFence(fence.fence - 1)),
-    );
+    if (form === 'modrev')
+      compares.push(valueIs(issued, FENCE_IS_MOD_REVISION), modAbove(issued, fence.fence - 1));
+    else compares.push(valueAbove(issued, padFence(fence.fence - 1)));
     reads.push(get(issued));
   }
   const record = [
@@ -183,7 +192,8 @@ function fenceParts(
         const rec = found[1]?.[0];
         if (decodeFenceRecord(rec) < fence.fence)
           return new StaleFenceError(fence.lock, fence.fence, 'unissued_fence');
-        if (!legacy && rec?.value.toString('utf8') === LEGACY_FENCE_IS_MOD_REVISION) return LEGACY_RECORD;
+        const shown: RecordForm = rec?.value.toString('utf8') === FENCE_IS_MOD_REVISION ? 'modrev' : 'padded';
+        if (shown !== form) return new OtherForm(shown);
       }
       if ((found[0] ?? []).length > 0) return new StaleFenceError(fence.lock, fence.fence, 'newer_fence');
       if (token === undefined) return undefined;

@@ -39,25 +39,18 @@ export function decodeHolder(kv: IKeyValue): HolderValue {
 /**
  * FENCE_IS_MOD_REVISION is the fence record's value when it was written by the transaction that
  * created the holder's key: the fence is then the record's own mod revision (which a client
- * cannot know before the transaction runs). It sorts above every zero-padded fence, so a dict
- * commit can test "fence F was issued" with two compares on the record: mod revision > F - 1
- * and value > padFence(F - 1) (dict-commit.ts).
+ * cannot know before the transaction runs).
  */
-export const FENCE_IS_MOD_REVISION = 'r';
-
-/** LEGACY_FENCE_IS_MOD_REVISION is what baton wrote for FENCE_IS_MOD_REVISION before (''); still read. */
-export const LEGACY_FENCE_IS_MOD_REVISION = '';
+export const FENCE_IS_MOD_REVISION = '';
 
 /** fenceRecordValue renders a fence known in advance. */
 export function fenceRecordValue(fence: number): string {
   return padFence(fence);
 }
 
-/** decodeFenceRecord reads the last granted fence from a lock's or pool's record (0 when there is none). */
+/** decodeFenceRecord reads the last granted fence from its record (0 when there is none). */
 export function decodeFenceRecord(kv: IKeyValue | undefined): number {
   if (!kv) return 0;
   const text = kv.value.toString('utf8');
-  return text === FENCE_IS_MOD_REVISION || text === LEGACY_FENCE_IS_MOD_REVISION
-    ? Number(kv.mod_revision)
-    : Number(text);
+  return text === FENCE_IS_MOD_REVISION ? Number(kv.mod_revision) : Number(text);
 }

@@ -5,8 +5,7 @@
  *   P/locks/<name>/<id>              one contender of lock <name>; id = sha256(token)[0..32] hex;
  *                                    on the contender's lease; the oldest (lowest create
  *                                    revision) holds the lock, its create revision is the fence
- *   P/fences/<name>                  the last fence granted for <name> ('r', or '' from older
- *                                    versions = this key's mod revision; holder.ts)
+ *   P/fences/<name>                  the last fence granted for <name> ('' = this key's mod revision)
  *   P/dicts/<dict>/e/<key>           one dict entry (the user key's UTF-8 bytes, unescaped)
  *   P/dicts/<dict>/v                 touched by every mutation of <dict>: its mod revision is the
  *                                    dict's version, and watch uses it to tell deletes from expiries

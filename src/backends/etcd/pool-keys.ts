@@ -8,7 +8,7 @@
  *                                  revision; a holder's create revision is its fence
  *   P/poolsizes/<ns>/<name>        the pool's permit count, written by the transaction that puts
  *                                  the first contender of an unused pool (no contender key)
- *   P/poolfences/<ns>/<name>       the last fence granted ('r' or '' = this key's mod revision)
+ *   P/poolfences/<ns>/<name>       the last fence granted ('' = this key's mod revision)
  *
  * Contender keys have a prefix of their own, so `list` reads only pools in use; the two records
  * outlive their pool (like `P/fences/<name>` for locks) and are not listed. Names are escaped the

@@ -9,7 +9,6 @@
  */
 import { CompareResult, CompareTarget, type IKeyValue, type IRequestOp } from 'etcd3';
 import { MAX_PERMITS } from '../../locks/semaphore-backend.js';
-import { decodeFenceRecord, FENCE_IS_MOD_REVISION } from './holder.js';
 import { padFence } from './keys.js';
 import { createIs, nested, put, revisionOf } from './txn.js';
 
@@ -92,20 +91,22 @@ export function poolState(kvs: readonly IKeyValue[]): PoolState {
   return { permits, holders: queue.slice(0, held), waiting: queue.length - held };
 }
 
-/** FENCE_IS_MOD_REVISION marks a fence record written with the first contender of an unused pool (holder.ts). */
-export { FENCE_IS_MOD_REVISION };
+/** FENCE_IS_MOD_REVISION is a fence record written with the first contender of an unused pool. */
+export const FENCE_IS_MOD_REVISION = '';
 
 /** decodePoolFence reads the last granted fence from its record (0 when there is none). */
 export function decodePoolFence(kv: IKeyValue | undefined): number {
-  return decodeFenceRecord(kv);
+  if (!kv) return 0;
+  const text = kv.value.toString('utf8');
+  return text === FENCE_IS_MOD_REVISION ? revisionOf(kv.mod_revision) : Number(text);
 }
 
 /**
  * recordFence is a transaction part that raises the fence record of a pool to `fence` unless it
- * already records more. Zero-padded fences compare in byte order as numbers; a record whose
- * fence is its own mod revision (FENCE_IS_MOD_REVISION, or '' as older baton wrote it) is always
- * replaced: that record was written when the pool had no other contender, so any contender still
- * alive to record a fence came later and has a larger one (see docs/SAFETY.md).
+ * already records more. Zero-padded fences compare in byte order as numbers, and '' (a record
+ * whose fence is its own mod revision) compares below all of them: that record was written when
+ * the pool had no other contender, so any contender still alive to record a fence came later and
+ * has a larger one (see docs/SAFETY.md).
  */
 export function recordFence(record: Buffer, fence: number): IRequestOp {
   const value = padFence(fence);
@@ -114,21 +115,10 @@ export function recordFence(record: Buffer, fence: number): IRequestOp {
     success: [put(record, value)],
     failure: [
       nested({
-        compare: [valueIs(record, FENCE_IS_MOD_REVISION)],
-        success: [put(record, value)],
-        failure: [
-          nested({
-            compare: [
-              {
-                key: record,
-                target: CompareTarget.Value,
-                result: CompareResult.Less,
-                value: Buffer.from(value),
-              },
-            ],
-            success: [put(record, value)],
-          }),
+        compare: [
+          { key: record, target: CompareTarget.Value, result: CompareResult.Less, value: Buffer.from(value) },
         ],
+        success: [put(record, value)],
       }),
     ],
   });
