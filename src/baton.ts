@@ -17,7 +17,14 @@ import { EVENTS_DICT, Event } from './sync/event.js';
 import { assertName } from './validation.js';
 
 /** BatonSettings are the client-side rules chosen at connect time. */
-export interface BatonSettings extends LeaseSettings, DictSettings {}
+export interface BatonSettings extends LeaseSettings, DictSettings {
+  /**
+   * fenceIssuedCheck: the dict store checks by itself that a fence was issued by its lock
+   * (DictCapabilities.fenceIssuedCheck, and lock and dict in one store). When false, every
+   * SharedDict of this client reads the lock's issued fence before a fenced write instead.
+   */
+  readonly fenceIssuedCheck: boolean;
+}
 
 /** PoolBackends are the semaphore stores of a client: one namespace for semaphores, one for rwlocks. */
 export interface PoolBackends {
@@ -45,7 +52,9 @@ export class Baton implements AsyncDisposable {
     this.#pools = pools;
     this.#locks = locks;
     this.#dicts = dicts;
-    this.#settings = settings;
+    this.#settings = settings.fenceIssuedCheck
+      ? settings
+      : { ...settings, issuedFence: (scope) => this.#issuedFence(scope) };
     this.#close = close;
   }
 
@@ -56,10 +65,14 @@ export class Baton implements AsyncDisposable {
     readonly semaphores?: SemaphoreCapabilities | undefined;
   } {
     const dicts = this.#dicts.capabilities;
-    // A composed client turns the ownership guard off whatever the dict store could do.
+    // A composed client turns the ownership guard and the store's issuance check off whatever the dict store could do.
     return {
       locks: this.#locks.capabilities,
-      dicts: { ...dicts, ownershipGuard: this.#settings.ownershipGuard },
+      dicts: {
+        ...dicts,
+        ownershipGuard: this.#settings.ownershipGuard,
+        fenceIssuedCheck: this.#settings.fenceIssuedCheck,
+      },
       semaphores: typeof this.#pools === 'string' ? undefined : this.#pools.semaphores.capabilities,
     };
   }
@@ -128,6 +141,19 @@ export class Baton implements AsyncDisposable {
    */
   barrier(name: string, parties: number): Barrier {
     return new Barrier(assertName(name, 'barrier'), parties, this.dict(BARRIERS_DICT));
+  }
+
+  /**
+   * #issuedFence reads the issued-fence counter of a fence scope (a lock name, `semaphore/<name>`
+   * or `rwlock/<name>`) from the lock store: 0 where nothing was ever issued, or where this
+   * client has no semaphores. BackendUnavailableError when the lock store cannot answer.
+   */
+  async #issuedFence(scope: string): Promise<number> {
+    const slash = scope.indexOf('/');
+    if (slash < 0) return (await this.#locks.inspect(scope)).fence;
+    if (typeof this.#pools === 'string') return 0;
+    const pools = scope.startsWith('semaphore/') ? this.#pools.semaphores : this.#pools.rwlocks;
+    return (await pools.inspect(scope.slice(slash + 1))).fence;
   }
 
   /** dict returns a handle on the shared dict `name`. InvalidArgumentError for a bad name. */

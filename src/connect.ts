@@ -44,6 +44,7 @@ export async function connect(
       driftFactor,
       maxValueBytes,
       ownershipGuard: backend.dicts.capabilities.ownershipGuard,
+      fenceIssuedCheck: backend.dicts.capabilities.fenceIssuedCheck,
     };
     return new Baton(backend.locks, backend.dicts, settings, () => backend.close(), backend.pools);
   }
@@ -64,8 +65,14 @@ export async function connect(
     throw err;
   }
   // Lock and dict live in different stores: no single atomic step sees both, so fenced writes
-  // are checked against the dict's fence table only (see docs/SAFETY.md).
-  const settings: BatonSettings = { driftFactor, maxValueBytes, ownershipGuard: false };
+  // are checked against the dict's fence table only, and whether a fence was issued is read from
+  // the lock store before each fenced write (see docs/SAFETY.md).
+  const settings: BatonSettings = {
+    driftFactor,
+    maxValueBytes,
+    ownershipGuard: false,
+    fenceIssuedCheck: false,
+  };
   // Semaphores and rwlocks come from the locks backend: they are locks.
   return new Baton(
     locks.locks,

@@ -90,19 +90,34 @@ function describeVersion(v: number | undefined): string {
   return v === 0 ? 'absent' : `version ${v}`;
 }
 
-/** StaleFenceError: a fenced write was refused: a newer fence was already accepted, or the lease no longer holds the lock. */
+/**
+ * StaleFenceReason says why a fenced write was refused: `newer_fence` (a write fenced by a newer
+ * grant of that lock was already accepted), `not_holder` (the ownership guard: that lease no
+ * longer holds the lock) or `unissued_fence` (no grant of that lock has issued that fence: it was
+ * forged or mistyped; the write changed nothing and did not raise the dict's recorded fence).
+ */
+export type StaleFenceReason = 'newer_fence' | 'not_holder' | 'unissued_fence';
+
+const STALE_FENCE_WHY: Readonly<Record<StaleFenceReason, string>> = {
+  newer_fence: 'a newer fence was already accepted',
+  not_holder: 'that lease no longer holds the lock',
+  unissued_fence: 'no grant of that lock has issued this fence',
+};
+
+/** isStaleFenceReason tells whether `v` names a StaleFenceReason. */
+export function isStaleFenceReason(v: unknown): v is StaleFenceReason {
+  return v === 'newer_fence' || v === 'not_holder' || v === 'unissued_fence';
+}
+
+/** StaleFenceError: a fenced write was refused; `detail` says why (StaleFenceReason). */
 export class StaleFenceError extends BatonError {
   readonly code = 'stale_fence';
   constructor(
     readonly lock: string,
     readonly fence: number,
-    readonly detail: 'newer_fence' | 'not_holder' = 'newer_fence',
+    readonly detail: StaleFenceReason = 'newer_fence',
   ) {
-    super(
-      detail === 'newer_fence'
-        ? `write fenced by lock "${lock}" fence ${fence} refused: a newer fence was already accepted`
-        : `write fenced by lock "${lock}" fence ${fence} refused: that lease no longer holds the lock`,
-    );
+    super(`write fenced by lock "${lock}" fence ${fence} refused: ${STALE_FENCE_WHY[detail]}`);
   }
 }
 
@@ -191,7 +206,11 @@ export function errorFromCode(
       err = new VersionConflictError(str('key'), num('expected'), num('actual'), message);
       break;
     case 'stale_fence':
-      err = new StaleFenceError(str('lock'), num('fence') ?? 0);
+      err = new StaleFenceError(
+        str('lock'),
+        num('fence') ?? 0,
+        isStaleFenceReason(extra.reason) ? extra.reason : 'newer_fence',
+      );
       break;
     case 'type_mismatch':
       return new TypeMismatchError(message);

@@ -12,7 +12,7 @@
  * `token` is the raw bearer token (at least 16 characters) or `sha256:` and the hex SHA-256 of
  * it, so the file need not hold secrets. Patterns are names where `*` matches any run of
  * characters. Rights: `read` (inspect and list locks; read, list and watch dicts), `write`
- * (change dicts), `lock` (acquire, extend, release). How it fails: InvalidArgumentError naming
+ * (change dicts), `lock` (acquire, extend, release, and write dicts fenced by that lock). How it fails: InvalidArgumentError naming
  * the bad entry, for a file that is not valid JSON, has unknown fields, or repeats a name or token.
  */
 import { createHash } from 'node:crypto';

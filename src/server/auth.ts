@@ -12,6 +12,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { type Right, sha256, type TokenRule } from './auth-file.js';
 import { HttpProblem } from './problems.js';
+import { FenceScope } from './schemas.js';
 
 /** AuthOptions: auth off, or bearer tokens from a tokens file. */
 export type AuthOptions =
@@ -85,6 +86,24 @@ export function authorize(auth: AuthOptions, req: Request, access: Access, param
     }
   }
   return principal;
+}
+
+/**
+ * authorizeFence checks a fenced write's Baton-Fence-Lock header: the caller needs the `lock`
+ * right on that lock (on `<name>` for `semaphore/<name>` and `rwlock/<name>`), since a fence
+ * raises what the dict accepts from that lock's holders. A value that is not a fence scope is
+ * left to the route's header validation (400). Throws HttpProblem forbidden.
+ */
+export function authorizeFence(principal: Principal, header: string | string[] | undefined): void {
+  if (principal.rule === undefined || typeof header !== 'string' || !FenceScope.safeParse(header).success)
+    return;
+  const name = header.slice(header.indexOf('/') + 1);
+  if (!allows(principal, 'lock', name, 'lock')) {
+    throw new HttpProblem(
+      'forbidden',
+      `token "${principal.name}" may not write fenced by ${JSON.stringify(header)}: it needs the lock right on lock ${JSON.stringify(name)}`,
+    );
+  }
 }
 
 /** allows tells whether `principal` has `right` on the lock or dict `name` (always, with auth off). */

@@ -11,7 +11,7 @@
  */
 import type { Express, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { type Access, type AuthOptions, authorize, type Principal } from './auth.js';
+import { type Access, type AuthOptions, authorize, authorizeFence, type Principal } from './auth.js';
 import type { ServerMetrics } from './metrics.js';
 import { HttpProblem } from './problems.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -116,6 +116,8 @@ export function defineRoute<
     async run(req, res, env) {
       const params = check('path', spec.params ?? NoParams, req.params);
       const principal = authorize(env.auth, req, spec.access, params as object);
+      if (spec.access.kind === 'dict' && spec.access.right === 'write')
+        authorizeFence(principal, req.headers['baton-fence-lock']);
       if (env.limiter && spec.access.kind !== 'public') {
         const wait = env.limiter.take(
           principal.rule ? `t:${principal.name}` : `a:${req.socket.remoteAddress}`,

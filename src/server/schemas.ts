@@ -267,6 +267,10 @@ export const CapabilitiesBody = z.object({
   locks: LeaseCapabilities,
   dicts: z.object({
     ownershipGuard: z.boolean(),
+    fenceIssuedCheck: z.boolean().meta({
+      description:
+        "whether the server's store itself refuses fences no grant issued; the server refuses them either way",
+    }),
     ttlGranularityMs: z.int(),
     historyLimit: z.int().optional(),
   }),

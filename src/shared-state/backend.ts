@@ -16,6 +16,17 @@ export interface DictCapabilities {
    * token still holds the lock, checked atomically with the write (lock and dict in one store).
    */
   readonly ownershipGuard: boolean;
+  /**
+   * fenceIssuedCheck is true when the store itself refuses a fence that no grant of its lock
+   * (semaphore, rwlock) has issued, atomically with the write, so no client, not even one that
+   * bypasses baton, can raise a dict's recorded fence past what the lock has issued (memory,
+   * single-node and Sentinel Redis, etcd; http: the server checks). When false (Redis Cluster,
+   * where lock and dict live in different slots; a composed `{ locks, dicts }` client), SharedDict
+   * reads the lock's issued fence before each fenced write instead: one more round trip, and only
+   * writes made through baton are checked. Either way a forged fence is StaleFenceError
+   * `unissued_fence`.
+   */
+  readonly fenceIssuedCheck: boolean;
   /** ttlGranularityMs is the resolution of per-entry TTLs (an entry may live up to this much longer). */
   readonly ttlGranularityMs: number;
   /** historyLimit is how many versions of watch history are kept, when bounded by count. */
@@ -30,17 +41,30 @@ export interface StoredEntry {
   readonly expiresAt?: number | undefined;
 }
 
-/** FenceCheck makes a write conditional on a lock's fence (and, with `token`, on holding the lock). */
+/**
+ * FenceCheck makes a write conditional on a lock's fence (and, with `token`, on holding the lock).
+ * `lock` is a fence scope: a lock name, or `semaphore/<name>` / `rwlock/<name>`. A store with
+ * `fenceIssuedCheck` refuses a fence above the scope's issued-fence counter (`unissued_fence`)
+ * before anything else, and then changes nothing.
+ */
 export interface FenceCheck {
   readonly lock: string;
   readonly fence: number;
   /** token asks for the ownership guard, where the backend has it (see capabilities). */
   readonly token?: string | undefined;
+  /**
+   * issuedChecked tells the store that the caller already checked issuance against the lock's
+   * own store (a composed client, whose locks live elsewhere); the store then skips its check.
+   */
+  readonly issuedChecked?: boolean | undefined;
 }
 
 /** WriteOptions are the conditions common to every mutation. */
 export interface WriteOptions {
-  /** fence refuses the write with StaleFenceError when a higher fence for `fence.lock` was accepted by this dict. */
+  /**
+   * fence refuses the write with StaleFenceError when the fence was never issued for
+   * `fence.lock` (`unissued_fence`) or a higher fence for it was accepted by this dict (`newer_fence`).
+   */
   readonly fence?: FenceCheck | undefined;
 }
 

@@ -10,7 +10,7 @@
  * does not match; StaleFenceError for a stale fenced write; TypeMismatchError for `incr` on a
  * non-number; BackendUnavailableError when the store cannot be reached.
  */
-import { InvalidArgumentError, VersionConflictError } from '../errors.js';
+import { InvalidArgumentError, StaleFenceError, VersionConflictError } from '../errors.js';
 import {
   assertFenceScope,
   assertKey,
@@ -93,6 +93,14 @@ export interface DictSettings {
   readonly maxValueBytes: number;
   /** ownershipGuard: send the lease token with fenced writes so the store checks the holder too. */
   readonly ownershipGuard: boolean;
+  /**
+   * issuedFence, given when the dict store cannot tell which fences a lock has issued (see
+   * DictCapabilities.fenceIssuedCheck), reads a fence scope's issued-fence counter from the lock
+   * store; every fenced write is then checked against it first (StaleFenceError
+   * `unissued_fence`). Issued fences only grow, so a fence found issued stays issued and the
+   * check need not be atomic with the write.
+   */
+  readonly issuedFence?: ((scope: string) => Promise<number>) | undefined;
 }
 
 /** DEFAULT_DICT_SETTINGS are used when connect() is given none. */
@@ -135,7 +143,7 @@ export class SharedDict<T = JsonValue> {
     return this.#backend.set(this.name, assertKey(key), this.#encode(value), {
       ttlMs: optionalTtl(options.ttlMs),
       ifVersion: optionalVersion(options.ifVersion),
-      fence: this.#fence(options.fence),
+      fence: await this.#issued(this.#fence(options.fence)),
     });
   }
 
@@ -143,7 +151,7 @@ export class SharedDict<T = JsonValue> {
   async setIfAbsent(key: string, value: T, options: Omit<DictSetOptions, 'ifVersion'> = {}): Promise<T> {
     const { entry } = await this.#backend.setIfAbsent(this.name, assertKey(key), this.#encode(value), {
       ttlMs: optionalTtl(options.ttlMs),
-      fence: this.#fence(options.fence),
+      fence: await this.#issued(this.#fence(options.fence)),
     });
     return decodeValue<T>(entry.value);
   }
@@ -152,13 +160,15 @@ export class SharedDict<T = JsonValue> {
   async delete(key: string, options: { ifVersion?: number } & FencedOptions = {}): Promise<boolean> {
     return this.#backend.delete(this.name, assertKey(key), {
       ifVersion: optionalVersion(options.ifVersion),
-      fence: this.#fence(options.fence),
+      fence: await this.#issued(this.#fence(options.fence)),
     });
   }
 
   /** pop removes `key` and resolves to what it held, atomically; undefined when absent. */
   async pop(key: string, options: FencedOptions = {}): Promise<T | undefined> {
-    const e = await this.#backend.pop(this.name, assertKey(key), { fence: this.#fence(options.fence) });
+    const e = await this.#backend.pop(this.name, assertKey(key), {
+      fence: await this.#issued(this.#fence(options.fence)),
+    });
     return e && decodeValue<T>(e.value);
   }
 
@@ -176,7 +186,9 @@ export class SharedDict<T = JsonValue> {
     if (typeof by !== 'number' || !Number.isFinite(by)) {
       throw new InvalidArgumentError(`incr by must be a finite number (got ${preview(by)})`);
     }
-    return this.#backend.incr(this.name, assertKey(key), by, { fence: this.#fence(options.fence) });
+    return this.#backend.incr(this.name, assertKey(key), by, {
+      fence: await this.#issued(this.#fence(options.fence)),
+    });
   }
 
   /**
@@ -193,7 +205,7 @@ export class SharedDict<T = JsonValue> {
   ): Promise<T> {
     assertKey(key);
     const ttlMs = optionalTtl(options.ttlMs);
-    const fence = this.#fence(options.fence);
+    const fence = await this.#issued(this.#fence(options.fence));
     const maxAttempts = options.maxAttempts ?? 1000;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new InvalidArgumentError(`maxAttempts must be a positive integer (got ${preview(maxAttempts)})`);
@@ -246,7 +258,7 @@ export class SharedDict<T = JsonValue> {
         `batch op ${i}: op must be "set" or "delete" (got ${preview((op as { op: unknown }).op)})`,
       );
     });
-    return this.#backend.batch(this.name, encoded, { fence: this.#fence(options.fence) });
+    return this.#backend.batch(this.name, encoded, { fence: await this.#issued(this.#fence(options.fence)) });
   }
 
   /** entries reads one page of entries (default 100, at most 10 000), optionally under a key prefix. */
@@ -344,6 +356,19 @@ export class SharedDict<T = JsonValue> {
     // The ownership guard checks a mutex holder; rwlock and semaphore fences are checked by fence alone.
     const guarded = this.#settings.ownershipGuard && !lock.includes('/');
     return { lock, fence, token: guarded ? token : undefined };
+  }
+
+  /**
+   * #issued refuses, with StaleFenceError `unissued_fence`, a fence above its scope's issued
+   * counter when this client checks issuance itself (settings.issuedFence); the store is then
+   * told not to check again.
+   */
+  async #issued(check: FenceCheck | undefined): Promise<FenceCheck | undefined> {
+    const read = this.#settings.issuedFence;
+    if (check === undefined || read === undefined) return check;
+    if (check.fence > (await read(check.lock)))
+      throw new StaleFenceError(check.lock, check.fence, 'unissued_fence');
+    return { ...check, issuedChecked: true };
   }
 }
 

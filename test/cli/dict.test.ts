@@ -55,7 +55,9 @@ describe('baton dict', () => {
     expect((await cli(['dict', 'delete', d, 'job-1'], env)).code).toBe(3);
   });
 
-  it('--if-version and --fence refuse with exit 4; incr on a non-number too; --ttl expires', async () => {
+  it('--if-version and --fence refuse with exit 4; incr on a non-number too; --ttl expires', {
+    timeout: 120_000, // a dozen CLI processes, each a node start on a loaded machine
+  }, async () => {
     const d = uniqueName('cli-cond');
     expect((await cli(['dict', 'set', d, 'k', '1', '--if-version', '0'], env)).code).toBe(0);
     const taken = await cli(['dict', 'set', d, 'k', '2', '--if-version', '0'], env);
@@ -68,10 +70,22 @@ describe('baton dict', () => {
     expect((await cli(['dict', 'incr', d, 'text'], env)).code).toBe(4);
 
     const lock = uniqueName('cli-fence');
-    expect((await cli(['dict', 'set', d, 'r', '"new"', '--fence', `${lock}:5`], env)).code).toBe(0);
-    const stale = await cli(['dict', 'set', d, 'r', '"old"', '--fence', `${lock}:4`], env);
+    const old = await s.baton.lock(lock).acquire(); // fences must be issued by real grants
+    await old.release();
+    const fresh = await s.baton.lock(lock).acquire();
+    await fresh.release();
+    expect((await cli(['dict', 'set', d, 'r', '"new"', '--fence', `${lock}:${fresh.fence}`], env)).code).toBe(
+      0,
+    );
+    const stale = await cli(['dict', 'set', d, 'r', '"old"', '--fence', `${lock}:${old.fence}`], env);
     expect(stale.code).toBe(4);
-    expect(stale.stderr).toMatch(/fence 4 refused: a newer fence was already accepted/);
+    expect(stale.stderr).toMatch(/refused: a newer fence was already accepted/);
+    const forged = await cli(
+      ['dict', 'set', d, 'r', '"forged"', '--fence', `${lock}:${fresh.fence + 1000}`],
+      env,
+    );
+    expect(forged.code).toBe(4);
+    expect(forged.stderr).toMatch(/refused: no grant of that lock has issued this fence/);
 
     expect((await cli(['dict', 'set', d, 'brief', 'true', '--ttl', '300ms'], env)).code).toBe(0);
     expect(await s.baton.dict(d).get('brief')).toBe(true);

@@ -88,23 +88,34 @@ export function fencedWriteTests(h: Harness): void {
     it('the plain { lock, fence } form: equal or higher fences pass, lower ones fail, per dict and per lock', async () => {
       const [a] = await clients.many(1);
       const lock = uniqueName('lock');
+      const ttlMs = lockTtl(a, 30_000);
+      // Three real grants of one lock: only issued fences are accepted (forged-fence.ts).
+      const fences: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const lease = await a.lock(lock, { ttlMs }).acquire();
+        fences.push(lease.fence);
+        await lease.release();
+      }
+      const [f1, f2, f3] = fences as [number, number, number];
+      const other = await a.lock(uniqueName('lock'), { ttlMs }).acquire();
       const d1 = a.dict<number>(uniqueName('dict'));
       const d2 = a.dict<number>(uniqueName('dict'));
-      await d1.set('k', 5, { fence: { lock, fence: 5 } });
-      expect(await rejection(() => d1.set('k', 4, { fence: { lock, fence: 4 } }))).toBeInstanceOf(
+      await d1.set('k', 2, { fence: { lock, fence: f2 } });
+      expect(await rejection(() => d1.set('k', 1, { fence: { lock, fence: f1 } }))).toBeInstanceOf(
         StaleFenceError,
       );
-      await d1.set('k', 55, { fence: { lock, fence: 5 } }); // the same holder writes again
-      await d1.set('k', 6, { fence: { lock, fence: 6 } });
-      expect(await rejection(() => d1.set('k', 5, { fence: { lock, fence: 5 } }))).toBeInstanceOf(
+      await d1.set('k', 22, { fence: { lock, fence: f2 } }); // the same holder writes again
+      await d1.set('k', 3, { fence: { lock, fence: f3 } });
+      expect(await rejection(() => d1.set('k', 2, { fence: { lock, fence: f2 } }))).toBeInstanceOf(
         StaleFenceError,
       );
-      expect(await d1.get('k')).toBe(6);
-      await d2.set('k', 4, { fence: { lock, fence: 4 } }); // another dict has its own fence table
-      await d1.set('other', 1, { fence: { lock: uniqueName('lock'), fence: 1 } }); // another lock too
+      expect(await d1.get('k')).toBe(3);
+      await d2.set('k', 1, { fence: { lock, fence: f1 } }); // another dict has its own fence table
+      await d1.set('other', 1, { fence: { lock: other.name, fence: other.fence } }); // another lock too
       await d1.set('k', 7); // unfenced writes are not fenced
       expect(await d1.get('k')).toBe(7);
-      expect(await d2.get('k')).toBe(4);
+      expect(await d2.get('k')).toBe(1);
+      await other.release();
     });
 
     it('the holder’s own fenced writes of every kind are accepted', async () => {

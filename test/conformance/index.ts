@@ -15,6 +15,7 @@ import { dictTtlTests } from './dict-ttl.js';
 import { dictWatchTests } from './dict-watch.js';
 import { lockExtendOrderTests, poolExtendOrderTests } from './extend-order.js';
 import { fencedWriteTests } from './fenced-write.js';
+import { forgedFenceTests } from './forged-fence.js';
 import type { Harness } from './harness.js';
 import { keysUnusualTests } from './keys-unusual.js';
 import { lockAcquireTests } from './lock-acquire.js';
@@ -62,6 +63,7 @@ export function runDictConformance(h: Harness): void {
   dictKeysTests(h);
   keysUnusualTests(h);
   fencedWriteTests(h);
+  forgedFenceTests(h);
   syncTests(h); // events and barriers are built on dicts
 }
 

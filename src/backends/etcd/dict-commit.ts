@@ -4,6 +4,14 @@
  *
  * Compares (all must hold):
  * - per checked entry: its mod revision equals the expected version (0 = absent);
+ * - with a fence F: the fence scope's last-granted record (`P/fences/<lock>` or
+ *   `P/poolfences/<ns>/<name>`, holder.ts / pool-record.ts) shows that F was issued. The record
+ *   holds a zero-padded fence V (a grant after waiting: issued iff V >= F, one value compare
+ *   `> padFence(F - 1)`) or '' (a grant with no other contender, whose fence is the record's own
+ *   mod revision: issued iff value = '' and mod revision > F - 1). etcd has no OR of compares, so
+ *   the commit guesses the form (locks: '', usually uncontended; pools: padded) and, when the
+ *   failure reads show the other form with F issued, runs once more with that form.
+ *   (`F <= the current revision` would prove nothing: revisions grow with every write.)
  * - with a fence: no key `P/dicts/<d>/f/<lock>/<n>` with n > fence exists (accepted if >= the
  *   highest accepted, per dict per lock);
  * - with a fence token (the ownership guard): the token's lock key exists with create revision
@@ -14,15 +22,24 @@
  * Failure: reads of every checked entry and of the fence and lock state, so the cause is known
  * exactly from the same snapshot the compares saw.
  *
- * How it fails: StaleFenceError for a stale fence or a lost lock; a failed entry check is
+ * How it fails: StaleFenceError for a fence never issued (`unissued_fence`), a stale fence or a lost lock; a failed entry check is
  * returned as `conflict` (the caller turns it into VersionConflictError or retries); etcd
  * failures as translated by the client.
  */
-import type { IKeyValue, IRequestOp, ITxnResponse } from 'etcd3';
+import {
+  CompareResult,
+  CompareTarget,
+  type ICompare,
+  type IKeyValue,
+  type IRequestOp,
+  type ITxnResponse,
+} from 'etcd3';
 import { BackendUnavailableError, StaleFenceError, VersionConflictError } from '../../errors.js';
 import type { FenceCheck } from '../../shared-state/backend.js';
 import type { EtcdClient, Retry } from './client.js';
-import { prefixEnd } from './keys.js';
+import { decodeFenceRecord, FENCE_IS_MOD_REVISION } from './holder.js';
+import { padFence, prefixEnd } from './keys.js';
+import { valueIs } from './pool-record.js';
 import { byCreate, createIs, del, get, kvsOf, modIs, nested, put, range, revisionOf } from './txn.js';
 
 /** EntryCheck expects entry `key` to be at `version` (0 = absent). */
@@ -55,9 +72,31 @@ export type CommitResult =
 
 /** commitDict runs a CommitSpec as one transaction (see the file comment). */
 export async function commitDict(client: EtcdClient, spec: CommitSpec): Promise<CommitResult> {
+  let form: RecordForm = spec.fence?.lock.includes('/') ? 'padded' : 'modrev';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await commitOnce(client, spec, form);
+    } catch (err) {
+      if (!(err instanceof OtherForm) || attempt >= 3) throw err;
+      form = err.form;
+    }
+  }
+}
+
+/** RecordForm is how a fence record holds the last granted fence: its mod revision ('') or a padded fence. */
+type RecordForm = 'modrev' | 'padded';
+
+/** OtherForm is thrown by commitOnce when the record is in the form it did not compare for (see the file comment). */
+class OtherForm extends Error {
+  constructor(readonly form: RecordForm) {
+    super(`fence record is in the ${form} form`);
+  }
+}
+
+async function commitOnce(client: EtcdClient, spec: CommitSpec, form: RecordForm): Promise<CommitResult> {
   const keys = client.keys;
   const entryKeys = spec.checks.map((c) => keys.entryKey(spec.dict, c.key));
-  const fence = fenceParts(client, spec.dict, spec.fence);
+  const fence = fenceParts(client, spec.dict, spec.fence, form);
   const after: IRequestOp[] = [
     put(keys.versionKey(spec.dict), ''),
     nested({
@@ -90,6 +129,7 @@ export async function commitDict(client: EtcdClient, spec: CommitSpec): Promise<
     return actual === check.version ? [] : [{ ...check, actual, ...(kv ? { kv } : {}) }];
   });
   const stale = fence.explain(response.responses.slice(spec.checks.length).map((op) => kvsOf(op)));
+  if (stale instanceof OtherForm) throw stale;
   if (conflicts[0] && !(spec.fenceFirst && stale)) return { ok: false, conflict: conflicts[0] };
   if (stale) throw stale;
   throw new BackendUnavailableError(`etcd ${spec.what} failed a condition that its reads do not show; retry`);
@@ -99,18 +139,34 @@ interface FenceParts {
   readonly compares: ReturnType<typeof createIs>[];
   readonly record: IRequestOp[];
   readonly reads: IRequestOp[];
-  /** explain names the refusal from the failure reads, if the fence caused it. */
-  explain(reads: IKeyValue[][]): StaleFenceError | undefined;
+  /**
+   * explain names the refusal from the failure reads, if the fence caused it; OtherForm when the
+   * fence was issued but the record is in the form the commit did not compare for.
+   */
+  explain(reads: IKeyValue[][]): StaleFenceError | OtherForm | undefined;
 }
 
-function fenceParts(client: EtcdClient, dict: string, fence: FenceCheck | undefined): FenceParts {
+function fenceParts(
+  client: EtcdClient,
+  dict: string,
+  fence: FenceCheck | undefined,
+  form: RecordForm,
+): FenceParts {
   if (!fence) return { compares: [], record: [], reads: [], explain: () => undefined };
   const keys = client.keys;
   const dir = keys.fenceDir(dict, fence.lock);
   const mine = keys.fenceKey(dict, fence.lock, fence.fence);
   const higher = keys.fenceKey(dict, fence.lock, fence.fence + 1);
-  const compares = [createIs(higher, 'equal', 0, prefixEnd(dir))];
+  const compares: ICompare[] = [createIs(higher, 'equal', 0, prefixEnd(dir))];
   const reads = [range(higher, prefixEnd(dir), { limit: 1, keys_only: true })];
+  const issued = keys.issuedFenceRecord(fence.lock);
+  const checkIssued = !fence.issuedChecked;
+  if (checkIssued) {
+    if (form === 'modrev')
+      compares.push(valueIs(issued, FENCE_IS_MOD_REVISION), modAbove(issued, fence.fence - 1));
+    else compares.push(valueAbove(issued, padFence(fence.fence - 1)));
+    reads.push(get(issued));
+  }
   const record = [
     nested({
       compare: [createIs(mine, 'equal', 0)],
@@ -132,10 +188,18 @@ function fenceParts(client: EtcdClient, dict: string, fence: FenceCheck | undefi
     record,
     reads,
     explain(found) {
+      if (checkIssued) {
+        const rec = found[1]?.[0];
+        if (decodeFenceRecord(rec) < fence.fence)
+          return new StaleFenceError(fence.lock, fence.fence, 'unissued_fence');
+        const shown: RecordForm = rec?.value.toString('utf8') === FENCE_IS_MOD_REVISION ? 'modrev' : 'padded';
+        if (shown !== form) return new OtherForm(shown);
+      }
       if ((found[0] ?? []).length > 0) return new StaleFenceError(fence.lock, fence.fence, 'newer_fence');
       if (token === undefined) return undefined;
-      const own = found[1]?.[0];
-      const oldest = found[2]?.[0];
+      const at = checkIssued ? 2 : 1;
+      const own = found[at]?.[0];
+      const oldest = found[at + 1]?.[0];
       const holds =
         own !== undefined &&
         revisionOf(own.create_revision) === fence.fence &&
@@ -143,6 +207,16 @@ function fenceParts(client: EtcdClient, dict: string, fence: FenceCheck | undefi
       return holds ? undefined : new StaleFenceError(fence.lock, fence.fence, 'not_holder');
     },
   };
+}
+
+/** modAbove compares a key's mod revision: greater than `revision` (an absent key has 0). */
+function modAbove(key: Buffer, revision: number): ICompare {
+  return { key, target: CompareTarget.Mod, result: CompareResult.Greater, mod_revision: revision };
+}
+
+/** valueAbove compares a key's value bytes: greater than `value` (an absent key fails). */
+function valueAbove(key: Buffer, value: string): ICompare {
+  return { key, target: CompareTarget.Value, result: CompareResult.Greater, value: Buffer.from(value) };
 }
 
 /** conflictError turns a failed entry check into the VersionConflictError the contract names. */

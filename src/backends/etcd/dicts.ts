@@ -47,7 +47,11 @@ export class EtcdDicts implements DictBackend {
   constructor(client: EtcdClient, minTtlMs: number) {
     this.#client = client;
     this.#buckets = new TtlBuckets(client, minTtlMs);
-    this.capabilities = Object.freeze({ ownershipGuard: true, ttlGranularityMs: minTtlMs + TTL_SLACK_MS });
+    this.capabilities = Object.freeze({
+      ownershipGuard: true,
+      fenceIssuedCheck: true,
+      ttlGranularityMs: minTtlMs + TTL_SLACK_MS,
+    });
   }
 
   async get(dict: string, key: string): Promise<StoredEntry | undefined> {

@@ -93,6 +93,19 @@ export class Keys {
     return Buffer.from(`${this.#root}fences/${escapeName(name)}`);
   }
 
+  /**
+   * issuedFenceRecord is the last-granted-fence record of a fence scope: `P/fences/<name>` for a
+   * lock, `P/poolfences/<ns>/<name>` for `semaphore/<name>` and `rwlock/<name>` (as pool-keys.ts
+   * lays it out).
+   */
+  issuedFenceRecord(scope: string): Buffer {
+    const slash = scope.indexOf('/');
+    if (slash < 0) return this.fenceRecord(scope);
+    return Buffer.from(
+      `${this.#root}poolfences/${scope.slice(0, slash)}/${escapeName(scope.slice(slash + 1))}`,
+    );
+  }
+
   /** dictDir is the prefix of everything of dict `dict` (entries, version marker, fences). */
   dictDir(dict: string): Buffer {
     return Buffer.from(`${this.#root}dicts/${escapeName(dict)}/`);

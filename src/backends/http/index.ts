@@ -27,6 +27,8 @@ const Capabilities = z.object({
   }),
   dicts: z.object({
     ownershipGuard: z.boolean(),
+    // Absent from servers older than the issuance check; a server that reports it refuses unissued fences.
+    fenceIssuedCheck: z.boolean().optional(),
     ttlGranularityMs: z.number(),
     historyLimit: z.number().optional(),
   }),
@@ -74,7 +76,10 @@ export async function openHttp(url: URL, options: BackendOptions): Promise<Opene
   }
   const tokens = new TokenMap();
   const locks = new HttpLocks(client, caps.locks, caps.limits.maxWaitMs, tokens);
-  const dicts = new HttpDicts(client, caps.dicts, caps.limits.sseKeepAliveMs, tokens);
+  // The server refuses unissued fences itself (in its store or in its SharedDict); an older
+  // server does not, and the client then reads the lock's issued fence before each fenced write.
+  const dictCaps = { ...caps.dicts, fenceIssuedCheck: caps.dicts.fenceIssuedCheck !== undefined };
+  const dicts = new HttpDicts(client, dictCaps, caps.limits.sseKeepAliveMs, tokens);
   return {
     locks,
     dicts,

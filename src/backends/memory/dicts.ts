@@ -1,6 +1,6 @@
 /**
  * MemoryDicts: the dict contract over a MemoryStore. Each mutation checks its conditions
- * (versions, fence, ownership) and applies in one synchronous step, takes the dict's next
+ * (versions, fence issued by its lock and not older than the dict's highest, ownership) and applies in one synchronous step, takes the dict's next
  * version, and appends one batch to the dict's bounded history, which watchers read. Expiry is
  * scheduled per entry on the store's single timer and also applied before every operation, so
  * an expired entry is never returned and always shows in the history. Expiries of one dict that
@@ -48,6 +48,7 @@ export class MemoryDicts implements DictBackend {
     this.#store = store;
     this.capabilities = Object.freeze({
       ownershipGuard: true,
+      fenceIssuedCheck: true,
       ttlGranularityMs: 1,
       historyLimit: store.historyLimit,
     });
@@ -279,8 +280,15 @@ export class MemoryDicts implements DictBackend {
     return this.#store.dictState(dict);
   }
 
+  /**
+   * #checkFence refuses a fence its lock never issued (the store's fence counters, keyed by fence
+   * scope: a lock name, or `semaphore/<name>` / `rwlock/<name>` for pools), then one below the
+   * highest this dict accepted, then (with a token) a lease that no longer holds the lock.
+   */
   #checkFence(st: DictState, fence: FenceCheck | undefined): void {
     if (!fence) return;
+    if (!fence.issuedChecked && fence.fence > (this.#store.fences.get(fence.lock) ?? 0))
+      throw new StaleFenceError(fence.lock, fence.fence, 'unissued_fence');
     if (fence.fence < (st.fences.get(fence.lock) ?? 0))
       throw new StaleFenceError(fence.lock, fence.fence, 'newer_fence');
     if (fence.token !== undefined && this.#store.locks.get(fence.lock)?.token !== fence.token) {

@@ -14,8 +14,11 @@
  * compacted). A watcher runs purge steps while expiries are due, and the background sweep
  * (expiry-sweep.ts) does for dicts nobody touches or watches.
  *
- * Fenced writes are checked inside the write script against the dict's fence table; with a token
- * (single node and sentinel only) the script also checks that the token holds the lock.
+ * Fenced writes are checked inside the write script against the dict's fence table. Outside a
+ * cluster (single node, sentinel), where one script may touch the lock's keys too, the script
+ * first refuses a fence above the lock's issued-fence counter (passed in KEYS), and with a token
+ * it also checks that the token holds the lock. In a cluster the lock's keys are in another slot:
+ * SharedDict reads the counter before the write instead (capabilities.fenceIssuedCheck false).
  */
 import { BackendUnavailableError } from '../../errors.js';
 import type {
@@ -71,6 +74,7 @@ export class RedisDicts implements DictBackend {
     );
     this.capabilities = Object.freeze({
       ownershipGuard: !conns.isCluster,
+      fenceIssuedCheck: !conns.isCluster,
       ttlGranularityMs: 1,
       historyLimit: conns.settings.historyLimit,
     });
@@ -229,9 +233,10 @@ export class RedisDicts implements DictBackend {
   }
 
   /**
-   * #run calls a dict script: KEYS = the dict's six keys (+ the fence lock's holder key for the
-   * ownership guard), ARGV = history limit, trim mode, fence lock, fence, token, then `args`,
-   * then the purge limit (`expireBatch`; dict_lib.lua reads it as the last argument).
+   * #run calls a dict script: KEYS = the dict's six keys (+ the fence scope's issued-fence counter
+   * and then the lock's holder key for the ownership guard, outside a cluster), ARGV = history
+   * limit, trim mode, fence lock, fence, token, then `args`, then the purge limit (`expireBatch`;
+   * dict_lib.lua reads it as the last argument).
    */
   async #run(
     script: ScriptName,
@@ -243,7 +248,11 @@ export class RedisDicts implements DictBackend {
     const keys: string[] = [...this.#keys.dict(dict).all];
     const fence = options?.fence;
     const token = fence?.token !== undefined && this.capabilities.ownershipGuard ? fence.token : '';
-    if (token !== '' && fence) keys.push(this.#keys.lock(fence.lock).holder);
+    if (fence && this.capabilities.fenceIssuedCheck) {
+      // KEYS[7]: the counter to check issuance against, or '' when the caller already checked it.
+      keys.push(fence.issuedChecked ? '' : this.#keys.fenceCounter(fence.lock));
+      if (token !== '') keys.push(this.#keys.lock(fence.lock).holder);
+    }
     const limit = this.#conns.settings.historyLimit;
     const head = [limit, limit < EXACT_TRIM_BELOW ? '=' : '~', fence?.lock ?? '', fence?.fence ?? '', token];
     const [reply] = await Promise.all([

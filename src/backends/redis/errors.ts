@@ -20,6 +20,7 @@ import {
   BackendUnavailableError,
   BatonError,
   InvalidArgumentError,
+  isStaleFenceReason,
   StaleFenceError,
   TypeMismatchError,
   VersionConflictError,
@@ -61,11 +62,7 @@ export function checkReply(reply: unknown, what: string): ScriptReply {
     case 'conflict':
       throw new VersionConflictError(String(r[1]), Number(r[2]), Number(r[3]));
     case 'fence':
-      throw new StaleFenceError(
-        String(r[1]),
-        Number(r[2]),
-        r[3] === 'not_holder' ? 'not_holder' : 'newer_fence',
-      );
+      throw new StaleFenceError(String(r[1]), Number(r[2]), isStaleFenceReason(r[3]) ? r[3] : 'newer_fence');
     case 'type':
       throw new TypeMismatchError(
         `incr on key ${JSON.stringify(String(r[1]))}: its value is ${article(String(r[2]))}, not a number`,

@@ -72,6 +72,16 @@ export class KeyLayout {
     return { holder, fence: `${holder}:fence`, channel: `${holder}:released` };
   }
 
+  /**
+   * fenceCounter is the issued-fence counter of a fence scope: a lock name, or
+   * `semaphore/<name>` / `rwlock/<name>` for pools (pool-keys.ts lays out the same key).
+   */
+  fenceCounter(scope: string): string {
+    const slash = scope.indexOf('/');
+    if (slash < 0) return this.lock(scope).fence;
+    return `${this.prefix}${scope.slice(0, slash)}:{${escapeTag(scope.slice(slash + 1))}}:fence`;
+  }
+
   /** lockName recovers the lock name from a holder key, or undefined for another key. */
   lockName(holderKey: string): string | undefined {
     const head = `${this.prefix}lock:{`;

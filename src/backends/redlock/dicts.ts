@@ -31,7 +31,11 @@ export function unsupported(what: string, locksUrl: string): UnsupportedError {
 
 /** UnsupportedDicts rejects every dict operation with UnsupportedError (see the module comment). */
 export class UnsupportedDicts implements DictBackend {
-  readonly capabilities: DictCapabilities = Object.freeze({ ownershipGuard: false, ttlGranularityMs: 1 });
+  readonly capabilities: DictCapabilities = Object.freeze({
+    ownershipGuard: false,
+    fenceIssuedCheck: false,
+    ttlGranularityMs: 1,
+  });
   readonly #locksUrl: string;
 
   /** constructor takes the Redlock URL to show in messages (without credentials). */

@@ -115,14 +115,20 @@ local function purge(touched)
 end
 
 -- check_fence returns an error reply when the fenced write must be refused, else nil.
--- ARGV[3] lock name ('' for an unfenced write), ARGV[4] fence, ARGV[5] token ('' for no
--- ownership guard); KEYS[7] is the lock's holder key when a token is given.
+-- ARGV[3] fence scope ('' for an unfenced write), ARGV[4] fence, ARGV[5] token ('' for no
+-- ownership guard). Outside a cluster, KEYS[7] is the scope's issued-fence counter ('' when the
+-- caller checked issuance itself) and KEYS[8] the lock's holder key when a token is given; in a
+-- cluster neither is passed (other slots) and the client checks issuance before the write.
+-- A fence above the counter was never issued (forged): refused before it can be recorded.
 local FENCE_LOCK, FENCE, FENCE_TOKEN = ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local function check_fence()
   if FENCE_LOCK == '' then return nil end
+  if KEYS[7] and KEYS[7] ~= '' and FENCE > tonumber(redis.call('GET', KEYS[7]) or '0') then
+    return { 'fence', FENCE_LOCK, ARGV[4], 'unissued_fence' }
+  end
   local highest = tonumber(redis.call('HGET', K_FENCES, FENCE_LOCK) or '0')
   if FENCE < highest then return { 'fence', FENCE_LOCK, ARGV[4], 'newer_fence' } end
-  if FENCE_TOKEN ~= '' and redis.call('HGET', KEYS[7], 't') ~= FENCE_TOKEN then
+  if FENCE_TOKEN ~= '' and redis.call('HGET', KEYS[8], 't') ~= FENCE_TOKEN then
     return { 'fence', FENCE_LOCK, ARGV[4], 'not_holder' }
   end
   return nil
