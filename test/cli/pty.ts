@@ -64,7 +64,7 @@ export function startPty(commandLine: string, env: Record<string, string> = {}):
     output: () => out,
     exited,
     kill: () => child.kill('SIGKILL'),
-    waitFor(re, timeoutMs = 15_000) {
+    waitFor(re, timeoutMs = 40_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const m = re.exec(out);

@@ -74,7 +74,7 @@ beforeAll(async () => {
 });
 afterAll(() => s?.stop());
 
-describe.skipIf(PTY_SKIP !== '')('baton run in a terminal', () => {
+describe.skipIf(PTY_SKIP !== '')('baton run in a terminal', { timeout: 90_000 }, () => {
   it('one Ctrl-C reaches the command once', async () => {
     const lock = uniqueName('pty-ctrl-c');
     // The shell ignores SIGINT so that Ctrl-C does not end it (and the terminal) under baton.
@@ -129,7 +129,7 @@ describe.skipIf(PTY_SKIP !== '')('baton run in a terminal', () => {
   });
 
   it('kill -9 of baton stops the command and its children before the lease could expire', {
-    timeout: 60_000,
+    timeout: 120_000,
   }, async () => {
     const lock = uniqueName('pty-kill9');
     const { log, runEnv } = jobFiles();
@@ -149,7 +149,7 @@ describe.skipIf(PTY_SKIP !== '')('baton run in a terminal', () => {
 
 describe('baton run and kill -9', () => {
   it('kill -9 of baton stops the command and its children before the lease could expire; the next run runs alone', {
-    timeout: 60_000,
+    timeout: 120_000,
   }, async () => {
     const lock = uniqueName('kill9');
     const { log, runEnv } = jobFiles();
@@ -179,7 +179,8 @@ async function killBatonAndCheck(
   runEnv: Record<string, string>,
   p: CliProcess | PtyProcess,
 ): Promise<void> {
-  const wait = (re: RegExp) => p.waitFor(re);
+  // Generous: on a loaded machine starting baton and its command takes seconds.
+  const wait = (re: RegExp) => ('pid' in p ? p.waitFor(re, 'stdout', 40_000) : p.waitFor(re, 40_000));
   const [, shPid, batonPid] = await wait(/sh (\d+) (\d+)/);
   const [, hbPid] = await wait(/hb (\d+)/);
   const pids = [Number(shPid), Number(hbPid)];
