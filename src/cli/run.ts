@@ -6,8 +6,10 @@
  * `--semaphore NAME --permits N [--count K]` holds K of a semaphore's N permits instead (at most
  * N/K commands at once across the fleet), `--rwlock NAME --read|--write` a read or write lease
  * (see run-target.ts); everything else is the same.
- * SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGUSR2 are forwarded to the command; the lock is released
- * once it has ended. A signal that arrives while baton is still waiting ends the wait (128+n).
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGUSR2 are forwarded to the command, except a SIGINT or
+ * SIGQUIT the terminal already sent it (see supervise.ts); the lock is released once it has ended.
+ * If baton dies, even by SIGKILL, its command is killed (orphan-guard.ts). A signal that arrives
+ * while baton is still waiting ends the wait (128+n) and leaves no waiter queued.
  *
  * How it fails: exit 75 when the lock is busy (--no-wait) or not granted within --wait, 70 when
  * the lease is lost while the command runs (the command is stopped, see supervise.ts), 69 when the
@@ -95,7 +97,18 @@ BATON_FENCE (this grant's fencing token; pass it with writes so a store refuses 
 holder wrote), BATON_FENCE_LOCK (what the fence belongs to: the lock name, semaphore/NAME or
 rwlock/NAME, so --fence "$BATON_FENCE_LOCK:$BATON_FENCE" works for all three) and BATON_URL.
 Exit: the command's status (128+n after signal n); 75 busy; 70 lease lost while the command ran
-(it got SIGTERM, then SIGKILL after --grace); 69 backend unreachable; 2 usage; 126/127 cannot run.`,
+(it got SIGTERM, then SIGKILL after --grace); 69 backend unreachable; 2 usage; 126/127 cannot run.
+
+Signals: SIGTERM, SIGHUP and SIGUSR2 sent to baton are passed to the command. The command shares
+baton's terminal and process group, so Ctrl-C and Ctrl-\\ reach it from the terminal, once:
+SIGINT and SIGQUIT are passed on only when baton and the command are not both in the terminal's
+foreground group (Linux; elsewhere always). In that foreground, kill -INT to baton's pid alone is
+therefore not passed on: signal the group (kill -INT -PGID) or use SIGTERM. Before the command
+starts, any of these signals ends the wait with 128+n.
+If baton dies, even by kill -9, a guard process (/bin/sh, its own session) kills the command and
+the processes under it with SIGKILL at once (on Linux through /proc; elsewhere the command's own
+process only), so it does not run on past the lease. Not reached: processes that left the
+command's tree before (double-forked daemons).`,
     )
     .action(async (argv: string[], flags: RunFlags, cmd: Command) => {
       checkTarget(flags);

@@ -6,7 +6,11 @@
  * the store refuses them, see docs/SAFETY.md).
  *
  * Signals go to the command's process only. A shell script that starts other programs should
- * `exec` the last one or trap TERM, as under any supervisor.
+ * `exec` the last one or trap TERM, as under any supervisor. The command stays in baton's process
+ * group, so in a terminal it keeps the terminal (reads input, gets Ctrl-C from it); a SIGINT or
+ * SIGQUIT is therefore not forwarded while baton and the command are in the terminal's foreground
+ * group, as the terminal sent it to both (see foreground.ts). If baton dies, even by SIGKILL, the
+ * orphan guard kills the command and the processes under it (see orphan-guard.ts).
  *
  * How it fails: never rejects. A command that cannot be started resolves 127 (not found) or
  * 126 (not executable) after saying why, as sh does.
@@ -16,6 +20,8 @@ import { constants } from 'node:os';
 import type { Lease, LockLostError } from '../index.js';
 import { formatDuration } from './duration.js';
 import { EXIT } from './exit-codes.js';
+import { reachedByTerminal } from './foreground.js';
+import { startOrphanGuard } from './orphan-guard.js';
 
 /** SuperviseOptions say how to run the command and how to report. */
 export interface SuperviseOptions {
@@ -31,7 +37,10 @@ export interface SuperviseOptions {
 
 /** Supervised is a running command. */
 export interface Supervised {
-  /** forward passes a signal that baton received on to the command, while it runs. */
+  /**
+   * forward passes a signal that baton received on to the command, while it runs; not a SIGINT or
+   * SIGQUIT that the terminal already sent to the command (both in its foreground process group).
+   */
   forward(signal: NodeJS.Signals): void;
   /** done resolves to baton's exit code once the command has ended. */
   readonly done: Promise<number>;
@@ -42,7 +51,9 @@ export function supervise(lease: Lease, argv: readonly string[], options: Superv
   const [file = '', ...args] = argv;
   const { graceMs, say } = options;
   const label = options.label ?? `lock "${lease.name}"`;
+  const guard = startOrphanGuard(say);
   const child = spawn(file, args, { stdio: 'inherit', env: options.env });
+  if (child.pid !== undefined) guard.watch(child.pid);
   let lost = false;
   let kill: NodeJS.Timeout | undefined;
   const onLost = () => {
@@ -61,6 +72,7 @@ export function supervise(lease: Lease, argv: readonly string[], options: Superv
     const finish = (code: number) => {
       if (settled) return;
       settled = true;
+      guard.release();
       clearTimeout(kill);
       lease.signal.removeEventListener('abort', onLost);
       resolve(code);
@@ -84,7 +96,10 @@ export function supervise(lease: Lease, argv: readonly string[], options: Superv
 
   return {
     forward(signal) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) child.kill(signal);
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+      // Ctrl-C or Ctrl-\ in the terminal: the terminal signalled the command itself already.
+      if ((signal === 'SIGINT' || signal === 'SIGQUIT') && reachedByTerminal(child.pid)) return;
+      child.kill(signal);
     },
     done,
   };
