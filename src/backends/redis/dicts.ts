@@ -36,6 +36,7 @@ import { decodeCursor, encodeCursor, lexMin, parseEntry } from './entries.js';
 import { checkReply, type ScriptReply, translateError } from './errors.js';
 import type { KeyLayout } from './keys.js';
 import type { ScriptName, Scripts } from './scripts.js';
+import { LockWakeups } from './wakeups.js';
 import { type DictState, watchDict } from './watch.js';
 
 /** EXACT_TRIM_BELOW: streams shorter than this are trimmed exactly (MAXLEN =), longer ones approximately (~). */
@@ -51,6 +52,8 @@ export class RedisDicts implements DictBackend {
   readonly #keys: KeyLayout;
   readonly #stops = new Set<() => void>();
   readonly #names: DictNames;
+  /** #wakeups is the one subscriber connection all of this client's watches share (opened on the first watch). */
+  readonly #wakeups: LockWakeups;
   #closed = false;
 
   constructor(conns: RedisConnections, scripts: Scripts, keys: KeyLayout) {
@@ -58,6 +61,7 @@ export class RedisDicts implements DictBackend {
     this.#scripts = scripts;
     this.#keys = keys;
     this.#names = new DictNames(conns.main, keys.prefix);
+    this.#wakeups = new LockWakeups(() => conns.subscriber(), conns.settings.timeoutMs, 'a dict change');
     this.capabilities = Object.freeze({
       ownershipGuard: !conns.isCluster,
       ttlGranularityMs: 1,
@@ -154,6 +158,7 @@ export class RedisDicts implements DictBackend {
     return watchDict(
       {
         conns: this.#conns,
+        wakeups: this.#wakeups,
         stream: this.#keys.dict(dict).all[5],
         state: () => this.#state(dict),
         onClose: this.#stops,
@@ -185,6 +190,7 @@ export class RedisDicts implements DictBackend {
     if (this.#closed) return;
     this.#closed = true;
     for (const stop of [...this.#stops]) stop();
+    await this.#wakeups.close();
   }
 
   async #state(dict: string): Promise<DictState> {

@@ -13,7 +13,8 @@
  * authority is percent-encoded (`redis+cluster://h1%3A7000,h2%3A7001`); hosts without ports
  * (`redis+cluster://h1,h2,h3`, port 6379) also work. Query options: `prefix` (key prefix, default
  * `baton:`), `timeoutMs` (connect and command timeout, default 5000), `history` (watch history
- * length per dict, default 10 000), `tls=true` (TLS for sentinel and cluster), `name` (the
+ * length per dict, default 10 000), `watchPage` (versions a watch reads and holds at once, default
+ * 100), `tls=true` (TLS for sentinel and cluster), `name` (the
  * sentinel master name, instead of the path), `sentinelPassword`.
  *
  * Fails with InvalidArgumentError for a malformed URL or option.
@@ -43,17 +44,22 @@ export interface RedisSettings {
   readonly prefix: string;
   readonly timeoutMs: number;
   readonly historyLimit: number;
+  /** watchPage is how many versions a watch reads at once (and so holds at most). */
+  readonly watchPage: number;
 }
 
 /** DEFAULT_TIMEOUT_MS bounds connecting and each command. */
 export const DEFAULT_TIMEOUT_MS = 5000;
 /** DEFAULT_HISTORY_LIMIT is how many versions of watch history each dict's stream keeps (at least). */
 export const DEFAULT_HISTORY_LIMIT = 10_000;
+/** DEFAULT_WATCH_PAGE is how many versions a watch reads (and holds) at once. */
+export const DEFAULT_WATCH_PAGE = 100;
 
 const KNOWN_OPTIONS = new Set([
   'prefix',
   'timeoutMs',
   'history',
+  'watchPage',
   'tls',
   'nodes',
   'sentinels',
@@ -104,6 +110,7 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
     DEFAULT_HISTORY_LIMIT,
     'history',
   );
+  const watchPage = positiveInt(q.get('watchPage'), DEFAULT_WATCH_PAGE, 'watchPage');
   const tlsOption = q.get('tls');
   if (tlsOption !== null && tlsOption !== 'true' && tlsOption !== 'false') {
     throw new InvalidArgumentError(`redis URL option tls must be true or false (got "${tlsOption}")`);
@@ -120,6 +127,7 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
     prefix: checkPrefix(q.get('prefix') ?? DEFAULT_PREFIX),
     timeoutMs,
     historyLimit,
+    watchPage,
   };
 }
 
