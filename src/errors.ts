@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'not_found'
   | 'history_compacted'
+  | 'watch_overflow'
   | 'backend_unavailable'
   | 'unsupported'
   | 'unauthorized'
@@ -154,6 +155,25 @@ export class HistoryCompactedError extends BatonError {
   }
 }
 
+/**
+ * WatchOverflowError: a watch fell too far behind (its consumer stopped reading while changes kept
+ * coming, and the watch's buffer bound was reached), so it was ended. Retryable: the history is
+ * still there; watch again with `fromVersion` = the last version seen (`lastVersion`) and nothing
+ * is missed, or HistoryCompactedError if that history has gone since.
+ */
+export class WatchOverflowError extends BatonError {
+  readonly code = 'watch_overflow';
+  override readonly retryable = true;
+  constructor(
+    readonly lastVersion: number,
+    readonly limitBytes: number,
+  ) {
+    super(
+      `watch fell behind by more than ${limitBytes} bytes of changes and was ended; watch again from version ${lastVersion}`,
+    );
+  }
+}
+
 /** BackendUnavailableError: the backend could not be reached or did not answer in time. Retryable. */
 export class BackendUnavailableError extends BatonError {
   readonly code = 'backend_unavailable';
@@ -222,6 +242,9 @@ export function errorFromCode(
       return new NotFoundError(message);
     case 'history_compacted':
       err = new HistoryCompactedError(num('fromVersion') ?? 0, num('oldestVersion'));
+      break;
+    case 'watch_overflow':
+      err = new WatchOverflowError(num('lastVersion') ?? 0, num('limitBytes') ?? 0);
       break;
     case 'unsupported':
       return new UnsupportedError(message);

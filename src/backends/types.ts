@@ -15,6 +15,12 @@ export interface BackendOptions {
   readonly historyLimit?: number | undefined;
   /** maxValueBytes is the largest encoded value accepted. Default 1 MiB. */
   readonly maxValueBytes?: number | undefined;
+  /**
+   * watchBufferBytes bounds what one watch holds for a consumer that reads slower than changes
+   * come, where the store pushes changes (etcd); past it the watch ends with WatchOverflowError.
+   * Default 4 MiB. URL option `watchBuffer`.
+   */
+  readonly watchBufferBytes?: number | undefined;
 }
 
 /** OpenedBackend is one connected store. */

@@ -4,10 +4,11 @@
  * changes. `--from-version N` resumes after version N without gaps: pass the last version printed.
  *
  * How it fails: exit 5 when the history before --from-version is gone (list again, then watch);
- * exit 69 when the backend stays unreachable, with the version to resume from in the message.
+ * exit 69 when the backend stays unreachable or the watch overflowed (it read slower than changes
+ * came, on etcd), with the version to resume from in the message.
  */
 import { type Command, Option } from 'commander';
-import { isBatonError, type JsonValue } from '../index.js';
+import { isBatonError, type JsonValue, WatchOverflowError } from '../index.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { examples } from './help.js';
 import { backendOption, intArg, printJson, withBaton } from './options.js';
@@ -73,6 +74,9 @@ async function watch(cmd: Command, name: string, flags: WatchFlags): Promise<voi
     if (stop.signal.aborted) return;
     if (isBatonError(err) && err.code === 'history_compacted') {
       throw new CliError(EXIT.COMPACTED, `${err.message} (\`baton dict list ${name}\`, then watch again)`);
+    }
+    if (err instanceof WatchOverflowError) {
+      throw new CliError(EXIT.UNAVAILABLE, `${err.message} (resume with --from-version ${err.lastVersion})`);
     }
     if (isBatonError(err) && err.code === 'backend_unavailable' && last !== undefined) {
       throw new CliError(EXIT.UNAVAILABLE, `${err.message}; resume with --from-version ${last}`);

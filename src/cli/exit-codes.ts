@@ -52,6 +52,7 @@ const BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   type_mismatch: EXIT.CONFLICT,
   history_compacted: EXIT.COMPACTED,
   backend_unavailable: EXIT.UNAVAILABLE,
+  watch_overflow: EXIT.UNAVAILABLE,
   lock_lost: EXIT.LEASE_LOST,
   lock_timeout: EXIT.BUSY,
 });

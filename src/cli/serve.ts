@@ -18,6 +18,8 @@ interface ServeFlags {
   maxBodyBytes: number;
   maxWaitMs: number;
   sseKeepaliveMs: number;
+  maxWatches: number;
+  maxWatchesPerToken: number;
   shutdownMs: number;
   rateLimit?: number;
   rateBurst?: number;
@@ -60,6 +62,18 @@ export function registerServe(program: Command): void {
       new Option('--sse-keepalive-ms <n>', 'interval of keep-alive comments on watch streams')
         .env('BATON_SSE_KEEPALIVE_MS')
         .default(15_000)
+        .argParser(int(1, 2 ** 31 - 1)),
+    )
+    .addOption(
+      new Option('--max-watches <n>', 'watch streams open at once, in all (429 past it)')
+        .env('BATON_MAX_WATCHES')
+        .default(10_000)
+        .argParser(int(1, 2 ** 31 - 1)),
+    )
+    .addOption(
+      new Option('--max-watches-per-token <n>', 'watch streams open at once per token (429 past it)')
+        .env('BATON_MAX_WATCHES_PER_TOKEN')
+        .default(1000)
         .argParser(int(1, 2 ** 31 - 1)),
     )
     .addOption(
@@ -106,6 +120,8 @@ async function runServe(flags: ServeFlags): Promise<void> {
       maxBodyBytes: flags.maxBodyBytes,
       maxWaitMs: flags.maxWaitMs,
       sseKeepAliveMs: flags.sseKeepaliveMs,
+      maxWatches: flags.maxWatches,
+      maxWatchesPerToken: flags.maxWatchesPerToken,
     },
     rateLimit:
       rate === undefined

@@ -19,6 +19,13 @@ export interface Limits {
    * 200, so that an already-compacted history is a 410 rather than an `event: reset`. Default 100.
    */
   readonly watchOpenGraceMs: number;
+  /** maxWatches caps the watch streams open at once on this server (429 `too_many_watches` past it). Default 10 000. */
+  readonly maxWatches: number;
+  /**
+   * maxWatchesPerToken caps the watch streams one token (with auth off: one client address) has
+   * open at once (429 `too_many_watches` past it). Default 1000.
+   */
+  readonly maxWatchesPerToken: number;
 }
 
 /** DEFAULT_LIMITS are the limits of a server that is given none. */
@@ -27,6 +34,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxWaitMs: 30_000,
   sseKeepAliveMs: 15_000,
   watchOpenGraceMs: 100,
+  maxWatches: 10_000,
+  maxWatchesPerToken: 1000,
 });
 
 /** resolveLimits fills in defaults and checks every limit. InvalidArgumentError for a bad one. */

@@ -18,6 +18,7 @@ export type ProblemCode =
   | 'method_not_allowed'
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'too_many_watches'
   | 'internal';
 
 /** STATUS_OF maps each code to its one HTTP status. */
@@ -37,9 +38,11 @@ export const STATUS_OF: Readonly<Record<ProblemCode, number>> = Object.freeze({
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  too_many_watches: 429,
   internal: 500,
   unsupported: 501,
   backend_unavailable: 503,
+  watch_overflow: 503,
 });
 
 const TITLES: Readonly<Record<number, string>> = Object.freeze({
@@ -83,7 +86,18 @@ export class HttpProblem extends Error {
 }
 
 // Public fields of baton's typed errors that help a client (and errorFromCode) rebuild them.
-const EXTRA_FIELDS = ['lock', 'waitMs', 'key', 'expected', 'actual', 'fence', 'fromVersion', 'oldestVersion'];
+const EXTRA_FIELDS = [
+  'lock',
+  'waitMs',
+  'key',
+  'expected',
+  'actual',
+  'fence',
+  'fromVersion',
+  'oldestVersion',
+  'lastVersion',
+  'limitBytes',
+];
 
 /** problemOf classifies any thrown value; `internal` means it was not expected. */
 export function problemOf(err: unknown): Problem {
@@ -98,7 +112,8 @@ export function problemOf(err: unknown): Problem {
     // LockLostError.reason and StaleFenceError.detail say why; both go out as `reason`.
     const why = err.code === 'stale_fence' ? fields.detail : fields.reason;
     if (typeof why === 'string') extra.reason = why;
-    const headers: Record<string, string> = err.code === 'backend_unavailable' ? { 'Retry-After': '1' } : {};
+    const headers: Record<string, string> =
+      err.code === 'backend_unavailable' || err.code === 'watch_overflow' ? { 'Retry-After': '1' } : {};
     return { code: err.code, status: STATUS_OF[err.code], detail: err.message, extra, headers };
   }
   const status = httpStatusOf(err);

@@ -26,6 +26,7 @@ import { lockWaitTests } from './lock-wait.js';
 import { rwlockTests } from './rwlock.js';
 import { semaphoreTests } from './semaphore.js';
 import { syncTests } from './sync.js';
+import { watchSlowTests } from './watch-slow.js';
 
 export type { Harness } from './harness.js';
 
@@ -60,6 +61,7 @@ export function runDictConformance(h: Harness): void {
   dictBatchTests(h);
   dictTtlTests(h);
   dictWatchTests(h);
+  watchSlowTests(h);
   dictKeysTests(h);
   keysUnusualTests(h);
   fencedWriteTests(h);

@@ -48,12 +48,15 @@ export class EtcdClient {
   readonly raw: Etcd3;
   readonly keys: Keys;
   readonly timeoutMs: number;
+  /** watchBufferBytes bounds each dict watch's queue (dict-watch.ts). */
+  readonly watchBufferBytes: number;
   #closed = false;
   readonly #revoking = new Set<Promise<unknown>>();
 
   constructor(settings: EtcdSettings) {
     this.keys = new Keys(settings.prefix);
     this.timeoutMs = settings.timeoutMs;
+    this.watchBufferBytes = settings.watchBufferBytes;
     this.raw = new Etcd3({
       hosts: [...settings.hosts],
       ...(settings.auth ? { auth: { ...settings.auth } } : {}),

@@ -8,14 +8,20 @@
  * by baton's writes: it is a lease expiry (etcd revokes an expired lease in a revision of its
  * own) and is reported as 'expire'. Deleting entry keys by hand (etcdctl) also reads as 'expire'.
  *
+ * etcd pushes changes as fast as it has them; they wait for the consumer in a WatchBuffer bounded
+ * by `client.watchBufferBytes`. A consumer that falls further behind than that ends the watch:
+ * etcd's stream is closed at once, the consumer still gets what is queued, then the error.
+ *
  * How it fails: HistoryCompactedError when etcd has compacted the revisions asked for (list
- * again and watch from the page's version); BackendUnavailableError when etcd cancels the watch
+ * again and watch from the page's version); WatchOverflowError when the consumer fell more than
+ * the buffer behind (watch again from its `lastVersion`); BackendUnavailableError when etcd cancels the watch
  * or the client closes. Disconnects are resumed without gaps (watch-stream.ts). Ends normally
  * when `request.signal` aborts.
  */
 import type { IEvent } from 'etcd3';
 import { type BatonError, HistoryCompactedError } from '../../errors.js';
 import type { ChangeBatch, StoredChange, WatchRequest } from '../../shared-state/backend.js';
+import { WatchBuffer } from '../../shared-state/watch-buffer.js';
 import type { EtcdClient } from './client.js';
 import { prefixEnd } from './keys.js';
 import { decodeStored } from './stored.js';
@@ -36,8 +42,9 @@ export async function* watchDict(
   const wanted = Buffer.concat([entryDir, Buffer.from(request.prefix ?? '', 'utf8')]);
   const start = await firstRevision(client, dict, request.fromVersion);
 
-  const queue: ChangeBatch[] = [];
+  const queue = new WatchBuffer(client.watchBufferBytes, start - 1);
   let failure: BatonError | undefined;
+  let overflowed = false;
   let wake: (() => void) | undefined;
   const notify = () => {
     const w = wake;
@@ -49,7 +56,11 @@ export async function* watchDict(
     { key: dir, rangeEnd: prefixEnd(dir), startRevision: start },
     {
       events(events) {
-        for (const batch of toBatches(events, marker, entryDir, wanted)) queue.push(batch);
+        for (const batch of toBatches(events, marker, entryDir, wanted)) {
+          if (overflowed || failure || queue.push(batch)) continue;
+          overflowed = true; // what is queued is still delivered, then WatchOverflowError
+          stream.close();
+        }
         notify();
       },
       compacted(compactRevision) {
@@ -71,6 +82,7 @@ export async function* watchDict(
         continue;
       }
       if (failure) throw failure;
+      if (overflowed) throw queue.overflow();
       if (signal?.aborted) return;
       await new Promise<void>((resolve) => {
         wake = resolve;

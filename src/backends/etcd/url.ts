@@ -11,6 +11,8 @@
  * - prefix: the key prefix of this store (default `baton`); stores with different prefixes on one
  *   cluster are independent.
  * - timeoutMs: bounds each call (default: the connect option `timeoutMs`, else 5000).
+ * - watchBuffer: bytes one dict watch may hold for a slow consumer before it ends with
+ *   WatchOverflowError (default: the connect option `watchBufferBytes`, else 4 MiB).
  * - ca, cert, key (etcds:// only): PEM files; with none of them the system's roots are used;
  *   a client certificate (cert + key) needs `ca`.
  *
@@ -18,6 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../../errors.js';
+import { DEFAULT_WATCH_BUFFER_BYTES } from '../../shared-state/watch-buffer.js';
 import type { BackendOptions } from '../types.js';
 
 /** DEFAULT_TIMEOUT_MS bounds each etcd call unless the URL or the connect options say otherwise. */
@@ -29,13 +32,15 @@ export interface EtcdSettings {
   readonly hosts: readonly string[];
   readonly prefix: string;
   readonly timeoutMs: number;
+  /** watchBufferBytes bounds one watch's queue (see BackendOptions). */
+  readonly watchBufferBytes: number;
   readonly auth?: { readonly username: string; readonly password: string } | undefined;
   readonly credentials?:
     | { readonly rootCertificate: Buffer; readonly privateKey?: Buffer; readonly certChain?: Buffer }
     | undefined;
 }
 
-const KNOWN = new Set(['prefix', 'timeoutMs', 'endpoints', 'ca', 'cert', 'key']);
+const KNOWN = new Set(['prefix', 'timeoutMs', 'endpoints', 'ca', 'cert', 'key', 'watchBuffer']);
 
 /** parseEtcdUrl reads the settings from an `etcd://` or `etcds://` URL. InvalidArgumentError when malformed. */
 export function parseEtcdUrl(url: URL, options: BackendOptions): EtcdSettings {
@@ -64,6 +69,14 @@ export function parseEtcdUrl(url: URL, options: BackendOptions): EtcdSettings {
       `etcd timeoutMs must be an integer from 1 to 2^31-1 (got ${timeoutText ?? timeoutMs})`,
     );
 
+  const bufferText = url.searchParams.get('watchBuffer');
+  const watchBufferBytes =
+    bufferText === null ? (options.watchBufferBytes ?? DEFAULT_WATCH_BUFFER_BYTES) : Number(bufferText);
+  if (!Number.isInteger(watchBufferBytes) || watchBufferBytes < 1 || watchBufferBytes > 2 ** 31 - 1)
+    throw new InvalidArgumentError(
+      `etcd watchBuffer must be an integer from 1 to 2^31-1 bytes (got ${bufferText ?? watchBufferBytes})`,
+    );
+
   const username = decodeURIComponent(url.username);
   const auth = username ? { username, password: decodeURIComponent(url.password) } : undefined;
 
@@ -73,7 +86,7 @@ export function parseEtcdUrl(url: URL, options: BackendOptions): EtcdSettings {
     throw new InvalidArgumentError(`etcd URL options ${files.join(', ')} need the etcds:// scheme`);
   const credentials = tls && files.length > 0 ? readCredentials(url.searchParams) : undefined;
 
-  return { hosts, prefix, timeoutMs, auth, credentials };
+  return { hosts, prefix, timeoutMs, watchBufferBytes, auth, credentials };
 }
 
 function withPort(host: string): string {

@@ -2,9 +2,8 @@
  * RedisConnections: the ioredis clients of one baton client, all configured to fail fast.
  *
  * - `main` runs every script (one Redis, a sentinel-managed master, or a Cluster).
- * - `subscriber()` makes the one connection lock waiters share for release messages.
- * - `blocking()` makes a connection for one watch's XREAD BLOCK (a blocked connection can serve
- *   nobody else).
+ * - `subscriber()` makes a pub/sub connection: one that lock waiters share for release
+ *   messages, and one that dict watchers share for change messages (watch.ts).
  *
  * Fail-fast settings: no offline queue (a command sent while disconnected fails at once),
  * `maxRetriesPerRequest: 0` and no resending of unanswered commands after a reconnect (a script
@@ -138,28 +137,6 @@ export class RedisConnections {
       conn = new Redis({ ...standaloneOptions(this.settings), retryStrategy: () => null });
     }
     await connectWithin(conn, this.settings.timeoutMs, 'redis subscriber');
-    return conn;
-  }
-
-  /**
-   * blocking makes a new, connected client for XREAD BLOCK: no per-command timeout (a blocked
-   * read waits as long as it asked), but a client-side limit of the block time plus `timeoutMs`.
-   */
-  async blocking(): Promise<AnyClient> {
-    const s = this.settings;
-    const blockingOpts: RedisOptions = {
-      ...nodeOptions(s),
-      commandTimeout: undefined,
-      blockingTimeout: s.timeoutMs,
-      blockingTimeoutGrace: s.timeoutMs,
-    };
-    const conn: AnyClient = this.isCluster
-      ? new Cluster(
-          s.nodes.map((n) => ({ host: n.host, port: n.port })),
-          clusterOptions(s, blockingOpts),
-        )
-      : new Redis({ ...standaloneOptions(s), ...blockingOpts, db: s.db, retryStrategy: () => null });
-    await connectWithin(conn, s.timeoutMs, 'redis watch connection');
     return conn;
   }
 

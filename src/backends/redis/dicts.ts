@@ -41,6 +41,7 @@ import { checkReply, type ScriptReply, translateError } from './errors.js';
 import { ExpirySweep } from './expiry-sweep.js';
 import type { KeyLayout } from './keys.js';
 import type { ScriptName, Scripts } from './scripts.js';
+import { LockWakeups } from './wakeups.js';
 import { type DictState, watchDict } from './watch.js';
 
 /** EXACT_TRIM_BELOW: streams shorter than this are trimmed exactly (MAXLEN =), longer ones approximately (~). */
@@ -57,6 +58,8 @@ export class RedisDicts implements DictBackend {
   readonly #stops = new Set<() => void>();
   readonly #names: DictNames;
   readonly #sweep: ExpirySweep;
+  /** #wakeups is the one subscriber connection all of this client's watches share (opened on the first watch). */
+  readonly #wakeups: LockWakeups;
   #closed = false;
 
   constructor(conns: RedisConnections, scripts: Scripts, keys: KeyLayout) {
@@ -72,6 +75,7 @@ export class RedisDicts implements DictBackend {
       3 * timeoutMs + expireSweepMs,
       (dict) => this.#state(dict),
     );
+    this.#wakeups = new LockWakeups(() => conns.subscriber(), conns.settings.timeoutMs, 'a dict change');
     this.capabilities = Object.freeze({
       ownershipGuard: !conns.isCluster,
       fenceIssuedCheck: !conns.isCluster,
@@ -169,6 +173,7 @@ export class RedisDicts implements DictBackend {
     return watchDict(
       {
         conns: this.#conns,
+        wakeups: this.#wakeups,
         stream: this.#keys.dict(dict).all[5],
         state: () => this.#state(dict),
         onClose: this.#stops,
@@ -201,6 +206,7 @@ export class RedisDicts implements DictBackend {
     this.#closed = true;
     this.#sweep.close();
     for (const stop of [...this.#stops]) stop();
+    await this.#wakeups.close();
   }
 
   async #state(dict: string): Promise<DictState> {

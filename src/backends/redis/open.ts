@@ -3,8 +3,8 @@
  * `redis+cluster://` (URL forms and options in url.ts). It connects the main client (failing with
  * BackendUnavailableError within `timeoutMs` when Redis cannot be reached), registers the Lua
  * scripts, and returns the contracts (locks, dicts, semaphores and rwlocks) over that one client
- * plus a lazily opened subscriber connection for lock and pool waiters and one blocking
- * connection per active watch.
+ * plus two lazily opened subscriber connections: one for lock and pool waiters, one for dict
+ * watchers (however many there are).
  */
 import type { BackendOptions, OpenedBackend } from '../types.js';
 import { RedisConnections } from './client.js';

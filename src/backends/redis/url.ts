@@ -15,7 +15,8 @@
  * `baton:`), `timeoutMs` (connect and command timeout, default 5000), `history` (watch history
  * length per dict, default 10 000), `expireBatch` (most expired entries one script call purges,
  * 1–1000, default 100), `expireSweepMs` (interval of the background expiry sweep, expiry-sweep.ts;
- * default 1000, 0 turns this client's sweep off), `tls=true` (TLS for sentinel and cluster), `name` (the
+ * default 1000, 0 turns this client's sweep off), `watchPage` (versions a watch reads and holds at
+ * once, default 100), `tls=true` (TLS for sentinel and cluster), `name` (the
  * sentinel master name, instead of the path), `sentinelPassword`.
  *
  * Fails with InvalidArgumentError for a malformed URL or option.
@@ -49,6 +50,8 @@ export interface RedisSettings {
   readonly expireBatch: number;
   /** expireSweepMs is the background sweep's interval; 0 = no sweep on this client. */
   readonly expireSweepMs: number;
+  /** watchPage is how many versions a watch reads at once (and so holds at most). */
+  readonly watchPage: number;
 }
 
 /** DEFAULT_TIMEOUT_MS bounds connecting and each command. */
@@ -61,6 +64,8 @@ export const DEFAULT_EXPIRE_BATCH = 100;
 export const MAX_EXPIRE_BATCH = 1000;
 /** DEFAULT_EXPIRE_SWEEP_MS is how often a client looks for dicts with due entries nobody purged. */
 export const DEFAULT_EXPIRE_SWEEP_MS = 1000;
+/** DEFAULT_WATCH_PAGE is how many versions a watch reads (and holds) at once. */
+export const DEFAULT_WATCH_PAGE = 100;
 
 const KNOWN_OPTIONS = new Set([
   'prefix',
@@ -68,6 +73,7 @@ const KNOWN_OPTIONS = new Set([
   'history',
   'expireBatch',
   'expireSweepMs',
+  'watchPage',
   'tls',
   'nodes',
   'sentinels',
@@ -129,6 +135,7 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
   if (expireSweepMs > 86_400_000) {
     throw new InvalidArgumentError(`redis expireSweepMs must be at most 86400000 (got ${expireSweepMs})`);
   }
+  const watchPage = positiveInt(q.get('watchPage'), DEFAULT_WATCH_PAGE, 'watchPage');
   const tlsOption = q.get('tls');
   if (tlsOption !== null && tlsOption !== 'true' && tlsOption !== 'false') {
     throw new InvalidArgumentError(`redis URL option tls must be true or false (got "${tlsOption}")`);
@@ -147,6 +154,7 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
     historyLimit,
     expireBatch,
     expireSweepMs,
+    watchPage,
   };
 }
 

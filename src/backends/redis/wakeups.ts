@@ -99,6 +99,7 @@ interface Channel {
 export class LockWakeups {
   readonly #open: () => Promise<Redis>;
   readonly #heartbeatMs: number;
+  readonly #waitingFor: string;
   readonly #channels = new Map<string, Channel>();
   #conn: Promise<Redis> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -106,11 +107,13 @@ export class LockWakeups {
 
   /**
    * constructor takes the factory of subscriber connections (each connected, not reconnecting,
-   * with a command timeout) and the heartbeat interval.
+   * with a command timeout), the heartbeat interval, and what its listeners wait for (for the
+   * messages of the errors they get).
    */
-  constructor(open: () => Promise<Redis>, heartbeatMs: number) {
+  constructor(open: () => Promise<Redis>, heartbeatMs: number, waitingFor = 'a lock') {
     this.#open = open;
     this.#heartbeatMs = heartbeatMs;
+    this.#waitingFor = waitingFor;
   }
 
   /**
@@ -145,7 +148,7 @@ export class LockWakeups {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#failAll(new BackendUnavailableError('baton client closed while waiting for a lock'));
+    this.#failAll(new BackendUnavailableError(`baton client closed while waiting for ${this.#waitingFor}`));
     this.#stopHeartbeat();
     const conn = this.#conn;
     this.#conn = undefined;
@@ -161,7 +164,9 @@ export class LockWakeups {
         conn.once('close', () => {
           if (this.#conn === opening) this.#conn = undefined;
           if (!this.#closed) {
-            this.#failAll(new BackendUnavailableError('lost the redis connection while waiting for a lock'));
+            this.#failAll(
+              new BackendUnavailableError(`lost the redis connection while waiting for ${this.#waitingFor}`),
+            );
           }
         });
         if (this.#closed) conn.disconnect();
@@ -212,7 +217,9 @@ export class LockWakeups {
     } catch {
       if (this.#conn !== opening || this.#closed) return;
       this.#conn = undefined;
-      this.#failAll(new BackendUnavailableError('redis stopped answering while waiting for a lock'));
+      this.#failAll(
+        new BackendUnavailableError(`redis stopped answering while waiting for ${this.#waitingFor}`),
+      );
       (await opening.catch(() => undefined))?.disconnect();
       return;
     }

@@ -1,6 +1,15 @@
 /**
- * watchDict: a dict's changes after a version, read from its change stream with XREAD BLOCK on a
- * connection of its own (opened on the first `next()`, closed when the watch ends).
+ * watchDict: a dict's changes after a version, read from its change stream with XRANGE on the
+ * client's main connection. Every dict write also PUBLISHes its version on a channel named like
+ * the stream (dict_lib.lua); a watcher listens there through the one subscriber connection all
+ * of this client's watches share (LockWakeups), so 2000 watches cost two connections, not 2000.
+ * A watcher that has read everything waits for a message (or at most MAX_WAIT_MS, a safety net),
+ * then reads again; it forgets messages just before each read, so none is missed in between.
+ *
+ * It reads at most `settings.watchPage` versions at a time and only when its consumer asks for
+ * more, so a consumer that stops reading costs one page, however much is written meanwhile; when
+ * it reads again it continues where it was, or gets HistoryCompactedError if the stream was
+ * trimmed past it in the meantime.
  *
  * Every version has exactly one stream entry (id `<version>-0`), so a gap between the version
  * asked for and the first entry read means that history was trimmed: HistoryCompactedError,
@@ -12,19 +21,19 @@
  * a set with a TTL go by. Times come from the server's clock, so client clock skew does not matter.
  *
  * How it fails: HistoryCompactedError; BackendUnavailableError when Redis cannot be reached or the
- * connection is lost. It ends quietly when `request.signal` aborts or the client closes.
+ * subscriber connection is lost or stops answering (its heartbeat). It ends quietly when
+ * `request.signal` aborts or the client closes.
  */
 
 import { HistoryCompactedError } from '../../errors.js';
 import type { ChangeBatch, WatchRequest } from '../../shared-state/backend.js';
-import type { AnyClient, RedisConnections } from './client.js';
+import type { RedisConnections } from './client.js';
 import { parseChanges } from './entries.js';
 import { translateError } from './errors.js';
+import type { LockWakeups, Wakeup } from './wakeups.js';
 
-/** MAX_BLOCK_MS bounds one XREAD BLOCK, so a silently dead connection is noticed. */
-const MAX_BLOCK_MS = 30_000;
-/** READ_COUNT is how many versions one XREAD returns at most. */
-const READ_COUNT = 1000;
+/** MAX_WAIT_MS is the longest a caught-up watcher waits without a message before it reads anyway. */
+const MAX_WAIT_MS = 30_000;
 
 /** DictState is what the dictState script reports. */
 export interface DictState {
@@ -41,6 +50,8 @@ export interface DictState {
 /** WatchDeps is what a watch needs from its dict backend. */
 export interface WatchDeps {
   readonly conns: RedisConnections;
+  /** wakeups is the client's shared subscriber for dict change messages. */
+  readonly wakeups: LockWakeups;
   /** stream is the dict's change stream key. */
   readonly stream: string;
   /** state purges due expiries and reads the dict's state. */
@@ -50,53 +61,42 @@ export interface WatchDeps {
   readonly closed: () => boolean;
 }
 
-type XReadReply = Array<[string, Array<[string, string[]]>]> | null;
+type XRangeReply = Array<[string, string[]]>;
 
 /** watchDict yields the change batches after `request.fromVersion` (default: the current version). */
 export async function* watchDict(deps: WatchDeps, request: WatchRequest): AsyncGenerator<ChangeBatch> {
   const { signal } = request;
   const prefix = request.prefix ?? '';
   if (signal?.aborted || deps.closed()) return;
-  let state = await deps.state();
-  let cursor = request.fromVersion ?? state.version;
-  const oldest = state.oldest ?? state.version + 1;
-  if (cursor < oldest - 1) throw new HistoryCompactedError(cursor, oldest);
-
-  let conn: AnyClient | undefined;
-  let stopped = false;
-  const stop = () => {
-    stopped = true;
-    conn?.disconnect();
-  };
+  const stopping = new AbortController();
+  const stop = () => stopping.abort();
   deps.onClose.add(stop);
   signal?.addEventListener('abort', stop, { once: true });
+  let wakeup: Wakeup | undefined;
   try {
-    conn = await deps.conns.blocking();
-    if (stopped) return;
+    // Listen before the first read, so a change published after that read is heard.
+    wakeup = await deps.wakeups.listen(deps.stream);
+    let state = await deps.state();
+    let cursor = request.fromVersion ?? state.version;
+    const oldest = state.oldest ?? state.version + 1;
+    if (cursor < oldest - 1) throw new HistoryCompactedError(cursor, oldest);
     let expiryAt = dueAt(state);
-    while (!stopped) {
+    while (!stopping.signal.aborted) {
       if (performance.now() >= expiryAt) {
         state = await deps.state();
         expiryAt = dueAt(state);
       }
-      const blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, Math.ceil(expiryAt - performance.now())));
-      let reply: XReadReply;
-      try {
-        reply = (await conn.xread(
-          'COUNT',
-          READ_COUNT,
-          'BLOCK',
-          blockMs,
-          'STREAMS',
-          deps.stream,
-          `${cursor}-0`,
-        )) as XReadReply;
-      } catch (err) {
-        if (stopped) return;
-        throw translateError(err);
-      }
+      wakeup.reset();
+      const page = deps.conns.settings.watchPage;
+      const reply = (await deps.conns.main.xrange(
+        deps.stream,
+        `${cursor + 1}-0`,
+        '+',
+        'COUNT',
+        page,
+      )) as XRangeReply;
       let sawTtl = false;
-      for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+      for (const [id, fields] of reply) {
         const version = Number.parseInt(id, 10);
         if (version !== cursor + 1) throw new HistoryCompactedError(cursor, version);
         cursor = version;
@@ -104,14 +104,20 @@ export async function* watchDict(deps: WatchDeps, request: WatchRequest): AsyncG
         sawTtl ||= parsed.sawTtl;
         const changes = prefix ? parsed.changes.filter((c) => c.key.startsWith(prefix)) : parsed.changes;
         if (changes.length > 0) yield { version, changes };
-        if (stopped) return;
+        if (stopping.signal.aborted) return;
       }
       if (sawTtl) expiryAt = Math.min(expiryAt, performance.now());
+      if (reply.length >= page) continue;
+      const waitMs = Math.max(1, Math.min(MAX_WAIT_MS, Math.ceil(expiryAt - performance.now())));
+      await wakeup.wait(waitMs, stopping.signal);
     }
+  } catch (err) {
+    if (stopping.signal.aborted || deps.closed()) return;
+    throw translateError(err);
   } finally {
     deps.onClose.delete(stop);
     signal?.removeEventListener('abort', stop);
-    conn?.disconnect();
+    wakeup?.leave();
   }
 }
 

@@ -9,6 +9,13 @@
  * started, one `event: reset` (history compacted) or `event: problem` (anything else) carries
  * the problem+json body as data and the stream ends. When the server shuts down, the stream
  * ends after a `: server shutting down` comment; the client resumes elsewhere or reports it.
+ *
+ * Bounds: each stream takes a WatchSlots slot first (429 `too_many_watches` past
+ * `limits.maxWatches` in all or `limits.maxWatchesPerToken` per token), given back when the
+ * response ends. A client that stops reading holds the server to one event: the next change is
+ * read from the backend only once the previous one is written out (`drain`), and keep-alives are
+ * skipped while a write waits; the backend's watch bound (WatchOverflowError, sent as `event:
+ * problem` code `watch_overflow`) applies to what the backend holds meanwhile.
  */
 import type { Response } from 'express';
 import type { Change } from '../../index.js';
@@ -16,9 +23,11 @@ import type { RouteDeps } from '../options.js';
 import { problemOf } from '../problems.js';
 import { defineRoute, type Route } from '../route.js';
 import { DictParams, WatchHeaders, WatchQuery } from '../schemas.js';
+import { WatchSlots } from '../watch-slots.js';
 
 /** watchRoute declares GET /v1/dicts/{dict}/watch. */
 export function watchRoute({ baton, limits, metrics, shutdown }: RouteDeps): Route {
+  const slots = new WatchSlots(limits.maxWatches, limits.maxWatchesPerToken);
   return defineRoute({
     method: 'get',
     path: '/v1/dicts/:dict/watch',
@@ -35,7 +44,9 @@ export function watchRoute({ baton, limits, metrics, shutdown }: RouteDeps): Rou
       },
     },
     problems: [410],
-    async handler({ params, query, headers, req, res, signal }) {
+    async handler({ params, query, headers, req, res, signal, principal }) {
+      // The slot is given back when the response is over, however it ends.
+      res.once('close', slots.take(principal.rule ? `t:${principal.name}` : `a:${req.socket.remoteAddress}`));
       const last = headers['last-event-id'];
       const fromVersion = last !== undefined ? Number(last) : query.fromVersion;
       const changes = baton.dict(params.dict).watch({ prefix: query.prefix, fromVersion, signal });
@@ -65,7 +76,9 @@ export function watchRoute({ baton, limits, metrics, shutdown }: RouteDeps): Rou
       }
       res.write(': watching\n\n');
       metrics.openStreams.inc({ kind: 'watch' });
-      const keepAlive = setInterval(() => res.write(': keepalive\n\n'), limits.sseKeepAliveMs);
+      const keepAlive = setInterval(() => {
+        if (!res.writableNeedDrain) res.write(': keepalive\n\n');
+      }, limits.sseKeepAliveMs);
       keepAlive.unref();
       const stop = untilAborted(signal);
       try {

@@ -58,9 +58,12 @@ local function version_of(key)
 end
 
 -- next_version takes the dict's next revision and records its changes (flat field/value list).
+-- It also publishes the version on the pub/sub channel named like the stream: watchers listen
+-- there on one shared connection and then read the stream (watch.ts).
 local function next_version(fields)
   local v = redis.call('HINCRBY', K_META, 'v', 1)
   redis.call('XADD', K_CHANGES, 'MAXLEN', TRIM, HISTORY, int(v) .. '-0', unpack(fields))
+  redis.call('PUBLISH', K_CHANGES, v)
   return v
 end
 
