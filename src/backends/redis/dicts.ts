@@ -124,7 +124,7 @@ export class RedisDicts implements DictBackend {
       options.keysOnly ? '1' : '0',
     ]);
     const entries: Array<{ key: string; entry: StoredEntry }> = [];
-    for (let i = 3; i + 1 < r.length; i += 2) {
+    for (let i = 4; i + 1 < r.length; i += 2) {
       const key = String(r[i]);
       const packed = String(r[i + 1]);
       entries.push({ key, entry: packed === '' ? { value: '', version: 0 } : parseEntry(packed) });
@@ -134,6 +134,7 @@ export class RedisDicts implements DictBackend {
       entries,
       cursor: r[2] === 1 && last ? encodeCursor(last.key) : undefined,
       version: Number(r[1]),
+      history: r[3] ? String(r[3]) : undefined,
     };
   }
 
@@ -196,6 +197,7 @@ export class RedisDicts implements DictBackend {
       oldest: optional(r[3]),
       nextExpiry: optional(r[4]),
       now: Number(r[5]),
+      history: r[6] ? String(r[6]) : undefined,
     };
   }
 

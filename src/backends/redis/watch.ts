@@ -36,6 +36,8 @@ export interface DictState {
   readonly nextExpiry?: number | undefined;
   /** now is the server's clock when the state was read. */
   readonly now: number;
+  /** history is the dict's history id (meta `h`); undefined for a dict never written. */
+  readonly history?: string | undefined;
 }
 
 /** WatchDeps is what a watch needs from its dict backend. */
@@ -61,6 +63,11 @@ export async function* watchDict(deps: WatchDeps, request: WatchRequest): AsyncG
   let cursor = request.fromVersion ?? state.version;
   const oldest = state.oldest ?? state.version + 1;
   if (cursor < oldest - 1) throw new HistoryCompactedError(cursor, oldest);
+  // Another history (Redis lost the dict) or a version it never reached: resuming would skip or repeat.
+  if (cursor > state.version || (request.history !== undefined && request.history !== state.history))
+    throw new HistoryCompactedError(cursor, undefined);
+  // A history id appears with version 1; a watch from 0 on a dict never written learns it then.
+  let history = state.history;
 
   let conn: AnyClient | undefined;
   let stopped = false;
@@ -103,7 +110,8 @@ export async function* watchDict(deps: WatchDeps, request: WatchRequest): AsyncG
         const parsed = parseChanges(fields);
         sawTtl ||= parsed.sawTtl;
         const changes = prefix ? parsed.changes.filter((c) => c.key.startsWith(prefix)) : parsed.changes;
-        if (changes.length > 0) yield { version, changes };
+        if (history === undefined) history = (await deps.state()).history;
+        if (changes.length > 0) yield { version, changes, history };
         if (stopped) return;
       }
       if (sawTtl) expiryAt = Math.min(expiryAt, performance.now());

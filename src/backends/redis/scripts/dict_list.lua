@@ -4,7 +4,8 @@
   ARGV[6] prefix ('' for all), ARGV[7] the ZRANGEBYLEX min: '[<prefix>', or '(<key>' to list
   after a cursor key (chosen by the caller, which compares bytes; Lua's < follows the locale),
   ARGV[8] limit, ARGV[9] '1' to return keys only
-  Returns {'ok', dict version, more (1|0), key1, packed1, key2, packed2, ...} (packed is '' with keys only).
+  Returns {'ok', dict version, more (1|0), history id ('' when never written), key1, packed1, key2,
+  packed2, ...} (packed is '' with keys only).
 ]]
 local prefix, min, limit = ARGV[6], ARGV[7], tonumber(ARGV[8])
 local max = '+'
@@ -16,7 +17,7 @@ if #keys > limit then
   more = 1
   keys[#keys] = nil
 end
-local reply = { 'ok', current_version(), more }
+local reply = { 'ok', current_version(), more, history_id() }
 local keys_only = ARGV[9] == '1'
 for _, key in ipairs(keys) do
   reply[#reply + 1] = key

@@ -3,7 +3,8 @@
   and the watch loop, which also calls it to reap expired entries when nobody else touches the dict).
   KEYS[1..6], ARGV[1..5] as in dict_lib.lua (ARGV[3..5] unused: '').
   Returns {'ok', version, size, oldest version in the stream ('' when empty),
-           next expiresAt ('' when none), now} (times in ms since the epoch by this server's clock).
+           next expiresAt ('' when none), now, history id ('' when never written)}
+  (times in ms since the epoch by this server's clock).
 ]]
 local oldest = ''
 local first = redis.call('XRANGE', K_CHANGES, '-', '+', 'COUNT', 1)
@@ -11,4 +12,5 @@ if first[1] then oldest = string.match(first[1][1], '^(%d+)') end
 local next_expiry = ''
 local due = redis.call('ZRANGE', K_TTL, 0, 0, 'WITHSCORES')
 if due[2] then next_expiry = due[2] end
-return { 'ok', current_version(), redis.call('HLEN', K_ENTRIES), oldest, next_expiry, int(NOW) }
+local history = history_id()
+return { 'ok', current_version(), redis.call('HLEN', K_ENTRIES), oldest, next_expiry, int(NOW), history }
