@@ -194,12 +194,13 @@ export function dictWatchTests(h: Harness): void {
       const b = await clients.one();
       const d = b.dict<unknown>(uniqueName('dict'));
       await d.set('k', 0);
-      const ahead = (await d.version()) + 1000;
+      // Far ahead: etcd's versions are global revisions, which other tests advance meanwhile.
+      const ahead = (await d.version()) + 1_000_000_000;
       const err = await collect(watchFrom(d, ahead), 1, SLACK_MS).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HistoryCompactedError);
       expect(err).toMatchObject({ code: 'history_compacted', fromVersion: ahead });
       const never = b.dict<unknown>(uniqueName('dict'));
-      const err0 = await collect(watchFrom(never, 3), 1, SLACK_MS).catch((e: unknown) => e);
+      const err0 = await collect(watchFrom(never, ahead), 1, SLACK_MS).catch((e: unknown) => e);
       expect(err0).toBeInstanceOf(HistoryCompactedError);
     });
 

@@ -18,6 +18,7 @@
  * returned as `conflict` (the caller turns it into VersionConflictError or retries); etcd
  * failures as translated by the client.
  */
+import { randomBytes } from 'node:crypto';
 import type { IKeyValue, IRequestOp, ITxnResponse } from 'etcd3';
 import { BackendUnavailableError, StaleFenceError, VersionConflictError } from '../../errors.js';
 import type { FenceCheck } from '../../shared-state/backend.js';
@@ -62,7 +63,8 @@ export async function commitDict(client: EtcdClient, spec: CommitSpec): Promise<
     put(keys.versionKey(spec.dict), ''),
     nested({
       compare: [createIs(keys.dictNameKey(spec.dict), 'equal', 0)],
-      success: [put(keys.dictNameKey(spec.dict), '')],
+      // The registration's value is the dict's history id (a wiped etcd loses it: a new history).
+      success: [put(keys.dictNameKey(spec.dict), randomBytes(9).toString('base64url'))],
     }),
     ...fence.record,
   ];
