@@ -6,7 +6,13 @@
  * closing the client ends a waiting watch.
  */
 import { describe, expect, it } from 'vitest';
-import { type Baton, type Change, HistoryCompactedError, type SharedDict } from '../../src/index.js';
+import {
+  type Baton,
+  type Change,
+  HistoryCompactedError,
+  InvalidArgumentError,
+  type SharedDict,
+} from '../../src/index.js';
 import { collect, type Harness, SLACK_MS, sleep, uniqueName, useClients, within } from './harness.js';
 
 type Seen = Pick<Change<unknown>, 'type' | 'key' | 'value' | 'version'>;
@@ -188,6 +194,14 @@ export function dictWatchTests(h: Harness): void {
       ).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HistoryCompactedError);
       expect(err).toMatchObject({ code: 'history_compacted', fromVersion: 1 });
+      for (const history of ['', 'has space', 'x'.repeat(129), 7]) {
+        const bad = await d
+          .watch({ fromVersion: 1, history: history as string })
+          [Symbol.asyncIterator]()
+          .next()
+          .catch((e: unknown) => e);
+        expect(bad).toBeInstanceOf(InvalidArgumentError);
+      }
     });
 
     it('a resume from a version the dict has not reached fails with HistoryCompactedError', async () => {
