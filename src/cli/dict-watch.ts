@@ -64,8 +64,8 @@ async function watch(cmd: Command, name: string, flags: WatchFlags): Promise<voi
         fromVersion: flags.fromVersion,
         signal: stop.signal,
       });
-      for await (const change of changes) {
-        printJson(change);
+      for await (const { history: _history, ...change } of changes) {
+        printJson(change); // one line per change as before; --from-version resumes without a history check
         last = change.version;
         if (++printed === flags.count) break;
       }

@@ -3,8 +3,9 @@
  * (`GET /v1/dicts/{dict}/info`), then streams `GET /v1/dicts/{dict}/watch?fromVersion=…` with
  * fetch (EventSource cannot send the bearer token, and the token must not go in the URL), parses
  * the Server-Sent Events (sse.ts) and puts each change at the top of the table, newest first, at
- * most MAX_ROWS. It remembers the version of the last change, so after a dropped stream it resumes
- * where it stopped, without gaps.
+ * most MAX_ROWS. It remembers the version and history of the last change, so after a dropped
+ * stream it resumes where it stopped, without gaps (a store restarted meanwhile answers 410, and
+ * the feed starts over from the current version).
  *
  * How it fails: never by throwing. The section's `data-state` and status line say what is going
  * on — `live`, or `retrying` with the reason (backend unavailable, stream ended, no answer), with
@@ -70,6 +71,7 @@ export class DictFeed {
   async #run(dict: string, signal: AbortSignal): Promise<void> {
     const path = `/v1/dicts/${encodeURIComponent(dict)}`;
     let from: number | undefined;
+    let history: string | undefined;
     let retryMs = FIRST_RETRY_MS;
     const retry = async (why: string) => {
       this.#state('retrying', `${dict}: ${why} — retrying in ${Math.round(retryMs / 1000)} s.`);
@@ -90,7 +92,8 @@ export class DictFeed {
       }
       let res: Response;
       try {
-        res = await fetch(`${path}/watch?fromVersion=${from}`, {
+        const h = history === undefined ? '' : `&history=${encodeURIComponent(history)}`;
+        res = await fetch(`${path}/watch?fromVersion=${from}${h}`, {
           headers: { Accept: 'text/event-stream', ...authHeaders() },
           cache: 'no-store',
           credentials: 'omit',
@@ -106,6 +109,7 @@ export class DictFeed {
         if (f.status === 410) {
           this.#note(`History up to here is gone (compacted): following ${dict} from its current version.`);
           from = undefined;
+          history = undefined;
           continue;
         }
         if (this.#fatal(dict, f)) return;
@@ -124,10 +128,16 @@ export class DictFeed {
           for (const ev of parser.push(value)) {
             if (ev.event === 'set' || ev.event === 'delete' || ev.event === 'expire') {
               this.#change(ev.event, ev.data);
-              if (ev.id !== undefined && /^\d+$/.test(ev.id)) from = Number(ev.id);
+              // id is <history>:<version>; resuming with the history makes a restarted store a 410.
+              const id = ev.id === undefined ? null : /^(?:([\x21-\x7e]+):)?(\d+)$/.exec(ev.id);
+              if (id) {
+                from = Number(id[2]);
+                history = id[1];
+              }
             } else if (ev.event === 'reset') {
               this.#note(`History was compacted: following ${dict} from its current version.`);
               from = undefined;
+              history = undefined;
             } else if (ev.event === 'problem') {
               why = problemDetail(ev.data);
             }

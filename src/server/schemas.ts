@@ -96,13 +96,16 @@ export const PutHeaders = FenceHeaders.extend({
 export const DeleteHeaders = FenceHeaders.extend({
   'if-match': ETag.optional().meta({ description: 'only if the entry has this version' }),
 });
-/** WatchHeaders: Last-Event-ID resumes a stream after that version. */
+/** WatchHeaders: Last-Event-ID resumes a stream after that version (of that history). */
 export const WatchHeaders = z.looseObject({
   'last-event-id': z
     .string()
-    .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a version')
+    .regex(/^(?:[\x21-\x7e]{1,128}:)?(?:0|[1-9][0-9]{0,15})$/, 'must be <history>:<version> or <version>')
     .optional()
-    .meta({ description: 'resume after this version (overrides fromVersion)' }),
+    .meta({
+      description:
+        'resume after this event id: `<history>:<version>`, or a plain `<version>` (no history check); overrides fromVersion and history',
+    }),
 });
 
 // ---- queries ---------------------------------------------------------------------------------
@@ -128,6 +131,11 @@ export const ListDictsQuery = ListLocksQuery;
 export const WatchQuery = z.strictObject({
   prefix: Prefix.optional(),
   fromVersion: queryInt(0, Number.MAX_SAFE_INTEGER, 'stream changes after this version').optional(),
+  history: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,128}$/, 'must be a history id')
+    .optional()
+    .meta({ description: 'the history fromVersion belongs to (410 when the dict is in another one)' }),
 });
 
 // ---- request bodies --------------------------------------------------------------------------
@@ -249,6 +257,7 @@ export const PageBody = z.object({
   entries: z.array(z.object({ key: Key, value: JsonValue, version: Version })),
   cursor: z.string().optional(),
   version: Version,
+  history: z.string().optional().meta({ description: 'the history `version` belongs to (watch with it)' }),
 });
 /** DictInfoBody tells a dict's size and version. */
 export const DictInfoBody = z.object({ name: Name, size: z.int(), version: Version });

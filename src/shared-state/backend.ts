@@ -105,6 +105,8 @@ export interface ListPage {
   /** cursor is present when more entries may follow. */
   readonly cursor?: string | undefined;
   readonly version: number;
+  /** history identifies the dict's history `version` belongs to (see ChangeBatch.history); absent for a dict never written. */
+  readonly history?: string | undefined;
 }
 
 /** StoredChange is one change in the watch history. `value` is set for 'set'. */
@@ -118,12 +120,24 @@ export interface StoredChange {
 export interface ChangeBatch {
   readonly version: number;
   readonly changes: readonly StoredChange[];
+  /**
+   * history identifies the history this version belongs to: an opaque id that changes whenever
+   * the dict's history starts again (a new memory store, a Redis that lost the dict, a wiped
+   * etcd), so that the same version number in two histories can be told apart.
+   */
+  readonly history?: string | undefined;
 }
 
-/** WatchRequest selects changes after `fromVersion` (exclusive); without it, from now. */
+/**
+ * WatchRequest selects changes after `fromVersion` (exclusive); without it, from now. A watch
+ * fails with HistoryCompactedError when `fromVersion` is past the dict's current version, or
+ * when `history` is given and is not the dict's current history.
+ */
 export interface WatchRequest {
   readonly prefix?: string | undefined;
   readonly fromVersion?: number | undefined;
+  /** history is the id of the history `fromVersion` was seen in (ChangeBatch.history / ListPage.history). */
+  readonly history?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 

@@ -53,6 +53,8 @@ export interface Change<T> {
   /** value is present for 'set'. */
   readonly value?: T | undefined;
   readonly version: number;
+  /** history identifies the dict's history `version` belongs to; pass it back with `fromVersion` to resume. */
+  readonly history?: string | undefined;
 }
 
 /** DictOp is one operation of a batch. */
@@ -67,6 +69,8 @@ export interface Page<T> {
   readonly cursor?: string | undefined;
   /** version is the dict's version when the page was read; watch from it to follow later changes. */
   readonly version: number;
+  /** history identifies the history `version` belongs to (absent for a dict never written). */
+  readonly history?: string | undefined;
 }
 
 /** FencedOptions carry an optional fence. */
@@ -276,6 +280,7 @@ export class SharedDict<T = JsonValue> {
       })),
       cursor: page.cursor,
       version: page.version,
+      ...(page.history === undefined ? {} : { history: page.history }),
     };
   }
 
@@ -309,27 +314,32 @@ export class SharedDict<T = JsonValue> {
 
   /**
    * watch yields every change after `fromVersion` (exclusive; default: from now) in version
-   * order, exactly once. Resume after a disconnect by passing the last version seen. Fails with
-   * HistoryCompactedError when that history is gone: list again and watch from the page's version.
+   * order, exactly once. Resume after a disconnect by passing the last version seen and its
+   * `history` (every change carries it). Fails with HistoryCompactedError when that history is
+   * gone: compacted, another history than `history` (the store restarted or lost the dict), or
+   * `fromVersion` past the dict's current version; list again and watch from the page's version.
    * A batch's changes share one version and arrive together: to resume without gaps, resume
    * from a version whose changes you have all seen (breaking out in the middle of a batch and
    * resuming from its version skips the rest of that batch).
    */
   async *watch(
-    options: { prefix?: string; fromVersion?: number; signal?: AbortSignal } = {},
+    options: { prefix?: string; fromVersion?: number; history?: string; signal?: AbortSignal } = {},
   ): AsyncGenerator<Change<T>> {
     const prefix = assertPrefix(options.prefix);
     const fromVersion = optionalVersion(options.fromVersion, 'fromVersion');
+    const history = optionalHistory(options.history);
     for await (const batch of this.#backend.watch(this.name, {
       prefix,
       fromVersion,
+      history,
       signal: options.signal,
     })) {
+      const h = batch.history === undefined ? {} : { history: batch.history };
       for (const c of batch.changes) {
         if (prefix && !c.key.startsWith(prefix)) continue;
         yield c.type === 'set' && c.value !== undefined
-          ? { type: c.type, key: c.key, value: decodeValue<T>(c.value), version: batch.version }
-          : { type: c.type, key: c.key, version: batch.version };
+          ? { type: c.type, key: c.key, value: decodeValue<T>(c.value), version: batch.version, ...h }
+          : { type: c.type, key: c.key, version: batch.version, ...h };
       }
     }
   }
@@ -378,6 +388,23 @@ function optionalTtl(ttlMs: unknown): number | undefined {
 
 function optionalVersion(v: unknown, what = 'ifVersion'): number | undefined {
   return v === undefined ? undefined : assertVersion(v, what);
+}
+
+/** MAX_HISTORY_ID_LENGTH bounds a history id passed back to `watch`. */
+const MAX_HISTORY_ID_LENGTH = 128;
+
+function optionalHistory(h: unknown): string | undefined {
+  if (h === undefined) return undefined;
+  if (
+    typeof h !== 'string' ||
+    h.length === 0 ||
+    h.length > MAX_HISTORY_ID_LENGTH ||
+    !/^[\x21-\x7e]+$/.test(h)
+  )
+    throw new InvalidArgumentError(
+      `history must be a history id from a change or a page (1 to ${MAX_HISTORY_ID_LENGTH} printable ASCII characters)`,
+    );
+  return h;
 }
 
 function optionalCursor(c: unknown): string | undefined {

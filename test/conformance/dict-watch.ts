@@ -6,7 +6,13 @@
  * closing the client ends a waiting watch.
  */
 import { describe, expect, it } from 'vitest';
-import { type Baton, type Change, HistoryCompactedError, type SharedDict } from '../../src/index.js';
+import {
+  type Baton,
+  type Change,
+  HistoryCompactedError,
+  InvalidArgumentError,
+  type SharedDict,
+} from '../../src/index.js';
 import { collect, type Harness, SLACK_MS, sleep, uniqueName, useClients, within } from './harness.js';
 
 type Seen = Pick<Change<unknown>, 'type' | 'key' | 'value' | 'version'>;
@@ -146,9 +152,70 @@ export function dictWatchTests(h: Harness): void {
       expect(err).toMatchObject({ code: 'history_compacted', fromVersion: 0 });
       const now = await d.version();
       const v = await d.set('k', -1);
-      expect(await collect(watchFrom(d, now), 1, SLACK_MS)).toEqual([
+      expect(await collect(watchFrom(d, now), 1, SLACK_MS)).toMatchObject([
         { type: 'set', key: 'k', value: -1, version: v },
       ]);
+    });
+
+    it('every change names its history; resuming with that history loses and repeats nothing', async () => {
+      const [a, b] = await clients.many(2);
+      const d = a.dict<unknown>(uniqueName('dict'));
+      const from = await d.version();
+      await d.set('h1', 1);
+      await d.set('h2', 2);
+      const first = await collect(watchFrom(b.dict(d.name), from), 2, SLACK_MS);
+      const history = first[0]!.history;
+      expect(typeof history).toBe('string');
+      expect(history!.length).toBeGreaterThan(0);
+      expect(first[1]!.history).toBe(history);
+      expect((await d.entries()).history).toBe(history);
+      await d.set('h3', 3);
+      const v4 = await d.set('h4', 4);
+      const rest = await collect(
+        (signal) => b.dict(d.name).watch({ fromVersion: first[1]!.version, history, signal }),
+        2,
+        SLACK_MS,
+      );
+      expect(rest.map((c) => [c.key, c.history])).toEqual([
+        ['h3', history],
+        ['h4', history],
+      ]);
+      expect(rest[1]!.version).toBe(v4);
+    });
+
+    it('a resume naming another history fails with HistoryCompactedError', async () => {
+      const b = await clients.one();
+      const d = b.dict<unknown>(uniqueName('dict'));
+      for (let i = 0; i < 3; i++) await d.set('k', i);
+      const err = await collect(
+        (signal) => d.watch({ fromVersion: 1, history: 'not-this-history', signal }),
+        1,
+        SLACK_MS,
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HistoryCompactedError);
+      expect(err).toMatchObject({ code: 'history_compacted', fromVersion: 1 });
+      for (const history of ['', 'has space', 'x'.repeat(129), 7]) {
+        const bad = await d
+          .watch({ fromVersion: 1, history: history as string })
+          [Symbol.asyncIterator]()
+          .next()
+          .catch((e: unknown) => e);
+        expect(bad).toBeInstanceOf(InvalidArgumentError);
+      }
+    });
+
+    it('a resume from a version the dict has not reached fails with HistoryCompactedError', async () => {
+      const b = await clients.one();
+      const d = b.dict<unknown>(uniqueName('dict'));
+      await d.set('k', 0);
+      // Far ahead: etcd's versions are global revisions, which other tests advance meanwhile.
+      const ahead = (await d.version()) + 1_000_000_000;
+      const err = await collect(watchFrom(d, ahead), 1, SLACK_MS).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HistoryCompactedError);
+      expect(err).toMatchObject({ code: 'history_compacted', fromVersion: ahead });
+      const never = b.dict<unknown>(uniqueName('dict'));
+      const err0 = await collect(watchFrom(never, ahead), 1, SLACK_MS).catch((e: unknown) => e);
+      expect(err0).toBeInstanceOf(HistoryCompactedError);
     });
 
     it('aborting its signal or closing the client ends a waiting watch', async () => {

@@ -148,13 +148,18 @@ describe('dicts over REST', () => {
       ],
       cursor: expect.any(String),
       version: 1,
+      history: expect.any(String),
     });
     const page2 = await rest(
       s.url,
       'GET',
       `/v1/dicts/${d}?limit=2&cursor=${encodeURIComponent(String(page1.json.cursor))}`,
     );
-    expect(page2.json).toEqual({ entries: [{ key: 'c', value: 3, version: 1 }], version: 1 });
+    expect(page2.json).toEqual({
+      entries: [{ key: 'c', value: 3, version: 1 }],
+      version: 1,
+      history: page1.json.history,
+    });
     expect((await rest(s.url, 'GET', `/v1/dicts/${d}?prefix=b`)).json.entries).toEqual([
       { key: 'b', value: 2, version: 1 },
     ]);

@@ -65,18 +65,40 @@ describe('watch over SSE', () => {
     );
     expect(all.status).toBe(200);
     expect(all.type).toMatch(/^text\/event-stream/);
+    const h = /^id: ([^\n]+):1\n/.exec(events(all.text)[0] ?? '')?.[1];
+    expect(h).toBe((await d.entries()).history);
     expect(events(all.text)).toEqual([
-      'id: 1\nevent: set\ndata: {"key":"a","value":1,"version":1}',
-      'id: 2\nevent: set\ndata: {"key":"line\\nbreak","value":"x","version":2}',
-      'id: 3\nevent: set\ndata: {"key":"b","value":{"n":2},"version":3}',
-      'id: 3\nevent: delete\ndata: {"key":"a","version":3}',
+      `id: ${h}:1\nevent: set\ndata: {"key":"a","value":1,"version":1}`,
+      `id: ${h}:2\nevent: set\ndata: {"key":"line\\nbreak","value":"x","version":2}`,
+      `id: ${h}:3\nevent: set\ndata: {"key":"b","value":{"n":2},"version":3}`,
+      `id: ${h}:3\nevent: delete\ndata: {"key":"a","version":3}`,
     ]);
-    const resumed = await readStream(
-      `${s.url}/v1/dicts/${d.name}/watch?fromVersion=0`,
-      { 'last-event-id': '2' },
-      (t) => events(t).length >= 2,
+    // With the history, and as a plain version (clients older than history ids).
+    for (const last of [`${h}:2`, '2']) {
+      const resumed = await readStream(
+        `${s.url}/v1/dicts/${d.name}/watch?fromVersion=0`,
+        { 'last-event-id': last },
+        (t) => events(t).length >= 2,
+      );
+      expect(events(resumed.text).map((e) => e.split('\n')[0])).toEqual([`id: ${h}:3`, `id: ${h}:3`]);
+    }
+  });
+
+  it('answers 410 history_compacted for another history or a version not reached', async () => {
+    const d = s.baton.dict(uniqueName('dict'));
+    await d.set('a', 1);
+    await d.set('b', 2);
+    const path = `/v1/dicts/${d.name}/watch`;
+    const other = await rest(s.url, 'GET', path, { headers: { 'last-event-id': 'another-history:1' } });
+    expectProblem(other, 410, 'history_compacted');
+    expectProblem(
+      await rest(s.url, 'GET', `${path}?fromVersion=1&history=another`),
+      410,
+      'history_compacted',
     );
-    expect(events(resumed.text).map((e) => e.split('\n')[0])).toEqual(['id: 3', 'id: 3']);
+    expectProblem(await rest(s.url, 'GET', `${path}?fromVersion=3`), 410, 'history_compacted');
+    const bad = await rest(s.url, 'GET', path, { headers: { 'last-event-id': 'a b:1' } });
+    expect(bad.status).toBe(400);
   });
 
   it('sends keep-alive comments while nothing changes', async () => {

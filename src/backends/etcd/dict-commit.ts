@@ -26,6 +26,7 @@
  * returned as `conflict` (the caller turns it into VersionConflictError or retries); etcd
  * failures as translated by the client.
  */
+import { randomBytes } from 'node:crypto';
 import {
   CompareResult,
   CompareTarget,
@@ -101,7 +102,8 @@ async function commitOnce(client: EtcdClient, spec: CommitSpec, form: RecordForm
     put(keys.versionKey(spec.dict), ''),
     nested({
       compare: [createIs(keys.dictNameKey(spec.dict), 'equal', 0)],
-      success: [put(keys.dictNameKey(spec.dict), '')],
+      // The registration's value is the dict's history id (a wiped etcd loses it: a new history).
+      success: [put(keys.dictNameKey(spec.dict), randomBytes(9).toString('base64url'))],
     }),
     ...fence.record,
   ];

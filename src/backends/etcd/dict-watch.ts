@@ -18,11 +18,12 @@
  * or the client closes. Disconnects are resumed without gaps (watch-stream.ts). Ends normally
  * when `request.signal` aborts.
  */
-import type { IEvent } from 'etcd3';
+import type { IEvent, IKeyValue } from 'etcd3';
 import { type BatonError, HistoryCompactedError } from '../../errors.js';
 import type { ChangeBatch, StoredChange, WatchRequest } from '../../shared-state/backend.js';
 import { WatchBuffer } from '../../shared-state/watch-buffer.js';
 import type { EtcdClient } from './client.js';
+import { translateError } from './errors.js';
 import { prefixEnd } from './keys.js';
 import { decodeStored } from './stored.js';
 import { WatchStream } from './watch-stream.js';
@@ -40,11 +41,16 @@ export async function* watchDict(
   const entryDir = keys.entryDir(dict);
   const marker = keys.versionKey(dict);
   const wanted = Buffer.concat([entryDir, Buffer.from(request.prefix ?? '', 'utf8')]);
-  const start = await firstRevision(client, dict, request.fromVersion);
+  const first = await firstRevision(client, dict, request.fromVersion);
+  const start = first.revision;
+  if (request.history !== undefined && request.history !== first.history)
+    throw new HistoryCompactedError(request.fromVersion ?? start - 1, undefined);
+  let history = first.history;
 
   const queue = new WatchBuffer(client.watchBufferBytes, start - 1);
   let failure: BatonError | undefined;
   let overflowed = false;
+  let verifying: Promise<void> | undefined;
   let wake: (() => void) | undefined;
   const notify = () => {
     const w = wake;
@@ -63,6 +69,19 @@ export async function* watchDict(
         }
         notify();
       },
+      recreated(next, revision) {
+        // Resumed after a break: the etcd answering may be a wiped or restored one.
+        verifying = (async () => {
+          const now =
+            next - 1 > revision ? undefined : (await firstRevision(client, dict, undefined)).history;
+          if (history === undefined && now !== undefined)
+            history = now; // first registered meanwhile
+          else if (now === undefined || now !== history)
+            failure ??= new HistoryCompactedError(next - 1, undefined);
+        })().catch((err: unknown) => {
+          failure ??= translateError(err, 'watch');
+        });
+      },
       compacted(compactRevision) {
         failure = new HistoryCompactedError(request.fromVersion ?? start - 1, compactRevision);
         notify();
@@ -76,9 +95,16 @@ export async function* watchDict(
   signal?.addEventListener('abort', notify, { once: true });
   try {
     for (;;) {
+      if (verifying) {
+        await verifying;
+        verifying = undefined;
+        if (failure) throw failure;
+      }
       const next = queue.shift();
       if (next) {
-        yield next;
+        // A dict never written has no history id yet: its first write registers one.
+        history ??= (await firstRevision(client, dict, undefined)).history;
+        yield { ...next, history };
         continue;
       }
       if (failure) throw failure;
@@ -104,12 +130,27 @@ async function firstRevision(
   client: EtcdClient,
   dict: string,
   fromVersion: number | undefined,
-): Promise<number> {
+): Promise<{ revision: number; history: string | undefined }> {
   const res = await client.range('dict watch', { key: client.keys.dictNameKey(dict) });
   const now = Number(res.header.revision);
-  if (fromVersion === undefined) return now + 1;
   const registered = res.kvs[0];
-  return Math.max(fromVersion + 1, registered ? Number(registered.create_revision) : now + 1);
+  const history = historyOf(registered);
+  if (fromVersion === undefined) return { revision: now + 1, history };
+  // A revision etcd has not reached is from another history (a wiped or restored etcd).
+  if (fromVersion > now) throw new HistoryCompactedError(fromVersion, undefined);
+  const revision = Math.max(fromVersion + 1, registered ? Number(registered.create_revision) : now + 1);
+  return { revision, history };
+}
+
+/**
+ * historyOf is a dict's history id: the random value of its registration key, written with its
+ * first mutation (`c<create revision>` for a dict registered before ids existed; undefined when
+ * never written).
+ */
+export function historyOf(registration: IKeyValue | undefined): string | undefined {
+  if (!registration) return undefined;
+  const value = registration.value.toString('utf8');
+  return value === '' ? `c${registration.create_revision}` : `e${value}`;
 }
 
 /** toBatches groups events by revision into change batches of the wanted entries. */

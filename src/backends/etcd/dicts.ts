@@ -30,7 +30,7 @@ import type { EtcdClient } from './client.js';
 import { batchDict } from './dict-batch.js';
 import { type CommitSpec, commitDict, conflictError, contentionPause } from './dict-commit.js';
 import { listDicts } from './dict-names.js';
-import { watchDict } from './dict-watch.js';
+import { historyOf, watchDict } from './dict-watch.js';
 import { prefixEnd } from './keys.js';
 import { decodeCursor, decodeStored, encodeCursor, encodeStored } from './stored.js';
 import { TTL_SLACK_MS, TtlBuckets } from './ttl-buckets.js';
@@ -186,6 +186,7 @@ export class EtcdDicts implements DictBackend {
       success: [
         range(start, prefixEnd(from), { limit: options.limit ?? 100, keys_only: options.keysOnly === true }),
         get(keys.versionKey(dict)),
+        get(keys.dictNameKey(dict)),
       ],
     });
     const page = res.responses[0]?.response_range;
@@ -198,6 +199,7 @@ export class EtcdDicts implements DictBackend {
       entries,
       cursor: page?.more && last ? encodeCursor(last.key) : undefined,
       version: revisionOf(kvsOf(res.responses[1])[0]?.mod_revision),
+      history: historyOf(kvsOf(res.responses[2])[0]),
     };
   }
 

@@ -32,6 +32,11 @@ export interface WatchTarget {
 export interface WatchSink {
   /** created is called once, with the revision the watch was first created at. */
   created?(revision: number): void;
+  /**
+   * recreated is called each time the watch is created again after a break, before its events,
+   * with the next revision wanted and etcd's revision now (below it: etcd went back in time).
+   */
+  recreated?(next: number, revision: number): void;
   /** events is called with the events of one or more whole revisions. */
   events(events: readonly IEvent[]): void;
   /** compacted ends the watch: the revision after `compactRevision - 1` is the oldest still kept. */
@@ -120,6 +125,8 @@ export class WatchStream {
       if (!this.#created) {
         this.#created = true;
         this.#sink.created?.(headerRevision);
+      } else {
+        this.#sink.recreated?.(this.#next, headerRevision);
       }
       return;
     }

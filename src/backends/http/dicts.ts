@@ -137,6 +137,7 @@ export class HttpDicts implements DictBackend {
       entries: Array<{ key: string; value: unknown; version: number }>;
       cursor?: string;
       version: number;
+      history?: string;
     }>('GET', `${dictPath(dict)}?${q}`);
     return {
       entries: page.entries.map((e) => ({
@@ -145,6 +146,7 @@ export class HttpDicts implements DictBackend {
       })),
       cursor: page.cursor,
       version: page.version,
+      history: typeof page.history === 'string' ? page.history : undefined,
     };
   }
 

@@ -7,11 +7,18 @@
  *
  * How it fails: HistoryCompactedError when the server says the history is gone (410 or
  * `event: reset`); BackendUnavailableError when the server stays unreachable for `timeoutMs`
- * after a drop; other problems as their typed errors. It ends quietly when `signal` aborts or the
+ * after a drop; other problems as their typed errors. Each resume sends `<history>:<version>` as
+ * Last-Event-ID, so a server whose store restarted (another history) refuses it with 410 instead
+ * of streaming the new store's versions as if they continued the old ones. It ends quietly when `signal` aborts or the
  * client is closed.
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { BackendUnavailableError, type BatonError, errorFromCode } from '../../errors.js';
+import {
+  BackendUnavailableError,
+  type BatonError,
+  errorFromCode,
+  HistoryCompactedError,
+} from '../../errors.js';
 import type { ChangeBatch, StoredChange, WatchRequest } from '../../shared-state/backend.js';
 import type { HttpClient } from './client.js';
 import { transportError } from './translate.js';
@@ -35,6 +42,8 @@ export async function* watchStream(
 ): AsyncGenerator<ChangeBatch> {
   const { signal, prefix } = request;
   let complete = request.fromVersion ?? (await options.currentVersion());
+  // history is sent back with every resume, so a restarted server (another history) answers 410.
+  let history = request.history;
   let partial: { version: number; seen: Set<string> } | undefined;
   let downSince: number | undefined;
   let backoffMs = 50;
@@ -47,7 +56,7 @@ export async function* watchStream(
     try {
       const stream = await client.stream(
         `${dictPath}/watch${q}`,
-        { 'last-event-id': String(after) },
+        { 'last-event-id': history === undefined ? String(after) : `${history}:${after}` },
         signal,
         options.idleMs,
       );
@@ -71,6 +80,11 @@ export async function* watchStream(
               break;
             }
             const { version, changes } = item.change;
+            if (item.change.history !== history) {
+              // The server checks the history on resume; a server that did not is not trusted.
+              if (history !== undefined) throw new HistoryCompactedError(after, undefined);
+              history = item.change.history;
+            }
             const change = changes[0] as StoredChange;
             const id = `${change.type}\u0000${change.key}`;
             if (partial && version === partial.version) {
@@ -119,7 +133,9 @@ function parse(e: EventSourceMessage): Parsed | undefined {
     return { error: errorFromCode(code, typeof data.detail === 'string' ? data.detail : code, data) };
   }
   const type = e.event;
-  const version = Number(e.id);
+  const colon = e.id === undefined ? -1 : e.id.lastIndexOf(':');
+  const version = Number(colon < 0 ? e.id : e.id!.slice(colon + 1));
+  const history = colon < 0 ? undefined : e.id!.slice(0, colon);
   if (type !== 'set' && type !== 'delete' && type !== 'expire') return undefined;
   if (!Number.isSafeInteger(version)) {
     return { error: new BackendUnavailableError(`watch stream sent an event without a version id`) };
@@ -127,7 +143,7 @@ function parse(e: EventSourceMessage): Parsed | undefined {
   const key = String(data.key);
   const change: StoredChange =
     type === 'set' ? { type, key, value: JSON.stringify(data.value) } : { type, key };
-  return { change: { version, changes: [change] } };
+  return { change: { version, changes: [change], history } };
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -167,7 +167,7 @@ export class MemoryDicts implements DictBackend {
 
   async list(dict: string, options: ListOptions): Promise<ListPage> {
     const st = this.#read(dict);
-    if (!st) return { entries: [], version: 0 };
+    if (!st) return { entries: [], version: 0, history: this.#store.historyId };
     st.sortedKeys ??= [...st.entries.keys()].sort(compareKeys);
     const keys = st.sortedKeys;
     const prefix = options.prefix ?? '';
@@ -183,7 +183,8 @@ export class MemoryDicts implements DictBackend {
     }
     const more = i < keys.length && keys[i]!.startsWith(prefix);
     const last = entries[entries.length - 1];
-    return { entries, cursor: more && last ? encodeCursor(last.key) : undefined, version: st.version };
+    const cursor = more && last ? encodeCursor(last.key) : undefined;
+    return { entries, cursor, version: st.version, history: this.#store.historyId };
   }
 
   async size(dict: string): Promise<number> {
@@ -213,6 +214,9 @@ export class MemoryDicts implements DictBackend {
     const st = this.#write(dict);
     const prefix = request.prefix ?? '';
     let cursor = request.fromVersion ?? st.version;
+    const history = this.#store.historyId;
+    if ((request.history !== undefined && request.history !== history) || cursor > st.version)
+      throw new HistoryCompactedError(cursor, undefined);
     const signal = request.signal;
     while (!this.#closed && !signal?.aborted) {
       this.#store.scheduler.runDue();
@@ -223,7 +227,7 @@ export class MemoryDicts implements DictBackend {
         const batch = st.history[st.historyStart + (cursor + 1 - oldest)]!;
         cursor = batch.version;
         const changes = prefix ? batch.changes.filter((c) => c.key.startsWith(prefix)) : batch.changes;
-        if (changes.length > 0) yield { version: batch.version, changes };
+        if (changes.length > 0) yield { version: batch.version, changes, history };
         continue;
       }
       await new Promise<void>((resolve) => {

@@ -8,6 +8,7 @@
  * process). Expiry runs from one Scheduler and lazily before each operation.
  */
 
+import { randomBytes } from 'node:crypto';
 import type { LockGrant } from '../../locks/backend.js';
 import { Scheduler, type Timer } from './scheduler.js';
 import { SteadyMap } from './steady-map.js';
@@ -98,6 +99,8 @@ export class MemoryStore {
   /** pools are semaphore pools keyed `<namespace>/<name>`; their fences share `fences` under that key. */
   readonly pools = new SteadyMap<string, PoolState>();
   readonly scheduler = new Scheduler();
+  /** historyId names this store's dict histories: random per store, so a new store (a restarted server) is a new history. */
+  readonly historyId = `m${randomBytes(9).toString('base64url')}`;
   historyLimit = DEFAULT_HISTORY_LIMIT;
   #clients = 0;
   #waiting = 0;

@@ -144,7 +144,7 @@ export class RedisDicts implements DictBackend {
       options.keysOnly ? '1' : '0',
     ]);
     const entries: Array<{ key: string; entry: StoredEntry }> = [];
-    for (let i = 4; i + 1 < r.length; i += 2) {
+    for (let i = 5; i + 1 < r.length; i += 2) {
       const key = String(r[i]);
       const packed = String(r[i + 1]);
       entries.push({ key, entry: packed === '' ? { value: '', version: 0 } : parseEntry(packed) });
@@ -153,6 +153,7 @@ export class RedisDicts implements DictBackend {
       entries,
       cursor: r[2] === 1 ? encodeCursor(String(r[3])) : undefined,
       version: Number(r[1]),
+      history: r[4] ? String(r[4]) : undefined,
     };
   }
 
@@ -175,6 +176,7 @@ export class RedisDicts implements DictBackend {
         conns: this.#conns,
         wakeups: this.#wakeups,
         stream: this.#keys.dict(dict).all[5],
+        meta: this.#keys.dict(dict).all[3],
         state: () => this.#state(dict),
         onClose: this.#stops,
         closed: () => this.#closed,
@@ -218,6 +220,7 @@ export class RedisDicts implements DictBackend {
       oldest: optional(r[3]),
       nextExpiry: optional(r[4]),
       now: Number(r[5]),
+      history: r[6] ? String(r[6]) : undefined,
     };
   }
 

@@ -11,7 +11,7 @@
  * <prefix>dict:{<name>}:entries     hash  key -> "<version>:<expiresAt|>:<json>"
  * <prefix>dict:{<name>}:index       zset  key (score 0), for ordered prefix listing (ZRANGEBYLEX)
  * <prefix>dict:{<name>}:ttl         zset  key -> expiresAt ms, purged in bounded steps by dict scripts
- * <prefix>dict:{<name>}:meta        hash  v = the dict's revision
+ * <prefix>dict:{<name>}:meta        hash  v = the dict's revision, h = its history id (set with v 1)
  * <prefix>dict:{<name>}:fences      hash  lock name -> highest fence accepted
  * <prefix>dict:{<name>}:changes     stream, one entry per version, id "<version>-0"
  * <prefix>lock-index                zset  lock name -> expiry of its last grant (listing.ts; own slot)

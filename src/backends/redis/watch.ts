@@ -45,6 +45,8 @@ export interface DictState {
   readonly nextExpiry?: number | undefined;
   /** now is the server's clock when the state was read. */
   readonly now: number;
+  /** history is the dict's history id (meta `h`); undefined for a dict never written. */
+  readonly history?: string | undefined;
 }
 
 /** WatchDeps is what a watch needs from its dict backend. */
@@ -54,6 +56,8 @@ export interface WatchDeps {
   readonly wakeups: LockWakeups;
   /** stream is the dict's change stream key. */
   readonly stream: string;
+  /** meta is the dict's meta hash key (field `h` is its history id). */
+  readonly meta: string;
   /** state purges due expiries and reads the dict's state. */
   readonly state: () => Promise<DictState>;
   /** onClose holds stop functions the backend calls when it closes. */
@@ -80,6 +84,11 @@ export async function* watchDict(deps: WatchDeps, request: WatchRequest): AsyncG
     let cursor = request.fromVersion ?? state.version;
     const oldest = state.oldest ?? state.version + 1;
     if (cursor < oldest - 1) throw new HistoryCompactedError(cursor, oldest);
+    // Another history (Redis lost the dict) or a version it never reached: resuming would skip or repeat.
+    if (cursor > state.version || (request.history !== undefined && request.history !== state.history))
+      throw new HistoryCompactedError(cursor, undefined);
+    // A history id appears with version 1; a watch from 0 on a dict never written learns it then.
+    let history = state.history;
     let expiryAt = dueAt(state);
     while (!stopping.signal.aborted) {
       if (performance.now() >= expiryAt) {
@@ -88,13 +97,12 @@ export async function* watchDict(deps: WatchDeps, request: WatchRequest): AsyncG
       }
       wakeup.reset();
       const page = deps.conns.settings.watchPage;
-      const reply = (await deps.conns.main.xrange(
-        deps.stream,
-        `${cursor + 1}-0`,
-        '+',
-        'COUNT',
-        page,
-      )) as XRangeReply;
+      // The history id is read beside every page (one round trip): a Redis that lost the dict
+      // while this watch waited (a restart without persistence, a FLUSHALL) starts a new history,
+      // whose versions must not be taken for the old one's.
+      const [reply, current] = await readPage(deps, cursor, page);
+      if (history !== undefined && current !== history) throw new HistoryCompactedError(cursor, undefined);
+      history ??= current;
       let sawTtl = false;
       for (const [id, fields] of reply) {
         const version = Number.parseInt(id, 10);
@@ -103,7 +111,7 @@ export async function* watchDict(deps: WatchDeps, request: WatchRequest): AsyncG
         const parsed = parseChanges(fields);
         sawTtl ||= parsed.sawTtl;
         const changes = prefix ? parsed.changes.filter((c) => c.key.startsWith(prefix)) : parsed.changes;
-        if (changes.length > 0) yield { version, changes };
+        if (changes.length > 0) yield { version, changes, history };
         if (stopping.signal.aborted) return;
       }
       if (sawTtl) expiryAt = Math.min(expiryAt, performance.now());
@@ -119,6 +127,25 @@ export async function* watchDict(deps: WatchDeps, request: WatchRequest): AsyncG
     signal?.removeEventListener('abort', stop);
     wakeup?.leave();
   }
+}
+
+/** readPage reads up to `page` stream entries after `cursor` and the dict's history id, in one pipeline (one slot). */
+async function readPage(
+  deps: WatchDeps,
+  cursor: number,
+  page: number,
+): Promise<[XRangeReply, string | undefined]> {
+  const results = await deps.conns.main
+    .pipeline()
+    .xrange(deps.stream, `${cursor + 1}-0`, '+', 'COUNT', page)
+    .hget(deps.meta, 'h')
+    .exec();
+  const [xrange, hget] = results ?? [];
+  if (!xrange || !hget) throw new Error('redis pipeline returned no result');
+  if (xrange[0]) throw xrange[0];
+  if (hget[0]) throw hget[0];
+  const h = hget[1];
+  return [xrange[1] as XRangeReply, typeof h === 'string' ? h : undefined];
 }
 
 /** dueAt converts the state's next expiry to a performance.now() instant (Infinity when none). */

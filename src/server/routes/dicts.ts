@@ -64,6 +64,7 @@ export function dictRoutes({ baton, metrics }: RouteDeps): Route[] {
           entries: page.entries,
           ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
           version: page.version,
+          ...(page.history !== undefined ? { history: page.history } : {}),
         });
       },
     }),

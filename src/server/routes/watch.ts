@@ -1,10 +1,13 @@
 /**
- * watchRoute: a dict's changes as Server-Sent Events. Each change is one event: `id:` its
- * version, `event:` set | delete | expire, `data:` {"key","value"?,"version"}; the changes of one
- * batch share one id. A client resumes with `Last-Event-ID` (or `?fromVersion=`) and receives
- * every change after that version. `: keepalive` comments flow every `limits.sseKeepAliveMs`.
+ * watchRoute: a dict's changes as Server-Sent Events. Each change is one event: `id:`
+ * `<history>:<version>`, `event:` set | delete | expire, `data:` {"key","value"?,"version"}; the
+ * changes of one batch share one id. A client resumes with `Last-Event-ID` (or `?fromVersion=`
+ * and `?history=`) and receives every change after that version of that history; a plain
+ * `<version>` id (older clients) is checked only against the dict's current version.
+ * `: keepalive` comments flow every `limits.sseKeepAliveMs`.
  *
- * How it fails: 410 `history_compacted` when the asked-for history is already gone (decided in
+ * How it fails: 410 `history_compacted` when the asked-for history is already gone, is another
+ * history than the one named, or has not reached the version (decided in
  * the first `limits.watchOpenGraceMs`); if that or another failure happens after the stream has
  * started, one `event: reset` (history compacted) or `event: problem` (anything else) carries
  * the problem+json body as data and the stream ends. When the server shuts down, the stream
@@ -47,9 +50,10 @@ export function watchRoute({ baton, limits, metrics, shutdown }: RouteDeps): Rou
     async handler({ params, query, headers, req, res, signal, principal }) {
       // The slot is given back when the response is over, however it ends.
       res.once('close', slots.take(principal.rule ? `t:${principal.name}` : `a:${req.socket.remoteAddress}`));
-      const last = headers['last-event-id'];
-      const fromVersion = last !== undefined ? Number(last) : query.fromVersion;
-      const changes = baton.dict(params.dict).watch({ prefix: query.prefix, fromVersion, signal });
+      const last = parseEventId(headers['last-event-id']);
+      const fromVersion = last ? last.version : query.fromVersion;
+      const history = last ? last.history : query.history;
+      const changes = baton.dict(params.dict).watch({ prefix: query.prefix, fromVersion, history, signal });
       const it = changes[Symbol.asyncIterator]();
       let next = it.next();
       // Wait briefly for the backend's first answer, so a compacted history is a plain 410.
@@ -118,7 +122,19 @@ function eventOf(c: Change<unknown>): string {
     c.type === 'set'
       ? { key: c.key, value: c.value, version: c.version }
       : { key: c.key, version: c.version };
-  return `id: ${c.version}\nevent: ${c.type}\ndata: ${JSON.stringify(data)}\n\n`;
+  const id = c.history === undefined ? `${c.version}` : `${c.history}:${c.version}`;
+  return `id: ${id}\nevent: ${c.type}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/**
+ * parseEventId reads a Last-Event-ID (already validated): `<history>:<version>`, or a plain
+ * `<version>` from a client older than history ids (resumed with only the version check).
+ */
+function parseEventId(id: string | undefined): { version: number; history?: string } | undefined {
+  if (id === undefined) return undefined;
+  const colon = id.lastIndexOf(':');
+  if (colon < 0) return { version: Number(id) };
+  return { version: Number(id.slice(colon + 1)), history: id.slice(0, colon) };
 }
 
 function untilAborted(signal: AbortSignal): Promise<{ done: true; value: undefined }> {

@@ -4,7 +4,7 @@
   KEYS[1] entries  hash   key -> "<version>:<expiresAt or empty>:<json value>"
   KEYS[2] index    zset   key (score 0): the live keys in byte order, for prefix listing
   KEYS[3] ttl      zset   key -> expiresAt (ms since the epoch, by this server's clock)
-  KEYS[4] meta     hash   v -> the dict's revision
+  KEYS[4] meta     hash   v -> the dict's revision; h -> its history id (set with version 1)
   KEYS[5] fences   hash   lock name -> highest fence accepted by this dict
   KEYS[6] changes  stream one entry per version, id "<version>-0"; fields are one pair per change:
                    "s<key>" -> value (set), "t<key>" -> value (set with a TTL),
@@ -57,11 +57,21 @@ local function version_of(key)
   return tonumber(string.sub(packed, 1, a - 1))
 end
 
+-- new_history names a history that starts now (server TIME, µs): meta h, lost with the meta hash.
+local function new_history()
+  local t = redis.call('TIME')
+  local h = 'r' .. t[1] .. string.format('%06d', tonumber(t[2]))
+  redis.call('HSET', K_META, 'h', h)
+  return h
+end
+
 -- next_version takes the dict's next revision and records its changes (flat field/value list).
 -- It also publishes the version on the pub/sub channel named like the stream: watchers listen
 -- there on one shared connection and then read the stream (watch.ts).
+-- Version 1 starts a history, so a dict Redis lost (meta gone) gets a new history id.
 local function next_version(fields)
   local v = redis.call('HINCRBY', K_META, 'v', 1)
+  if v == 1 then new_history() end
   redis.call('XADD', K_CHANGES, 'MAXLEN', TRIM, HISTORY, int(v) .. '-0', unpack(fields))
   redis.call('PUBLISH', K_CHANGES, v)
   return v
@@ -69,6 +79,15 @@ end
 
 local function current_version()
   return tonumber(redis.call('HGET', K_META, 'v') or '0')
+end
+
+-- history_id is the dict's history id ('' for a dict never written); a dict written before
+-- history ids existed gets one now.
+local function history_id()
+  local meta = redis.call('HMGET', K_META, 'v', 'h')
+  if meta[2] then return meta[2] end
+  if tonumber(meta[1] or '0') > 0 then return new_history() end
+  return ''
 end
 
 -- put stores an entry; expiresAt is '' for none (ttl zset updated to match).

@@ -7,7 +7,8 @@
   Entries past their expiry that purge() has not reached yet are skipped; at most limit + 1 +
   purge limit keys are read, so a page may hold fewer than `limit` entries and still have more.
   Returns {'ok', dict version, more (1|0), key to resume after ('' when no more),
-           key1, packed1, key2, packed2, ...} (packed is '' with keys only).
+           history id ('' when never written), key1, packed1, key2, packed2, ...}
+  (packed is '' with keys only).
 ]]
 purge()
 local prefix, min, limit = ARGV[6], ARGV[7], tonumber(ARGV[8])
@@ -40,6 +41,6 @@ while not done do
   if not done and #keys <= limit then done = true end
   if not done then min = '(' .. keys[#keys] end
 end
-local reply = { 'ok', current_version(), more, resume }
+local reply = { 'ok', current_version(), more, resume, history_id() }
 for _, v in ipairs(found) do reply[#reply + 1] = v end
 return reply

@@ -5,7 +5,8 @@
   Purges at most the purge limit; size counts live entries only (due ones not yet purged excluded),
   and next expiry is at or before now while due entries remain (the sweep, expiry-sweep.ts, reads that).
   Returns {'ok', version, size, oldest version in the stream ('' when empty),
-           next expiresAt ('' when none), now} (times in ms since the epoch by this server's clock).
+           next expiresAt ('' when none), now, history id ('' when never written)}
+  (times in ms since the epoch by this server's clock).
 ]]
 purge()
 local oldest = ''
@@ -14,4 +15,5 @@ if first[1] then oldest = string.match(first[1][1], '^(%d+)') end
 local next_expiry = ''
 local due = redis.call('ZRANGE', K_TTL, 0, 0, 'WITHSCORES')
 if due[2] then next_expiry = due[2] end
-return { 'ok', current_version(), redis.call('HLEN', K_ENTRIES) - redis.call('ZCOUNT', K_TTL, '-inf', NOW), oldest, next_expiry, int(NOW) }
+local history = history_id()
+return { 'ok', current_version(), redis.call('HLEN', K_ENTRIES) - redis.call('ZCOUNT', K_TTL, '-inf', NOW), oldest, next_expiry, int(NOW), history }
