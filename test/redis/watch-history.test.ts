@@ -4,6 +4,7 @@
  * fails with HistoryCompactedError instead of skipping or repeating versions.
  */
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Change, connect, HistoryCompactedError } from '../../src/index.js';
 import { type RedisHandle, startRedis } from '../support/services.js';
@@ -72,6 +73,34 @@ describe('redis restarted without persistence under a resumed watch', () => {
       const resumed = firstN(d.watch({ fromVersion: 5, signal: AbortSignal.timeout(SLACK_MS) }), 1);
       await expect(resumed).rejects.toBeInstanceOf(HistoryCompactedError);
     } finally {
+      await a.close();
+    }
+  }, 60_000);
+
+  it('an open watch ends with HistoryCompactedError when the dict is lost under it, never reading the new history', async () => {
+    const a = await connect(url);
+    const raw = new Redis({ port: server.port, host: '127.0.0.1' });
+    try {
+      const d = a.dict<string>('flushed');
+      for (let i = 1; i <= 5; i++) await d.set(`old${i}`, `old-${i}`);
+      const seen: Change<string>[] = [];
+      const it = d.watch({ fromVersion: 0, signal: AbortSignal.timeout(30_000) })[Symbol.asyncIterator]();
+      for (let i = 0; i < 5; i++) {
+        const r = await it.next();
+        if (!r.done) seen.push(r.value);
+      }
+      expect(seen.map((c) => c.version)).toEqual([1, 2, 3, 4, 5]);
+      // The watch now waits for version 6 on a live connection; the data goes (as after a
+      // FLUSHALL, or a restart the connections ride out), and a new history passes version 5.
+      const outcome = it.next().then(
+        (r) => (r.done ? 'ended' : `yielded ${r.value.key}@${r.value.version}`),
+        (err: unknown) => err,
+      );
+      await raw.flushall();
+      for (let i = 1; i <= 7; i++) await d.set(`new${i}`, `new-${i}`);
+      expect(await outcome).toBeInstanceOf(HistoryCompactedError);
+    } finally {
+      raw.disconnect();
       await a.close();
     }
   }, 60_000);
