@@ -180,7 +180,10 @@ export class BackendUnavailableError extends BatonError {
   override readonly retryable = true;
 }
 
-/** UnsupportedError: the backend cannot do this operation (for example dicts on a bare Redlock URL). */
+/**
+ * UnsupportedError: the backend cannot do this operation (for example dicts on a bare Redlock URL),
+ * or this installation cannot open the backend at all (its client library, ioredis or etcd3, is not installed).
+ */
 export class UnsupportedError extends BatonError {
   readonly code = 'unsupported';
 }

@@ -4,14 +4,16 @@
  * apps against it — ESM, strict TypeScript (`module: nodenext`) and CommonJS `require` — on
  * memory:// and against a `baton serve` started from the installed package's own `bin`.
  * It also checks what the tarball holds: built code, types, README, LICENSE, CHANGELOG, and no
- * sources, source maps or docs.
+ * sources, source maps or docs; that the plain install holds no backend client library (ioredis,
+ * etcd3 and gRPC are optional peers), that a Redis or etcd URL there fails with the `npm install`
+ * that fixes it, and that the same app works on Redis once `ioredis` is installed.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from './support/ports.js';
 import { makeTempDir, type ServerProcess, spawnServer } from './support/processes.js';
 import { waitForServer } from './support/wait.js';
@@ -44,6 +46,20 @@ const CJS = `const { connect } = require('baton');
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
+/** Connects to each URL on the command line; prints what connect() threw for each (or "connected"). */
+const PEER_ERRORS = `import { connect } from 'baton';
+const out = {};
+for (const url of process.argv.slice(2)) {
+  try {
+    await (await connect(url)).close();
+    out[url] = 'connected';
+  } catch (err) {
+    out[url] = { name: err.name, code: err.code, message: err.message };
+  }
+}
+console.log(JSON.stringify(out));
+`;
+
 let app = '';
 let tarball = '';
 let files: string[] = [];
@@ -74,6 +90,7 @@ beforeAll(
       { cwd: app, timeout: NPM_TIMEOUT_MS },
     );
     writeFileSync(join(app, 'esm.mjs'), ESM);
+    writeFileSync(join(app, 'peer-errors.mjs'), PEER_ERRORS);
     writeFileSync(join(app, 'cjs.cjs'), CJS);
     writeFileSync(join(app, 'app.mts'), TS);
     writeFileSync(
@@ -113,7 +130,7 @@ afterAll(async () => {
 });
 
 describe('the packed tarball', () => {
-  it('holds built code, types, README, LICENSE and CHANGELOG, and nothing else', () => {
+  it('holds built code, types, the Redis Lua scripts, README, LICENSE and CHANGELOG, and nothing else', () => {
     for (const name of [
       'package.json',
       'README.md',
@@ -124,10 +141,14 @@ describe('the packed tarball', () => {
     ]) {
       expect(files).toContain(name);
     }
-    expect(files.filter((f) => f.startsWith('src/') || f.startsWith('docs/') || f.endsWith('.map'))).toEqual(
+    // The Redis and Redlock backends read their Lua scripts from src/backends/*/scripts/ at run time.
+    expect(files).toContain('src/backends/redis/scripts/lock_acquire.lua');
+    expect(files).toContain('src/backends/redlock/scripts/redlock_acquire.lua');
+    const code = files.filter((f) => !/^src\/backends\/[a-z]+\/scripts\/[a-z_]+\.lua$/.test(f));
+    expect(code.filter((f) => f.startsWith('src/') || f.startsWith('docs/') || f.endsWith('.map'))).toEqual(
       [],
     );
-    expect(files.every((f) => /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/.*)$/.test(f))).toBe(
+    expect(code.every((f) => /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/.*)$/.test(f))).toBe(
       true,
     );
   });
@@ -170,5 +191,63 @@ describe.each([
       env: { ...process.env, BATON_URL: url() },
     });
     expect(JSON.parse(stdout)).toEqual(expected);
+  });
+});
+
+describe('backend client libraries are optional peers', () => {
+  it('a plain install holds no ioredis, etcd3 or gRPC', () => {
+    for (const name of ['ioredis', 'etcd3', '@grpc/grpc-js', '@grpc/proto-loader']) {
+      expect(existsSync(join(app, 'node_modules', name)), name).toBe(false);
+    }
+  });
+
+  it('a Redis or etcd URL without its client fails with the install that fixes it', {
+    timeout: 60_000,
+  }, async () => {
+    const urls = [
+      inject('redisUrl'),
+      'redis+sentinel://127.0.0.1:1/mymaster',
+      'redis+cluster://127.0.0.1:1',
+      'redlock://127.0.0.1:1',
+      inject('etcdUrl'),
+    ];
+    const { stdout } = await run(process.execPath, ['peer-errors.mjs', ...urls], { cwd: app });
+    const out = JSON.parse(stdout) as Record<string, unknown>;
+    const needs = (scheme: string, pkg: string) => ({
+      name: 'UnsupportedError',
+      code: 'unsupported',
+      message: `${scheme}// needs the ${pkg} package: npm install ${pkg}`,
+    });
+    expect(out).toEqual({
+      [urls[0] as string]: needs('redis:', 'ioredis'),
+      [urls[1] as string]: needs('redis+sentinel:', 'ioredis'),
+      [urls[2] as string]: needs('redis+cluster:', 'ioredis'),
+      [urls[3] as string]: needs('redlock:', 'ioredis'),
+      [urls[4] as string]: needs('etcd:', 'etcd3'),
+    });
+  });
+
+  // Runs after the tests above (vitest runs a file's tests in order): it adds ioredis to the app.
+  it('with ioredis installed, the same app works on Redis', {
+    timeout: NPM_TIMEOUT_MS + 60_000,
+  }, async () => {
+    const ioredis = JSON.parse(readFileSync(join(ROOT, 'node_modules/ioredis/package.json'), 'utf8')) as {
+      version: string;
+    };
+    await run(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', `ioredis@${ioredis.version}`],
+      {
+        cwd: app,
+        timeout: NPM_TIMEOUT_MS,
+      },
+    );
+    expect(existsSync(join(app, 'node_modules/etcd3'))).toBe(false);
+    const url = `${inject('redisUrl')}?prefix=pkg-test-${process.pid}`;
+    const { stdout } = await run(process.execPath, ['esm.mjs'], {
+      cwd: app,
+      env: { ...process.env, BATON_URL: url },
+    });
+    expect(JSON.parse(stdout)).toEqual({ ok: true, value: { n: expect.any(Number) } });
   });
 });

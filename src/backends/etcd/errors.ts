@@ -8,7 +8,6 @@
  * proposal). Reading that text happens here and nowhere else — the same distinction etcd's Go
  * client draws to decide which writes are safe to send again.
  */
-import { BrokenCircuitError, TaskCancelledError } from 'cockatiel';
 import {
   ClientClosedError,
   EtcdAuthenticationFailedError,
@@ -29,10 +28,19 @@ const UNSENT_TEXT = ['No connection established', 'etcdserver: no leader', 'etcd
 
 /** isUnsent is true when the request certainly never reached etcd, so even a write may be sent again. */
 export function isUnsent(err: unknown): boolean {
-  if (err instanceof BrokenCircuitError || err instanceof TaskCancelledError) return true;
+  if (isCockatielRefusal(err)) return true;
   return (
     err instanceof Error && !(err instanceof BatonError) && UNSENT_TEXT.some((t) => err.message.includes(t))
   );
+}
+
+/**
+ * isCockatielRefusal is true for cockatiel's BrokenCircuitError and TaskCancelledError. It checks
+ * their brand properties, not `instanceof`, so it holds whichever copy of cockatiel threw them
+ * (baton's own or the one etcd3 resolves, when a package manager installs two).
+ */
+function isCockatielRefusal(err: unknown): boolean {
+  return err instanceof Error && ('isBrokenCircuitError' in err || 'isTaskCancelledError' in err);
 }
 
 /** isTransient is true for failures of the transport or of the cluster's availability (retry an idempotent call). */
