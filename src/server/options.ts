@@ -19,6 +19,11 @@ export interface Limits {
    * 200, so that an already-compacted history is a 410 rather than an `event: reset`. Default 100.
    */
   readonly watchOpenGraceMs: number;
+  /**
+   * lingerMs is how long a connection whose request was refused before its body was read keeps
+   * discarding what the client still sends before it is closed (see linger.ts). Default 2000.
+   */
+  readonly lingerMs: number;
 }
 
 /** DEFAULT_LIMITS are the limits of a server that is given none. */
@@ -27,6 +32,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxWaitMs: 30_000,
   sseKeepAliveMs: 15_000,
   watchOpenGraceMs: 100,
+  lingerMs: 2000,
 });
 
 /** resolveLimits fills in defaults and checks every limit. InvalidArgumentError for a bad one. */
