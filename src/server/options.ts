@@ -24,6 +24,8 @@ export interface Limits {
    * discarding what the client still sends before it is closed (see linger.ts). Default 2000.
    */
   readonly lingerMs: number;
+  /** maxListScan is the most names one listing request reads from the backend (see routes/listing.ts). Default 10 000. */
+  readonly maxListScan: number;
 }
 
 /** DEFAULT_LIMITS are the limits of a server that is given none. */
@@ -33,6 +35,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   sseKeepAliveMs: 15_000,
   watchOpenGraceMs: 100,
   lingerMs: 2000,
+  maxListScan: 10_000,
 });
 
 /** resolveLimits fills in defaults and checks every limit. InvalidArgumentError for a bad one. */
