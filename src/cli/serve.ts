@@ -21,6 +21,11 @@ interface ServeFlags {
   maxWatches: number;
   maxWatchesPerToken: number;
   shutdownMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
   rateLimit?: number;
   rateBurst?: number;
   logLevel: string;
@@ -83,6 +88,36 @@ export function registerServe(program: Command): void {
         .argParser(int(1, 2 ** 31 - 1)),
     )
     .addOption(
+      new Option('--headers-timeout-ms <n>', 'longest time a client may take to send a request head')
+        .env('BATON_HEADERS_TIMEOUT_MS')
+        .default(10_000)
+        .argParser(int(1, 2 ** 31 - 1)),
+    )
+    .addOption(
+      new Option('--request-timeout-ms <n>', 'longest time a client may take to send a whole request')
+        .env('BATON_REQUEST_TIMEOUT_MS')
+        .default(30_000)
+        .argParser(int(1, 2 ** 31 - 1)),
+    )
+    .addOption(
+      new Option('--keep-alive-timeout-ms <n>', 'how long an idle connection stays open')
+        .env('BATON_KEEP_ALIVE_TIMEOUT_MS')
+        .default(10_000)
+        .argParser(int(1, 2 ** 31 - 1)),
+    )
+    .addOption(
+      new Option('--max-connections <n>', 'most open connections (watch streams included)')
+        .env('BATON_MAX_CONNECTIONS')
+        .default(10_000)
+        .argParser(int(1, 2 ** 31 - 1)),
+    )
+    .addOption(
+      new Option('--max-connections-per-ip <n>', 'most open connections of one client address; 0 = no cap')
+        .env('BATON_MAX_CONNECTIONS_PER_IP')
+        .default(0)
+        .argParser(int(0, 2 ** 31 - 1)),
+    )
+    .addOption(
       new Option(
         '--rate-limit <n>',
         'requests per second per token; 0 = off (default: off on loopback, else 500)',
@@ -129,6 +164,13 @@ async function runServe(flags: ServeFlags): Promise<void> {
         : rate === 0
           ? null
           : { perSecond: rate, burst: flags.rateBurst ?? 2 * rate },
+    connections: {
+      headersTimeoutMs: flags.headersTimeoutMs,
+      requestTimeoutMs: flags.requestTimeoutMs,
+      keepAliveTimeoutMs: flags.keepAliveTimeoutMs,
+      maxConnections: flags.maxConnections,
+      maxConnectionsPerAddress: flags.maxConnectionsPerIp,
+    },
     shutdownMs: flags.shutdownMs,
     logger,
   });

@@ -76,18 +76,18 @@ export function createApp(options: AppOptions): BatonApp {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(httpLogger(logger));
-  app.use(express.raw({ type: () => true, limit: limits.maxBodyBytes }));
   mountRoutes(app, routes, {
     auth: options.auth ?? { mode: 'off' },
     limiter: options.rateLimit ? new RateLimiter(options.rateLimit) : undefined,
     metrics,
     shutdown,
+    maxBodyBytes: limits.maxBodyBytes,
   });
   app.use(dashboardRouter(options.auth ?? { mode: 'off' }));
   app.use(() => {
     throw new HttpProblem('not_found', 'no such endpoint (see /openapi.json)');
   });
-  app.use(problemHandler(logger));
+  app.use(problemHandler(logger, limits.lingerMs));
   return Object.assign(app, { batonRoutes: routes, openapi, metrics });
 }
 

@@ -26,6 +26,13 @@ export interface Limits {
    * open at once (429 `too_many_watches` past it). Default 1000.
    */
   readonly maxWatchesPerToken: number;
+  /**
+   * lingerMs is how long a connection whose request was refused before its body was read keeps
+   * discarding what the client still sends before it is closed (see linger.ts). Default 2000.
+   */
+  readonly lingerMs: number;
+  /** maxListScan is the most names one listing request reads from the backend (see routes/listing.ts). Default 10 000. */
+  readonly maxListScan: number;
 }
 
 /** DEFAULT_LIMITS are the limits of a server that is given none. */
@@ -36,6 +43,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   watchOpenGraceMs: 100,
   maxWatches: 10_000,
   maxWatchesPerToken: 1000,
+  lingerMs: 2000,
+  maxListScan: 10_000,
 });
 
 /** resolveLimits fills in defaults and checks every limit. InvalidArgumentError for a bad one. */

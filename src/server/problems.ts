@@ -9,6 +9,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { type ErrorCode, isBatonError } from '../index.js';
+import { closeUnread } from './linger.js';
 
 /** ProblemCode is every `code` a problem body can carry: the library's plus the server's own. */
 export type ProblemCode =
@@ -125,13 +126,20 @@ export function problemOf(err: unknown): Problem {
   return plain('internal', 'internal error; the server log has the details under this request id');
 }
 
-/** sendProblem writes a problem+json response (unless the response has already started). */
-export function sendProblem(req: Request, res: Response, problem: Problem): void {
+/**
+ * sendProblem writes a problem+json response (unless the response has already started). When the
+ * request's body is still unread, the connection is closed after the answer, lingering at most
+ * `lingerMs` (default 2000) for the client to close first.
+ */
+export function sendProblem(req: Request, res: Response, problem: Problem, lingerMs = 2000): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const requestId = String(req.id ?? '');
+  // A refusal sent before the body was read (auth, route, method, size): close the connection
+  // after the answer, so Node does not drain a body of any size or speed (see linger.ts).
+  if (!req.complete) closeUnread(req, res, lingerMs);
   for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
   res.status(problem.status).type('application/problem+json');
   res.send(
@@ -147,14 +155,17 @@ export function sendProblem(req: Request, res: Response, problem: Problem): void
   );
 }
 
-/** problemHandler is the app's last error middleware: log unexpected errors, answer with a problem. */
-export function problemHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * problemHandler is the app's last error middleware: log unexpected errors, answer with a problem
+ * (`lingerMs`: see sendProblem).
+ */
+export function problemHandler(logger: Logger, lingerMs?: number): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const problem = problemOf(err);
     if (problem.code === 'internal') {
       (req.log ?? logger).error({ err, reqId: req.id }, 'unexpected error while handling a request');
     }
-    sendProblem(req, res, problem);
+    sendProblem(req, res, problem, lingerMs);
   };
 }
 

@@ -118,6 +118,7 @@ export const PutQuery = z.strictObject({ ttlMs: queryInt(1, MAX_TTL_MS, 'entry T
 export const ListLocksQuery = z.strictObject({
   prefix: Prefix.optional(),
   limit: Limit(10_000, 1000).optional(),
+  cursor: Name.optional().meta({ description: 'from the previous page: only names after it' }),
 });
 /** ListEntriesQuery pages a dict. */
 export const ListEntriesQuery = z.strictObject({
@@ -210,7 +211,14 @@ export const ExtendedBody = z.object({ name: Name, fence: Fence, expiresAt: z.in
 /** ReleasedBody answers a release. */
 export const ReleasedBody = z.object({ released: z.boolean() });
 /** LocksBody lists held locks. */
-export const LocksBody = z.object({ locks: z.array(LockInfoBody) });
+export const LocksBody = z.object({
+  locks: z.array(LockInfoBody),
+  cursor: z.string().optional().meta({ description: 'pass back for the next page' }),
+  truncated: z
+    .literal(true)
+    .optional()
+    .meta({ description: 'the scan stopped at the server limit; narrow the prefix' }),
+});
 const PermitHolderBody = z.object({
   count: z.int(),
   fence: Fence,
@@ -227,7 +235,14 @@ export const SemaphoreInfoBody = z.object({
   waiting: z.int().optional(),
 });
 /** SemaphoresBody lists semaphores with holders. */
-export const SemaphoresBody = z.object({ semaphores: z.array(SemaphoreInfoBody) });
+export const SemaphoresBody = z.object({
+  semaphores: z.array(SemaphoreInfoBody),
+  cursor: z.string().optional().meta({ description: 'pass back for the next page' }),
+  truncated: z
+    .literal(true)
+    .optional()
+    .meta({ description: 'the scan stopped at the server limit; narrow the prefix' }),
+});
 /** RwLockInfoBody is the public view of a read-write lock (never a token). */
 export const RwLockInfoBody = z.object({
   name: Name,
@@ -245,7 +260,14 @@ export const RwLockInfoBody = z.object({
   waiting: z.int().optional(),
 });
 /** RwLocksBody lists read-write locks with holders. */
-export const RwLocksBody = z.object({ rwlocks: z.array(RwLockInfoBody) });
+export const RwLocksBody = z.object({
+  rwlocks: z.array(RwLockInfoBody),
+  cursor: z.string().optional().meta({ description: 'pass back for the next page' }),
+  truncated: z
+    .literal(true)
+    .optional()
+    .meta({ description: 'the scan stopped at the server limit; narrow the prefix' }),
+});
 /** VersionBody carries a dict version. */
 export const VersionBody = z.object({ version: Version });
 /** ValueBody carries a value. */
@@ -262,7 +284,14 @@ export const PageBody = z.object({
 /** DictInfoBody tells a dict's size and version. */
 export const DictInfoBody = z.object({ name: Name, size: z.int(), version: Version });
 /** DictsBody lists the dicts that have entries. */
-export const DictsBody = z.object({ dicts: z.array(z.object({ name: Name, size: z.int() })) });
+export const DictsBody = z.object({
+  dicts: z.array(z.object({ name: Name, size: z.int() })),
+  cursor: z.string().optional().meta({ description: 'pass back for the next page' }),
+  truncated: z
+    .literal(true)
+    .optional()
+    .meta({ description: 'the scan stopped at the server limit; narrow the prefix' }),
+});
 /** OkBody answers /healthz and /readyz. */
 export const OkBody = z.object({ ok: z.literal(true) });
 const LeaseCapabilities = z.object({

@@ -5,7 +5,7 @@
  * to 500 requests/s (burst 1000) per token elsewhere.
  *
  * How it fails: InvalidArgumentError for a refused configuration (non-loopback without auth, bad
- * tokens file, bad limits, address in use); BackendUnavailableError when the backend cannot be
+ * tokens file, bad limits or connection limits, address in use); BackendUnavailableError when the backend cannot be
  * reached. On failure nothing is left open.
  */
 import { createServer, type Server } from 'node:http';
@@ -15,6 +15,12 @@ import { connect, InvalidArgumentError } from '../index.js';
 import { createApp } from './app.js';
 import { type AuthOptions, isLoopbackAddress } from './auth.js';
 import { loadTokenFile } from './auth-file.js';
+import {
+  type ConnectionLimits,
+  capConnections,
+  resolveConnectionLimits,
+  serverOptionsFor,
+} from './connections.js';
 import { createLogger } from './logging.js';
 import { type Limits, resolveLimits } from './options.js';
 import type { RateLimitOptions } from './rate-limit.js';
@@ -34,6 +40,8 @@ export interface ServeOptions {
   /** publicMetrics serves /metrics without a token. */
   readonly publicMetrics?: boolean;
   readonly limits?: Partial<Limits>;
+  /** connections bound slow clients and open connections (see connections.ts for the defaults). */
+  readonly connections?: Partial<ConnectionLimits>;
   /** rateLimit: null turns it off; undefined picks the default for the address. */
   readonly rateLimit?: RateLimitOptions | null;
   /** shutdownMs is how long in-flight requests may take after a shutdown starts. Default 10 000. */
@@ -67,6 +75,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     );
   }
   const limits = resolveLimits(options.limits);
+  const connections = resolveConnectionLimits(options.connections);
   const auth: AuthOptions = options.authFile
     ? { mode: 'tokens', tokens: await loadTokenFile(options.authFile), publicMetrics: options.publicMetrics }
     : { mode: 'off', loopbackHostsOnly: !options.insecure };
@@ -79,8 +88,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const baton = await connect(backend, { maxValueBytes: limits.maxBodyBytes });
   const controller = new AbortController();
   const app = createApp({ baton, auth, limits, logger, rateLimit, signal: controller.signal });
-  const server = createServer(app);
-  server.keepAliveTimeout = 10_000;
+  const server = createServer(serverOptionsFor(connections), app);
+  capConnections(server, connections);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

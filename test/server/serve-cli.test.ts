@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openRaw } from './support/raw.js';
 import { rest } from './support/rest.js';
 import { runServe, type Served, spawnServe } from './support/spawn.js';
 
@@ -65,5 +66,36 @@ describe('baton serve configuration', () => {
     expect((await rest(insecure.url.replace('0.0.0.0', '127.0.0.1'), 'GET', '/v1/locks')).status).toBe(200);
     insecure.child.kill('SIGTERM');
     expect(await insecure.exited).toBe(0);
+  });
+
+  it('takes connection limits from flags and environment, and refuses a head timeout over the request timeout', {
+    timeout: 60_000,
+  }, async () => {
+    const bad = await runServe([
+      '--port',
+      '0',
+      '--headers-timeout-ms',
+      '5000',
+      '--request-timeout-ms',
+      '1000',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.output.trim()).toBe('baton: headersTimeoutMs (5000) must not exceed requestTimeoutMs (1000)');
+    process.env.BATON_MAX_CONNECTIONS_PER_IP = '1';
+    const served = await spawnServe(['--headers-timeout-ms', '500', '--request-timeout-ms', '500']).finally(
+      () => {
+        delete process.env.BATON_MAX_CONNECTIONS_PER_IP;
+      },
+    );
+    spawned.push(served);
+    const slow = await openRaw(served.url);
+    slow.socket.write('GET /healthz HTTP/1.1\r\n');
+    const refused = await openRaw(served.url);
+    await refused.closed;
+    expect(refused.received()).toBe('');
+    await slow.closed;
+    expect(slow.received()).toMatch(/^HTTP\/1\.1 408/);
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
   });
 });

@@ -19,12 +19,13 @@ import {
   VersionBody,
 } from '../schemas.js';
 import { counted, fenceFrom } from './conditions.js';
+import { pageRest, visiblePage } from './listing.js';
 
 const WRITE = { kind: 'dict', right: 'write', param: 'dict' } as const;
 const READ = { kind: 'dict', right: 'read', param: 'dict' } as const;
 
 /** dictRoutes declares the /v1/dicts and /v1/dicts/{dict} endpoints (keys and watch live elsewhere). */
-export function dictRoutes({ baton, metrics }: RouteDeps): Route[] {
+export function dictRoutes({ baton, metrics, limits }: RouteDeps): Route[] {
   return [
     defineRoute({
       method: 'post',
@@ -107,8 +108,14 @@ export function dictRoutes({ baton, metrics }: RouteDeps): Route[] {
       responses: { 200: { description: 'dict names and sizes', schema: DictsBody } },
       problems: [501],
       async handler({ query, principal, res }) {
-        const dicts = await baton.listDicts({ prefix: query.prefix, limit: query.limit ?? 1000 });
-        res.json({ dicts: dicts.filter((d) => allows(principal, 'dict', d.name, 'read')) });
+        const page = await visiblePage({
+          list: (limit) => baton.listDicts({ prefix: query.prefix, limit }),
+          visible: (name) => allows(principal, 'dict', name, 'read'),
+          limit: query.limit ?? 1000,
+          cursor: query.cursor,
+          maxScan: limits.maxListScan,
+        });
+        res.json({ dicts: page.items, ...pageRest(page) });
       },
     }),
   ];

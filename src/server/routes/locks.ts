@@ -28,6 +28,7 @@ import {
   ReleasedBody,
 } from '../schemas.js';
 import { answerGrant } from './grant.js';
+import { pageRest, visiblePage } from './listing.js';
 
 /** lockRoutes declares the /v1/locks endpoints. */
 export function lockRoutes(deps: RouteDeps): Route[] {
@@ -105,8 +106,14 @@ export function lockRoutes(deps: RouteDeps): Route[] {
       query: ListLocksQuery,
       responses: { 200: { description: 'held locks, by name', schema: LocksBody } },
       async handler({ query, principal, res }) {
-        const locks = await baton.listLocks({ prefix: query.prefix, limit: query.limit ?? 1000 });
-        res.json({ locks: locks.filter((l) => allows(principal, 'lock', l.name, 'read')).map(publicInfo) });
+        const page = await visiblePage({
+          list: (limit) => baton.listLocks({ prefix: query.prefix, limit }),
+          visible: (name) => allows(principal, 'lock', name, 'read'),
+          limit: query.limit ?? 1000,
+          cursor: query.cursor,
+          maxScan: deps.limits.maxListScan,
+        });
+        res.json({ locks: page.items.map(publicInfo), ...pageRest(page) });
       },
     }),
   ];

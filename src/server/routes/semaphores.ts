@@ -46,6 +46,7 @@ import {
   SemaphoresBody,
 } from '../schemas.js';
 import { type AcquireCall, answerGrant } from './grant.js';
+import { pageRest, visiblePage } from './listing.js';
 
 /** PoolKind is what differs between semaphores and read-write locks on the wire. */
 interface PoolKind<B extends z.ZodType, I extends { name: string }> {
@@ -186,8 +187,14 @@ function routesOf<B extends z.ZodType, I extends { name: string }>(
       responses: { 200: { description: `${k.plural} with holders, by name`, schema: k.list } },
       problems: [501],
       async handler({ query, principal, res }) {
-        const all = await k.listed({ prefix: query.prefix, limit: query.limit ?? 1000 });
-        res.json({ [k.plural]: all.filter((i) => allows(principal, 'lock', i.name, 'read')) });
+        const page = await visiblePage({
+          list: (limit) => k.listed({ prefix: query.prefix, limit }),
+          visible: (name) => allows(principal, 'lock', name, 'read'),
+          limit: query.limit ?? 1000,
+          cursor: query.cursor,
+          maxScan: deps.limits.maxListScan,
+        });
+        res.json({ [k.plural]: page.items, ...pageRest(page) });
       },
     }),
   ];
