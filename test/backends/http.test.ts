@@ -8,6 +8,12 @@ import { connect } from '../../src/index.js';
 import { runConformance } from '../conformance/index.js';
 import { startTestServer, type TestServer } from '../server/support/server.js';
 
+/**
+ * CALL_TIMEOUT_MS is the clients' per-call deadline. The server runs in this process and shares its
+ * CPU with the clients, so under stress-ng the 5 s default ran out during 100 concurrent updates.
+ */
+const CALL_TIMEOUT_MS = 30_000;
+
 let main: TestServer;
 let compacting: TestServer;
 
@@ -25,7 +31,7 @@ afterAll(async () => {
 describe('http backend → server(memory)', () => {
   runConformance({
     name: 'http(memory)',
-    connect: () => connect(main.url),
-    connectCompacting: () => connect(compacting.url),
+    connect: () => connect(main.url, { timeoutMs: CALL_TIMEOUT_MS }),
+    connectCompacting: () => connect(compacting.url, { timeoutMs: CALL_TIMEOUT_MS }),
   });
 });

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../server/support/server.js';
+import { waitUntil } from '../support/wait.js';
 import { cli, jsonLines, MAIN, startCli, uniqueName } from './support.js';
 
 let s: TestServer;
@@ -87,9 +88,19 @@ describe('baton dict', () => {
     expect(forged.code).toBe(4);
     expect(forged.stderr).toMatch(/refused: no grant of that lock has issued this fence/);
 
+    // --ttl reaches the store: a TTL far longer than any stall the test can see sets an expiry
+    // that brackets the CLI's run (a 300 ms TTL read back alive raced a CLI slowed by a busy CPU).
+    const before = Date.now();
+    expect((await cli(['dict', 'set', d, 'kept', 'true', '--ttl', '1h'], env)).code).toBe(0);
+    const after = Date.now();
+    const kept = await s.baton.dict(d).getEntry('kept'); // in-process: a CLI call costs a CPU-second
+    expect(kept).toMatchObject({ value: true });
+    // the memory store's clock is timeOrigin + performance.now(), which may drift from Date.now() a little
+    expect(kept!.expiresAt).toBeGreaterThanOrEqual(before + 3_600_000 - 1_000);
+    expect(kept!.expiresAt).toBeLessThanOrEqual(after + 3_600_000 + 1_000);
+    // … and a short one does expire: wait for the event with a deadline load cannot eat.
     expect((await cli(['dict', 'set', d, 'brief', 'true', '--ttl', '300ms'], env)).code).toBe(0);
-    expect(await s.baton.dict(d).get('brief')).toBe(true);
-    await new Promise((r) => setTimeout(r, 600));
+    await waitUntil(async () => (await s.baton.dict(d).get('brief')) === undefined, '"brief" expiring');
     expect((await cli(['dict', 'get', d, 'brief'], env)).code).toBe(3);
   });
 

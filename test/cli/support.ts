@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { afterAll, vi } from 'vitest';
 
 /** MAIN is the built CLI entry point. */
 export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -31,6 +31,17 @@ export interface CliProcess {
   /** exited resolves once the process has ended. */
   readonly exited: Promise<CliResult>;
 }
+
+/**
+ * CLI_DEADLINE_MS bounds one CLI process (`cli()` kills it after this) and one `waitFor`. A `baton`
+ * process costs about a CPU-second to start (`baton --help`: 0.8 s user + 0.25 s sys), so on a busy
+ * 2-core machine a call took over 20 s and was killed mid-test; the deadlines only bound a failure.
+ */
+export const CLI_DEADLINE_MS = 60_000;
+
+// A test here runs several CLI processes in a row; the suite's 30 s default did not fit them on a
+// loaded machine. Tests that give their own timeout keep it.
+vi.setConfig({ testTimeout: 4 * CLI_DEADLINE_MS });
 
 const running = new Set<ChildProcess>();
 afterAll(() => {
@@ -82,7 +93,7 @@ export function startCli(
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitFor(re, stream = 'stdout', timeoutMs = 15_000) {
+    waitFor(re, stream = 'stdout', timeoutMs = CLI_DEADLINE_MS) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const m = re.exec(stream === 'stdout' ? out : err);
@@ -118,7 +129,7 @@ export async function cli(
   options: { input?: string; timeoutMs?: number; shell?: string } = {},
 ): Promise<CliResult> {
   const p = startCli(args, env, options.input, options.shell);
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), options.timeoutMs ?? CLI_DEADLINE_MS);
   try {
     return await p.exited;
   } finally {

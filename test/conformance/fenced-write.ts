@@ -14,6 +14,7 @@ import {
   type Harness,
   LONG_TEST_MS,
   lockTtl,
+  outlasting,
   rejection,
   SLACK_MS,
   snapshot,
@@ -50,11 +51,14 @@ export function fencedWriteTests(h: Harness): void {
       async () => {
         const [a, b] = await clients.many(2);
         const lockName = uniqueName('lock');
-        const ttlMs = lockTtl(a, 300);
         const da = a.dict<string>(uniqueName('dict'));
         const db = b.dict<string>(da.name);
-        const old = await a.lock(lockName, { ttlMs }).acquire();
-        await da.set('k', 'old-1', { fence: old });
+        // the first write must land while the short lease lives (a stall may outlast it: retried)
+        const [old, ttlMs] = await outlasting(lockTtl(a, 300), async (ttlMs) => {
+          const old = await a.lock(lockName, { ttlMs }).acquire();
+          await da.set('k', 'old-1', { fence: old });
+          return [old, ttlMs] as const;
+        });
         await within(abortedWith(old.signal), 10 * ttlMs + SLACK_MS, 'old lease expiry');
         const fresh = await b
           .lock(lockName, { ttlMs: lockTtl(b, 60_000) })
@@ -161,11 +165,14 @@ export function fencedWriteTests(h: Harness): void {
         if (!a.capabilities.dicts.ownershipGuard)
           ctx.skip(`${h.name}: capabilities.dicts.ownershipGuard is false`);
         const lockName = uniqueName('lock');
-        const ttlMs = lockTtl(a, 300);
-        const lease = await a.lock(lockName, { ttlMs }).acquire();
         const d = a.dict<unknown>(uniqueName('dict'));
-        await d.set('x', 'held', { fence: lease });
-        await d.set('n', 1, { fence: lease });
+        // the writes must land while the short lease lives (a stall may outlast it: retried)
+        const [lease, ttlMs] = await outlasting(lockTtl(a, 300), async (ttlMs) => {
+          const lease = await a.lock(lockName, { ttlMs }).acquire();
+          await d.set('x', 'held', { fence: lease });
+          await d.set('n', 1, { fence: lease });
+          return [lease, ttlMs] as const;
+        });
         await within(abortedWith(lease.signal), 10 * ttlMs + SLACK_MS, 'lease expiry');
         // The store's expiry follows the conservative local one; wait until the store agrees.
         await eventually(

@@ -98,6 +98,35 @@ export function sleep(ms: number): Promise<void> {
   return delay(ms);
 }
 
+/**
+ * outlasting runs `attempt(ttlMs, renew)` with a short lease TTL and resolves to its result. A busy
+ * CPU can stall a test past a short TTL between two renewals, and then the store rightly lets the
+ * lease go: so when `attempt` fails at least `ttlMs` after the last renewal that succeeded began (the
+ * acquire counts, and every call `attempt` wraps in `renew`), it is run again with twice the TTL, up
+ * to `maxTtlMs`. A failure sooner than that is the store's and is thrown, so the test keeps its teeth.
+ */
+export async function outlasting<T>(
+  firstTtlMs: number,
+  attempt: (ttlMs: number, renew: <R>(call: () => Promise<R>) => Promise<R>) => Promise<T>,
+  maxTtlMs = 20_000,
+): Promise<T> {
+  for (let ttlMs = firstTtlMs; ; ttlMs *= 2) {
+    let renewedAt = performance.now();
+    const renew = async <R>(call: () => Promise<R>): Promise<R> => {
+      const started = performance.now();
+      const result = await call();
+      renewedAt = started;
+      return result;
+    };
+    try {
+      return await attempt(ttlMs, renew);
+    } catch (err) {
+      const stalled = performance.now() - renewedAt >= ttlMs;
+      if (!stalled || ttlMs * 2 > maxTtlMs) throw err;
+    }
+  }
+}
+
 /** within resolves to what `p` resolves to, or rejects naming `what` if it takes longer than `ms`. */
 export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LockLostError, LockTimeoutError } from '../../src/index.js';
-import { type Harness, LONG_TEST_MS, lockTtl, sleep, uniqueName, useClients } from './harness.js';
+import { type Harness, LONG_TEST_MS, lockTtl, outlasting, sleep, uniqueName, useClients } from './harness.js';
 
 /** lockExtendTests registers the extension tests. */
 export function lockExtendTests(h: Harness): void {
@@ -35,9 +35,11 @@ export function lockExtendTests(h: Harness): void {
       async () => {
         const [a, b] = await clients.many(2);
         const name = uniqueName('lock');
-        const ttlMs = lockTtl(a, 300);
-        const lease = await a.lock(name, { ttlMs }).acquire();
-        await lease.extend(lockTtl(a, 120_000));
+        const [lease, ttlMs] = await outlasting(lockTtl(a, 300), async (ttlMs, renew) => {
+          const lease = await a.lock(name, { ttlMs }).acquire();
+          await renew(() => lease.extend(lockTtl(a, 120_000)));
+          return [lease, ttlMs] as const;
+        });
         await sleep(3 * ttlMs); // time passing is what is tested
         expect(lease.signal.aborted).toBe(false);
         expect(await b.lock(name).tryAcquire()).toBeNull();

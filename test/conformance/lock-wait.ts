@@ -21,6 +21,13 @@ import {
 /** QUEUE_MS is how long a started acquire is given to reach the store's queue. */
 const QUEUE_MS = 150;
 
+/**
+ * ARRIVAL_GAP_MS separates the waiters of the FIFO test, whose order is only their arrival order at
+ * the store: with QUEUE_MS, a waiter delayed by a busy CPU could arrive after the next one. Locks
+ * report no queue, so this is a margin, not an event.
+ */
+const ARRIVAL_GAP_MS = 1_000;
+
 /** lockWaitTests registers the waiting tests. */
 export function lockWaitTests(h: Harness): void {
   describe('lock: waiting', () => {
@@ -169,7 +176,7 @@ export function lockWaitTests(h: Harness): void {
                 await lease.release();
               }),
           );
-          await sleep(QUEUE_MS);
+          await sleep(ARRIVAL_GAP_MS);
         }
         await holder.release();
         await within(Promise.all(waiters), 5 * SLACK_MS, 'all waiters granted');

@@ -20,6 +20,7 @@ import {
   abortedWith,
   type Harness,
   LONG_TEST_MS,
+  outlasting,
   rejection,
   SLACK_MS,
   sleep,
@@ -163,16 +164,20 @@ export function semaphoreTests(h: Harness): void {
         const [a, b] = await clients.many(2);
         requirePools(h, a, ctx);
         const name = uniqueName('sem');
-        const ttlMs = poolTtl(a, 400);
-        const lease = await a.semaphore(name, { permits: 1, ttlMs }).acquire();
-        const fence = lease.fence;
-        for (let i = 0; i < 3; i++) {
-          await sleep(ttlMs / 2);
-          await lease.extend();
-        }
-        expect(lease.fence).toBe(fence);
-        expect(await b.semaphore(name, { permits: 1 }).tryAcquire()).toBeNull();
-        expect(await lease.release()).toBe(true);
+        // Every check must land within a TTL of the last renewal; a stall past it is retried.
+        await outlasting(poolTtl(a, 400), async (ttlMs, renew) => {
+          const lease = await a.semaphore(name, { permits: 1, ttlMs }).acquire();
+          const fence = lease.fence;
+          for (let i = 0; i < 3; i++) {
+            await sleep(ttlMs / 2);
+            await renew(() => lease.extend());
+          }
+          expect(lease.fence).toBe(fence);
+          const other = await b.semaphore(name, { permits: 1, ttlMs }).tryAcquire();
+          await other?.release(); // free for a retry
+          expect(other).toBeNull();
+          expect(await lease.release()).toBe(true);
+        });
       },
       LONG_TEST_MS,
     );

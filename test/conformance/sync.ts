@@ -5,11 +5,23 @@
  * generations, a timed-out party withdrawing its arrival, a different party count refused.
  */
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, LockTimeoutError } from '../../src/index.js';
+import { type Baton, InvalidArgumentError, LockTimeoutError } from '../../src/index.js';
+import { waitUntil } from '../support/wait.js';
 import { type Harness, rejection, SLACK_MS, sleep, uniqueName, useClients, within } from './harness.js';
 
-/** QUEUE_MS is how long a started wait is given to reach its watch. */
-const QUEUE_MS = 200;
+/**
+ * QUEUE_MS is how long a started event wait is given to read the event and reach its watch. A wait
+ *  announces nothing, so this is a margin (200 ms was one a busy CPU could eat); barriers are waited on
+ * by their `arrived()` count instead.
+ */
+const QUEUE_MS = 1_000;
+
+/** arrivedAt resolves once barrier `name` (of `parties`) counts `n` arrivals, read through `b`. */
+function arrivedAt(b: Baton, name: string, parties: number, n: number): Promise<void> {
+  return waitUntil(async () => (await b.barrier(name, parties).arrived()) === n, `${n} arrivals at ${name}`, {
+    timeoutMs: SLACK_MS,
+  });
+}
 
 /** syncTests registers the event and barrier tests. */
 export function syncTests(h: Harness): void {
@@ -63,7 +75,7 @@ export function syncTests(h: Harness): void {
           .barrier(name, 3)
           .wait()
           .then((i) => passed.push(i) && i);
-        await sleep(QUEUE_MS);
+        await arrivedAt(bs[2], name, 3, 2);
         expect(passed).toEqual([]); // two of three arrived: nobody passes
         expect(await bs[2].barrier(name, 3).arrived()).toBe(2);
         const third = await bs[2].barrier(name, 3).wait();
@@ -87,7 +99,7 @@ export function syncTests(h: Harness): void {
       expect(await a.barrier(name, 2).arrived()).toBe(0);
 
       const waiting = b.barrier(name, 2).wait();
-      await sleep(QUEUE_MS);
+      await arrivedAt(a, name, 2, 1);
       expect(await rejection(() => c.barrier(name, 3).wait({ waitMs: 0 }))).toBeInstanceOf(
         InvalidArgumentError,
       );

@@ -46,7 +46,8 @@ describe('etcd backend across a restart of its member', () => {
       const started = performance.now();
       const err = await d.set('down', 1).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BackendUnavailableError);
-      expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + 1_000);
+      // about the timeout, not a hang: 1 s of slack was thin for a busy 2-core machine
+      expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + 5_000);
       const refused = await connect(url).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(BackendUnavailableError);
 

@@ -59,9 +59,10 @@ describe('redis lock queue', () => {
     const [a, b, c] = await Promise.all([connect(url()), connect(url()), connect(url())]);
     try {
       const holder = await a.lock('leave').acquire();
+      // b must still be queued when c joins: 200 ms could run out first on a busy CPU
       const timedOut = b
         .lock('leave')
-        .acquire({ waitMs: 200 })
+        .acquire({ waitMs: 3_000 })
         .catch((e: unknown) => e);
       const ac = new AbortController();
       const aborted = c
@@ -89,7 +90,7 @@ describe('redis lock queue', () => {
     try {
       const holder = await a.lock('crash').acquire({ ttlMs: 60_000 });
       child = waiterProcess(url(), 'crash');
-      await until(async () => (await queueLength('crash')) === 1, 15_000);
+      await until(async () => (await queueLength('crash')) === 1, 60_000); // tsx compiles the client first
       const next = b.lock('crash').acquire({ waitMs: 20_000 });
       await until(async () => (await queueLength('crash')) === 2);
       child.kill('SIGKILL');
@@ -108,7 +109,7 @@ describe('redis lock queue', () => {
       child?.kill('SIGKILL');
       await Promise.all([a.close(), b.close()]);
     }
-  }, 40_000);
+  }, 120_000);
 
   it('every waiter of a contended lock gets a turn (no client takes them all)', async () => {
     const clients: Baton[] = await Promise.all(Array.from({ length: 4 }, () => connect(url())));

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../conformance/harness.js';
+import { waitUntil } from '../support/wait.js';
 import { expectProblem, rest } from './support/rest.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -62,10 +63,12 @@ describe('dicts over REST', () => {
 
   it('?ttlMs= expires an entry and GET shows Baton-Expires-At', async () => {
     const d = uniqueName('dict');
+    // the header is read under a TTL no stall can outlast; a 200 ms one raced a busy CPU
+    await rest(s.url, 'PUT', `${key(d, 'kept')}?ttlMs=600000`, { json: 'later' });
+    const get = await rest(s.url, 'GET', key(d, 'kept'));
+    expect(Number(get.headers.get('baton-expires-at'))).toBeGreaterThan(Date.now() + 500_000);
     await rest(s.url, 'PUT', `${key(d, 'k')}?ttlMs=200`, { json: 'soon' });
-    const get = await rest(s.url, 'GET', key(d, 'k'));
-    expect(Number(get.headers.get('baton-expires-at'))).toBeGreaterThan(Date.now());
-    await new Promise((r) => setTimeout(r, 400));
+    await waitUntil(async () => (await rest(s.url, 'GET', key(d, 'k'))).status === 404, 'the entry expiring');
     expectProblem(await rest(s.url, 'GET', key(d, 'k')), 404, 'not_found');
   });
 

@@ -7,9 +7,17 @@ import { uniqueName } from '../conformance/harness.js';
 import { expectProblem, rest } from './support/rest.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
+/**
+ * MAX_WAIT_MS is the server's long-poll cap here, and how long the waiters below wait: long enough
+ * that a busy CPU cannot stall the test's release past it (at 400 ms a stall of that length timed the waiter out).
+ */
+const MAX_WAIT_MS = 3_000;
 let s: TestServer;
 beforeAll(async () => {
-  s = await startTestServer('memory://server-locks', { limits: { maxWaitMs: 400 }, logLevel: 'warn' });
+  s = await startTestServer('memory://server-locks', {
+    limits: { maxWaitMs: MAX_WAIT_MS },
+    logLevel: 'warn',
+  });
 });
 afterAll(() => s.stop());
 
@@ -70,11 +78,11 @@ describe('locks over REST', () => {
     const capped = await post(`/v1/locks/${name}/acquire`, { waitMs: 60_000 });
     const waited = performance.now() - started;
     expectProblem(capped, 409, 'lock_timeout');
-    expect(capped.json.waitMs).toBe(400);
-    expect(waited).toBeGreaterThanOrEqual(390);
-    expect(waited).toBeLessThan(5_000);
+    expect(capped.json.waitMs).toBe(MAX_WAIT_MS);
+    expect(waited).toBeGreaterThanOrEqual(MAX_WAIT_MS - 10);
+    expect(waited).toBeLessThan(MAX_WAIT_MS + 5_000);
 
-    const waiter = post(`/v1/locks/${name}/acquire`, { waitMs: 400 });
+    const waiter = post(`/v1/locks/${name}/acquire`, { waitMs: MAX_WAIT_MS });
     await new Promise((r) => setTimeout(r, 50));
     await post(`/v1/locks/${name}/release`, { token: held.json.token });
     const granted = await waiter;
@@ -87,13 +95,13 @@ describe('locks over REST', () => {
     const held = await post(`/v1/locks/${name}/acquire`, { ttlMs: 60_000 });
     const ac = new AbortController();
     const gone = rest(s.url, 'POST', `/v1/locks/${name}/acquire`, {
-      json: { waitMs: 400 },
+      json: { waitMs: MAX_WAIT_MS },
       signal: ac.signal,
     });
     await new Promise((r) => setTimeout(r, 50));
     ac.abort();
     await expect(gone).rejects.toThrow();
-    const next = post(`/v1/locks/${name}/acquire`, { waitMs: 400, owner: 'next' });
+    const next = post(`/v1/locks/${name}/acquire`, { waitMs: MAX_WAIT_MS, owner: 'next' });
     await new Promise((r) => setTimeout(r, 50));
     await post(`/v1/locks/${name}/release`, { token: held.json.token });
     expect((await next).json).toMatchObject({ fence: 2 });

@@ -10,18 +10,29 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connect, UnsupportedError } from '../../src/index.js';
 import { parseTokenFile } from '../../src/server/index.js';
 import { uniqueName } from '../conformance/harness.js';
+import { waitUntil } from '../support/wait.js';
 import { expectProblem, rest } from './support/rest.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
+/**
+ * MAX_WAIT_MS is the server's long-poll cap here, and how long the waiters below wait: long enough
+ * that a busy CPU cannot stall the test's release or disconnect past the waiter's own deadline.
+ */
+const MAX_WAIT_MS = 5_000;
 let s: TestServer;
 beforeAll(async () => {
-  s = await startTestServer('memory://server-semaphores', { limits: { maxWaitMs: 400 }, logLevel: 'warn' });
+  s = await startTestServer('memory://server-semaphores', {
+    limits: { maxWaitMs: MAX_WAIT_MS },
+    logLevel: 'warn',
+  });
 });
 afterAll(() => s.stop());
 
 const post = (path: string, json?: unknown) => rest(s.url, 'POST', path, json === undefined ? {} : { json });
 const get = async (path: string) => (await rest(s.url, 'GET', path)).json;
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** waiting resolves once GET `path` shows `n` queued waiters (they arrive and leave asynchronously). */
+const waiting = (path: string, n: number, timeoutMs?: number) =>
+  waitUntil(async () => (await get(path)).waiting === n, `${n} waiting on ${path}`, { timeoutMs });
 const GRANT = {
   name: expect.any(String),
   token: expect.stringMatching(/^[0-9a-f]{32}$/),
@@ -126,12 +137,11 @@ describe('semaphores over REST', () => {
     const started = performance.now();
     const capped = await post(`/v1/semaphores/${name}/acquire`, { permits: 1, waitMs: 60_000 });
     expectProblem(capped, 409, 'lock_timeout');
-    expect(capped.json.waitMs).toBe(400);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(390);
+    expect(capped.json.waitMs).toBe(MAX_WAIT_MS);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(MAX_WAIT_MS - 10);
 
-    const waiter = post(`/v1/semaphores/${name}/acquire`, { permits: 1, waitMs: 400, owner: 'next' });
-    await pause(50);
-    expect(await get(`/v1/semaphores/${name}`)).toMatchObject({ waiting: 1 });
+    const waiter = post(`/v1/semaphores/${name}/acquire`, { permits: 1, waitMs: MAX_WAIT_MS, owner: 'next' });
+    await waiting(`/v1/semaphores/${name}`, 1);
     await post(`/v1/semaphores/${name}/release`, { token: held.json.token });
     const granted = await waiter;
     expect(granted.status, granted.text).toBe(200);
@@ -144,14 +154,14 @@ describe('semaphores over REST', () => {
     const held = await post(`/v1/semaphores/${name}/acquire`, { permits: 1, ttlMs: 60_000 });
     const ac = new AbortController();
     const gone = rest(s.url, 'POST', `/v1/semaphores/${name}/acquire`, {
-      json: { permits: 1, waitMs: 400 },
+      json: { permits: 1, waitMs: MAX_WAIT_MS },
       signal: ac.signal,
     });
-    await pause(50);
+    await waiting(`/v1/semaphores/${name}`, 1);
     ac.abort();
     await expect(gone).rejects.toThrow();
-    await pause(50);
-    expect(await get(`/v1/semaphores/${name}`)).toMatchObject({ waiting: 0 });
+    // well before the waiter's own MAX_WAIT_MS ends, so only the disconnect can have dequeued it
+    await waiting(`/v1/semaphores/${name}`, 0, MAX_WAIT_MS / 2);
     await post(`/v1/semaphores/${name}/release`, { token: held.json.token });
     expect(await get(`/v1/semaphores/${name}`)).toMatchObject({ used: 0, holders: [] });
   });
@@ -242,8 +252,12 @@ describe('read-write locks over REST', () => {
   it('a waiting writer holds back later readers and gets a fence above every reader before it', async () => {
     const name = uniqueName('rw');
     const reader = await post(`/v1/rwlocks/${name}/acquire`, { mode: 'read', ttlMs: 60_000 });
-    const writer = post(`/v1/rwlocks/${name}/acquire`, { mode: 'write', waitMs: 400, owner: 'writer' });
-    await pause(50);
+    const writer = post(`/v1/rwlocks/${name}/acquire`, {
+      mode: 'write',
+      waitMs: MAX_WAIT_MS,
+      owner: 'writer',
+    });
+    await waiting(`/v1/rwlocks/${name}`, 1);
     expect(await get(`/v1/rwlocks/${name}`)).toMatchObject({ mode: 'read', waiting: 1 });
     const late = await post(`/v1/rwlocks/${name}/acquire`, { mode: 'read' });
     expectProblem(late, 409, 'lock_timeout');

@@ -1,4 +1,4 @@
-/** Polling with a deadline, for servers that are starting up. */
+/** Polling with a deadline: for servers that are starting up, and for events that announce nothing. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerProcess } from './processes.js';
 
@@ -50,5 +50,22 @@ export class ServerStartError extends Error {
   constructor(message: string, output: string) {
     super(`${message}\n--- server output (tail) ---\n${output}`);
     this.output = output;
+  }
+}
+
+/**
+ * waitUntil polls `check` every `intervalMs` (25 ms) until it resolves true, for events that announce
+ * nothing (an entry's expiry, a lease becoming free). It rejects naming `what` once `timeoutMs`
+ * (10 s by default) passes; pick a deadline a busy CPU cannot eat, since it only bounds a failure.
+ */
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  { timeoutMs = 10_000, intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await sleep(intervalMs);
   }
 }
