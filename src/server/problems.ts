@@ -118,6 +118,7 @@ export function sendProblem(req: Request, res: Response, problem: Problem): void
   }
   const requestId = String(req.id ?? '');
   for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+  res.problemCode = problem.code;
   res.status(problem.status).type('application/problem+json');
   res.send(
     JSON.stringify({
