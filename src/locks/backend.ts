@@ -74,8 +74,11 @@ export interface LockBackend {
    * contender. Rejects with `req.signal.reason` when aborted (holding nothing afterwards).
    */
   acquire(name: string, req: AcquireRequest): Promise<LockGrant | null>;
-  /** extend resets the TTL of the lock if `token` holds it; null when it does not. */
-  extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null>;
+  /**
+   * extend resets the TTL of the lock if `token` holds it; null when it does not. Without
+   * `ttlMs`, the TTL of the grant or last extension (stored with the holder) is used again.
+   */
+  extend(name: string, token: string, ttlMs: number | undefined): Promise<LockGrant | null>;
   /** release frees the lock if `token` holds it and wakes a waiter; false when it did not hold it. */
   release(name: string, token: string): Promise<boolean>;
   /** inspect reads the public state of one lock. */

@@ -87,10 +87,12 @@ export class Lock {
 
   /**
    * extendToken extends a lease known only by its token (for proxies such as the baton server).
-   * Resolves to the new fence and expiry, or null when the token does not hold the lock.
+   * Without `ttlMs` it keeps the TTL of the lease's grant or last extension, as `Lease.extend()`
+   * does. Resolves to the new fence and expiry, or null when the token does not hold the lock;
+   * rejects with InvalidArgumentError for a bad `ttlMs`.
    */
   async extendToken(token: string, ttlMs?: number): Promise<TokenExtension | null> {
-    const ttl = assertTtl(ttlMs !== undefined ? ttlMs : (this.#options.ttlMs ?? DEFAULT_LOCK_OPTIONS.ttlMs));
+    const ttl = ttlMs !== undefined ? assertTtl(ttlMs) : undefined;
     return extendByToken(this.#backend, this.name, token, ttl, this.#settings);
   }
 
@@ -151,7 +153,7 @@ export async function extendByToken(
   backend: LeaseBackend,
   name: string,
   token: string,
-  ttlMs: number,
+  ttlMs: number | undefined,
   settings: LeaseSettings,
 ): Promise<TokenExtension | null> {
   const grant = await backend.extend(name, token, ttlMs);

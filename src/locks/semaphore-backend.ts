@@ -85,8 +85,8 @@ export interface SemaphoreBackend {
    * A token that already holds permits of this pool is not granted again (null after the wait).
    */
   acquire(name: string, req: PermitRequest): Promise<LockGrant | null>;
-  /** extend resets the TTL of `token`'s permits; null when it holds none. The fence is unchanged. */
-  extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null>;
+  /** extend resets the TTL of `token`'s permits (without `ttlMs`: the TTL of its grant or last extension); null when it holds none. The fence is unchanged. */
+  extend(name: string, token: string, ttlMs: number | undefined): Promise<LockGrant | null>;
   /** release returns `token`'s permits and wakes waiters; false when it held none. */
   release(name: string, token: string): Promise<boolean>;
   /** inspect reads the public state of one pool. */

@@ -100,7 +100,7 @@ class Pool {
   }
 
   async extendToken(token: string, ttlMs: number | undefined): Promise<TokenExtension | null> {
-    const ttl = resolveOptions(this.#options, { ttlMs }).ttlMs;
+    const ttl = ttlMs !== undefined ? resolveOptions(this.#options, { ttlMs }).ttlMs : undefined;
     return extendByToken(this.#backend, this.name, token, ttl, this.#settings);
   }
 
@@ -111,7 +111,7 @@ class Pool {
 
 /** TokenLeases extends and releases leases known only by their token (for proxies such as the baton server). */
 export interface TokenLeases {
-  /** extendToken resets the TTL of `token`'s permits (default: the handle's ttlMs); null when it holds none. */
+  /** extendToken resets the TTL of `token`'s permits (default: the TTL of its grant or last extension); null when it holds none. */
   extendToken(token: string, ttlMs?: number): Promise<TokenExtension | null>;
   /** releaseToken returns `token`'s permits; false when it held none. */
   releaseToken(token: string): Promise<boolean>;

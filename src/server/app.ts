@@ -84,11 +84,23 @@ export function createApp(options: AppOptions): BatonApp {
     maxBodyBytes: limits.maxBodyBytes,
   });
   app.use(dashboardRouter(options.auth ?? { mode: 'off' }));
-  app.use(() => {
+  app.use((req, res) => {
+    countUnmatched(metrics, req, res);
     throw new HttpProblem('not_found', 'no such endpoint (see /openapi.json)');
   });
   app.use(problemHandler(logger, limits.lingerMs));
   return Object.assign(app, { batonRoutes: routes, openapi, metrics });
+}
+
+/** countUnmatched records a request no route matched under the route label `unmatched` (never its path). */
+function countUnmatched(metrics: ServerMetrics, req: express.Request, res: express.Response): void {
+  const started = performance.now();
+  res.once('close', () => {
+    metrics.httpDuration.observe(
+      { method: req.method, route: 'unmatched', status: String(res.statusCode) },
+      (performance.now() - started) / 1000,
+    );
+  });
 }
 
 function packageVersion(): string {

@@ -3,7 +3,8 @@
  * (the caller's `X-Request-Id` when it is a short plain string, else a random UUID; echoed in the
  * response header and in problem bodies) and logs one line when it completes: `request
  * completed` at info, or `request errored` at error for a 5xx, with `req` (id, method, URL,
- * remote address), `res` (status) and `responseTime` in ms — the line pino-http writes.
+ * remote address), `res` (status) and `responseTime` in ms — the line pino-http writes — and, for
+ * a problem response, its `code` (so a 409 says `stale_fence` or `lock_timeout`).
  *
  * Written here instead of using pino-http: pino-http makes a child logger for every request,
  * serializing and redacting the request into it, and hangs six properties and three listeners on
@@ -26,6 +27,10 @@ declare module 'node:http' {
     id?: string;
     /** log is the server's logger (set by httpLogger), for handlers that log about a request. */
     log?: Logger;
+  }
+  interface ServerResponse {
+    /** problemCode is the `code` of the problem this response carries (set by sendProblem), for the log line. */
+    problemCode?: string;
   }
 }
 
@@ -76,6 +81,7 @@ export function httpLogger(logger: Logger) {
         req: { id, method: req.method, url: req.url, remoteAddress: req.socket.remoteAddress },
         res: { statusCode: res.statusCode },
         responseTime: Date.now() - started,
+        ...(res.problemCode !== undefined ? { code: res.problemCode } : {}),
       };
       if (failed) logger.error(line, 'request errored');
       else logger.info(line, 'request completed');

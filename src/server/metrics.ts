@@ -5,9 +5,22 @@
  * cardinality stays small and nothing secret is exported. `baton_locks_held` is read from the
  * backend at scrape time (it counts every holder, not only this server's); if the backend cannot
  * answer, the gauge keeps its last value and the scrape still succeeds.
+ *
+ * Process metrics are prom-client's defaults under their standard names (`process_cpu_seconds_total`,
+ * `nodejs_heap_size_total_bytes`, …), so stock Node.js dashboards work, without the three gauges
+ * whose names end in `_total` (`nodejs_active_{handles,requests,resources}_total`): Prometheus
+ * reserves that suffix for counters and `promtool check metrics` rejects them; their per-type
+ * gauges (`nodejs_active_handles` and so on) stay, and `sum()` of one gives the total.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Baton } from '../index.js';
+
+/** GAUGES_NAMED_TOTAL are prom-client default gauges misnamed as counters (see above). */
+const GAUGES_NAMED_TOTAL = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 /** ServerMetrics are the instruments the routes record into. */
 export interface ServerMetrics {
@@ -21,7 +34,10 @@ export interface ServerMetrics {
 /** createMetrics makes the registry and instruments; `locks held` asks `baton` when scraped. */
 export function createMetrics(baton: Baton, options: { processMetrics?: boolean } = {}): ServerMetrics {
   const registry = new Registry();
-  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'baton_' });
+  if (options.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    for (const gauge of GAUGES_NAMED_TOTAL) registry.removeSingleMetric(gauge);
+  }
   const httpDuration = new Histogram({
     name: 'baton_http_request_duration_seconds',
     help: 'HTTP request duration by method, route template and status (long-polls and streams included)',

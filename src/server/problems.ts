@@ -141,6 +141,7 @@ export function sendProblem(req: Request, res: Response, problem: Problem, linge
   // after the answer, so Node does not drain a body of any size or speed (see linger.ts).
   if (!req.complete) closeUnread(req, res, lingerMs);
   for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+  res.problemCode = problem.code;
   res.status(problem.status).type('application/problem+json');
   res.send(
     JSON.stringify({

@@ -77,6 +77,18 @@ export function lockTtlTests(h: Harness): void {
       LONG_TEST_MS,
     );
 
+    it('extendToken without a TTL keeps the TTL of the grant, then of the last extension', async () => {
+      const [a] = await clients.many(1);
+      const name = uniqueName('lock');
+      const lease = await a.lock(name, { ttlMs: lockTtl(a, 120_000) }).acquire();
+      const kept = await a.lock(name).extendToken(lease.token);
+      expect(kept).toMatchObject({ fence: lease.fence, ttlMs: lease.ttlMs });
+      const shorter = await a.lock(name).extendToken(lease.token, lockTtl(a, 90_000));
+      expect((await a.lock(name).extendToken(lease.token))?.ttlMs).toBe(shorter?.ttlMs);
+      expect(shorter?.ttlMs).toBeLessThan(lease.ttlMs);
+      expect(await lease.release()).toBe(true);
+    });
+
     it('with no waiter, an expired lock is free for the next acquire', async () => {
       const [a, b] = await clients.many(2);
       const name = uniqueName('lock');

@@ -64,7 +64,7 @@ export class EtcdLocks implements LockBackend {
     }
   }
 
-  async extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
+  async extend(name: string, token: string, given: number | undefined): Promise<LockGrant | null> {
     this.#assertOpen();
     const keys = this.#client.keys;
     const key = keys.lockKey(name, token);
@@ -78,6 +78,8 @@ export class EtcdLocks implements LockBackend {
     if (!own || !oldest || !own.key.equals(oldest.key)) return null;
     const fence = revisionOf(own.create_revision);
     const held = decodeHolder(own);
+    // Without a TTL: the one stored with the holder (whole seconds, as etcd keeps it; 0 before it was stored).
+    const ttlMs = given ?? (held.ttlSeconds > 0 ? held.ttlSeconds * 1000 : 30_000);
     const wanted = Math.max(ttlSecondsFor(ttlMs), this.#minTtlSeconds);
     if (wanted === held.ttlSeconds) {
       const ttlSeconds = await this.#client.keepAliveOnce(own.lease);

@@ -88,7 +88,7 @@ export class EtcdSemaphores implements SemaphoreBackend {
     }
   }
 
-  async extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
+  async extend(name: string, token: string, given: number | undefined): Promise<LockGrant | null> {
     this.#assertOpen();
     const key = this.#keys.contender(name, token);
     const startedAt = performance.now();
@@ -96,6 +96,8 @@ export class EtcdSemaphores implements SemaphoreBackend {
     if (!own) return null;
     const held = decodePoolValue(own);
     if (!held.granted) return null; // still waiting: a waiter has nothing to extend
+    // Without a TTL: the one stored with the holder (whole seconds, as etcd keeps it; 0 before it was stored).
+    const ttlMs = given ?? (held.ttlSeconds > 0 ? held.ttlSeconds * 1000 : 30_000);
     const fence = revisionOf(own.create_revision);
     const wanted = Math.max(ttlSecondsFor(ttlMs), this.#minTtlSeconds);
     if (wanted === held.ttlSeconds) {

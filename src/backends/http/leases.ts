@@ -95,8 +95,8 @@ export class HttpLeases {
     }
   }
 
-  /** extend resets the TTL of the lease `token` names; null when the server says it holds nothing. */
-  async extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
+  /** extend resets the TTL of the lease `token` names (undefined: the server keeps its TTL); null when the server says it holds nothing. */
+  async extend(name: string, token: string, ttlMs: number | undefined): Promise<LockGrant | null> {
     const scope = this.#scope(name);
     const server = this.#tokens.get(scope, token);
     if (server === undefined) return null;

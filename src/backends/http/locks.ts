@@ -34,7 +34,7 @@ export class HttpLocks implements LockBackend {
     return this.#leases.acquire(name, req);
   }
 
-  extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
+  extend(name: string, token: string, ttlMs: number | undefined): Promise<LockGrant | null> {
     return this.#leases.extend(name, token, ttlMs);
   }
 

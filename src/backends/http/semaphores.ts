@@ -47,7 +47,7 @@ export class HttpSemaphores implements SemaphoreBackend {
     return this.#leases.acquire(name, req, this.#kind === 'semaphore' ? semaphoreBody(req) : rwlockBody(req));
   }
 
-  extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
+  extend(name: string, token: string, ttlMs: number | undefined): Promise<LockGrant | null> {
     return this.#leases.extend(name, token, ttlMs);
   }
 

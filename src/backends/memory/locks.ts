@@ -84,12 +84,14 @@ export class MemoryLocks implements LockBackend {
     });
   }
 
-  async extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
+  async extend(name: string, token: string, given: number | undefined): Promise<LockGrant | null> {
     this.#open();
     this.#store.scheduler.runDue();
     const state = this.#store.locks.get(name);
     if (!state || state.token !== token) return null;
     const startedAt = performance.now();
+    const ttlMs = given ?? state.ttlMs;
+    state.ttlMs = ttlMs;
     state.expiresAt = now() + ttlMs;
     this.#scheduleExpiry(name, state);
     return { fence: this.#store.fences.get(name) ?? 0, ttlMs, startedAt };
@@ -144,6 +146,7 @@ export class MemoryLocks implements LockBackend {
     const startedAt = performance.now();
     state.token = token;
     state.owner = owner;
+    state.ttlMs = ttlMs;
     state.expiresAt = now() + ttlMs;
     this.#scheduleExpiry(name, state);
     return { fence: this.#store.nextFence(name), ttlMs, startedAt };

@@ -103,13 +103,15 @@ export class MemorySemaphores implements SemaphoreBackend {
     });
   }
 
-  async extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
+  async extend(name: string, token: string, given: number | undefined): Promise<LockGrant | null> {
     this.#open();
     this.#store.scheduler.runDue();
     const key = this.#key(name);
     const holder = this.#store.pools.get(key)?.holders.get(token);
     if (!holder) return null;
     const startedAt = performance.now();
+    const ttlMs = given ?? holder.ttlMs;
+    holder.ttlMs = ttlMs;
     holder.expiresAt = now() + ttlMs;
     this.#scheduleExpiry(key, token);
     return { fence: holder.fence, ttlMs, startedAt };
@@ -197,7 +199,7 @@ export class MemorySemaphores implements SemaphoreBackend {
   ): LockGrant {
     const startedAt = performance.now();
     const fence = this.#store.nextFence(key);
-    state.holders.set(token, { count, fence, owner, expiresAt: now() + ttlMs, timer: undefined });
+    state.holders.set(token, { count, fence, owner, expiresAt: now() + ttlMs, ttlMs, timer: undefined });
     state.used += count;
     this.#scheduleExpiry(key, token);
     return { fence, ttlMs, startedAt };

@@ -27,6 +27,8 @@ export interface LockState {
   token: string | undefined;
   owner: string | undefined;
   expiresAt: number;
+  /** ttlMs is the TTL of the grant or last extension, kept by an extend that gives none. */
+  ttlMs: number;
   /** timer frees the lock at expiresAt; cancelled on release. */
   timer: Timer | undefined;
   readonly waiters: Waiter[];
@@ -38,6 +40,8 @@ export interface PoolHolder {
   readonly fence: number;
   readonly owner: string | undefined;
   expiresAt: number;
+  /** ttlMs is the TTL of the grant or last extension, kept by an extend that gives none. */
+  ttlMs: number;
   /** timer frees the permits at expiresAt; cancelled on release. */
   timer: Timer | undefined;
 }
@@ -109,7 +113,7 @@ export class MemoryStore {
   lockState(name: string): LockState {
     let s = this.locks.get(name);
     if (!s) {
-      s = { token: undefined, owner: undefined, expiresAt: 0, timer: undefined, waiters: [] };
+      s = { token: undefined, owner: undefined, expiresAt: 0, ttlMs: 0, timer: undefined, waiters: [] };
       this.locks.set(name, s);
     }
     return s;

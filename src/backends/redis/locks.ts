@@ -86,20 +86,24 @@ export class RedisLocks implements LockBackend {
     }
   }
 
-  async extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
+  async extend(name: string, token: string, given: number | undefined): Promise<LockGrant | null> {
     this.#open();
     const startedAt = performance.now();
     const holder = this.#keys.lock(name).holder;
     const index = this.#indexKey;
-    // In a cluster the index write goes beside the script (one round trip); a refused extension's is harmless.
-    const touched = index === undefined ? this.#listing.touch(name, ttlMs) : undefined;
+    const ttlArg = given ?? ''; // '': the script keeps the holder's stored TTL
+    // In a cluster the index write goes beside the script (one round trip); a refused extension's is
+    // harmless. Without a TTL it goes after the script, which tells the TTL it kept.
+    const touched = index === undefined && given !== undefined ? this.#listing.touch(name, given) : undefined;
     const r = (await this.#scripts.run(
       'lockExtend',
       index === undefined ? [holder] : [holder, index],
-      index === undefined ? [token, ttlMs] : [token, ttlMs, name, scoreFraction(), GRACE_MS],
+      index === undefined ? [token, ttlArg] : [token, ttlArg, name, scoreFraction(), GRACE_MS],
     )) as number[];
     await touched;
     if (r[0] !== 1) return null;
+    const ttlMs = Number(r[2]);
+    if (index === undefined && given === undefined) await this.#listing.touch(name, ttlMs);
     return { fence: Number(r[1]), ttlMs, startedAt };
   }
 

@@ -99,16 +99,19 @@ export class RedisSemaphores implements SemaphoreBackend {
     return running;
   }
 
-  async extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
+  async extend(name: string, token: string, given: number | undefined): Promise<LockGrant | null> {
     this.#open();
     const keys = this.#keys.pool(name);
     const startedAt = performance.now();
-    // The index write goes beside the script; a refused extension's entry is harmless.
+    // The index write goes beside the script (a refused extension's entry is harmless); without a
+    // TTL, after it, once the script has told the TTL it kept.
     const [r] = await Promise.all([
-      this.#run('semExtend', keys, [token, ttlMs]),
-      this.#touchIndex(name, ttlMs),
+      this.#run('semExtend', keys, [token, given ?? '']),
+      given !== undefined ? this.#touchIndex(name, given) : undefined,
     ]);
     if (r[1] !== 1) return null;
+    const ttlMs = Number(r[4]);
+    if (given === undefined) await this.#touchIndex(name, ttlMs);
     return { fence: Number(r[2]), ttlMs, startedAt };
   }
 

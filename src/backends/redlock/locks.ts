@@ -107,23 +107,30 @@ export class RedlockLocks implements LockBackend {
     }
   }
 
-  async extend(name: string, token: string, ttlMs: number): Promise<LockGrant | null> {
+  async extend(name: string, token: string, ttlMs: number | undefined): Promise<LockGrant | null> {
     this.#open();
     const r = this.#r;
     const n = r.masters.length;
-    const ttl = Math.max(ttlMs, MIN_TTL_MS);
+    const asked = ttlMs === undefined ? undefined : Math.max(ttlMs, MIN_TTL_MS);
     const keys = r.layout.lock(name);
     const startedAt = performance.now();
     const out = await gather(
       n,
-      (i) => extendOn(r.masters[i]!, keys, token, ttl),
+      (i) => extendOn(r.masters[i]!, keys, token, asked),
       (o) =>
         count(o, (x) => x.ok && x.value !== null) >= r.quorum ||
         count(o, (x) => x.ok && x.value === null) > n - r.quorum,
     );
     const fences: number[] = [];
-    for (const x of out) if (x?.ok && x.value !== null) fences.push(x.value);
+    const ttls: number[] = [];
+    for (const x of out) {
+      if (x?.ok && x.value !== null) {
+        fences.push(x.value.fence);
+        ttls.push(x.value.ttlMs);
+      }
+    }
     if (fences.length >= r.quorum) {
+      const ttl = Math.min(...ttls); // each master set its stored TTL when none was asked: vouch for the least
       const validity = ttl - (performance.now() - startedAt) - driftMs(r, ttl);
       if (validity > 0) return this.#listed(name, { fence: Math.max(...fences), ttlMs: ttl, startedAt });
       // Extended too late to vouch for: the lease is lost, so free the lock instead of blocking it.

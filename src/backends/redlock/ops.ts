@@ -48,15 +48,18 @@ export async function fenceOn(m: Master, keys: LockKeys, token: string, fence: n
   return (await m.runOwn('fence', [keys.holder, keys.fence], [token, String(fence)])) === 1;
 }
 
-/** extendOn resets the TTL on one master; the fence recorded there, or null when the token does not hold it. */
+/**
+ * extendOn resets the TTL on one master (undefined: the TTL stored there with the holder); the
+ * fence recorded there and the TTL set, or null when the token does not hold it.
+ */
 export async function extendOn(
   m: Master,
   keys: LockKeys,
   token: string,
-  ttlMs: number,
-): Promise<number | null> {
-  const r = (await m.run('lockExtend', [keys.holder], [token, ttlMs])) as number[];
-  return r[0] === 1 ? Number(r[1]) : null;
+  ttlMs: number | undefined,
+): Promise<{ fence: number; ttlMs: number } | null> {
+  const r = (await m.run('lockExtend', [keys.holder], [token, ttlMs ?? ''])) as number[];
+  return r[0] === 1 ? { fence: Number(r[1]), ttlMs: Number(r[2]) } : null;
 }
 
 /**

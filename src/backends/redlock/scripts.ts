@@ -16,7 +16,7 @@ import { BackendUnavailableError } from '../../errors.js';
 import { translateError } from '../redis/errors.js';
 
 /** REDLOCK_SCRIPT_VERSION is part of every registered command name; bump it when a script's contract changes. */
-export const REDLOCK_SCRIPT_VERSION = 1;
+export const REDLOCK_SCRIPT_VERSION = 2;
 
 /** MANIFEST lists each script and its key count. */
 const MANIFEST = {

@@ -1,7 +1,7 @@
 --[[
   lock_acquire: take the lock if it is free and nobody queued before the caller; otherwise say how
   long until asking again is worth it, and keep (or take) the caller's place in the lock's queue.
-  KEYS[1] holder hash (t = token, f = fence, o = owner if given), expiring with the lease (PEXPIRE)
+  KEYS[1] holder hash (t = token, f = fence, o = owner if given, l = lease ttl ms), expiring with the lease (PEXPIRE)
   KEYS[2] fence counter (string, never expires)
   KEYS[3] queue zset: waiter id -> arrival ticket (FIFO order)
   KEYS[4] alive zset: waiter id -> deadline, ms by the server clock; a waiter not heard from by
@@ -35,7 +35,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 and (head == false or head == waiter) then
     redis.call('ZREM', KEYS[4], waiter)
   end
   local fence = redis.call('INCR', KEYS[2])
-  redis.call('HSET', KEYS[1], 't', ARGV[1], 'f', fence)
+  redis.call('HSET', KEYS[1], 't', ARGV[1], 'f', fence, 'l', ARGV[2])
   if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'o', ARGV[3]) end
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   if KEYS[5] then touch_index(KEYS[5], ARGV[7], ARGV[2], ARGV[8], ARGV[9]) end

@@ -8,7 +8,8 @@
   KEYS[3] queue zset     token -> arrival number (FIFO order)
   KEYS[4] waiters hash   token -> count asked for
   KEYS[5] deadlines zset token -> queue deadline (ms); a waiter refreshes it while it waits
-  KEYS[6] meta hash      p = permits, u = permits held, s = last arrival number
+  KEYS[6] meta hash      p = permits, u = permits held, s = last arrival number,
+                         l:<token> = the holder's TTL ms (of its grant or last extension)
   KEYS[7] fence counter  string, never expires
   ARGV[1] the pool's wake channel (in every script); the rest as each script says
   Returns nothing itself: it defines the functions the scripts call.
@@ -39,6 +40,7 @@ local function drop_holder(token)
   local c = holder_count(token)
   if not c then return false end
   redis.call('HDEL', H, token)
+  redis.call('HDEL', M, 'l:' .. token)
   redis.call('HINCRBY', M, 'u', -c)
   return true
 end
@@ -97,6 +99,7 @@ local function grant(token, count, ttl, owner, has_owner, now)
   local rec = string.format('%d:%d:', count, fence)
   if has_owner == '1' then rec = rec .. '1' .. owner else rec = rec .. '0' end
   redis.call('HSET', H, token, rec)
+  redis.call('HSET', M, 'l:' .. token, ttl)
   local expires = now + ttl
   redis.call('ZADD', E, expires, token)
   redis.call('HINCRBY', M, 'u', count)
