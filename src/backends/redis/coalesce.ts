@@ -6,8 +6,9 @@
  * next `process.nextTick` (after the promise jobs of the current turn have run, so every caller a
  * reply batch woke up has queued its next call), or as soon as it holds `coalesce` calls. A send
  * groups the queue by dict, keeping each dict's calls in the order they were made, and cuts each
- * group into chunks of at most `coalesce` calls: a chunk of one goes to that call's own script
- * (dict_get, dict_write, dict_incr: a lone caller sees no change), a longer chunk to
+ * group into chunks of at most `coalesce` calls and about 1 MiB of values: a chunk of one goes to
+ * that call's own script (dict_get, dict_write, dict_incr: a lone caller sees no change), a longer
+ * chunk to
  * `dict_each.lua`, which applies the calls one by one, each as its own script would, each with its
  * own version and reply.
  *
@@ -56,6 +57,12 @@ export interface CoalescerDeps {
   together(dict: string, calls: readonly Call[]): Promise<unknown>;
 }
 
+/**
+ * CHUNK_CHARS caps the value text one shared script call carries (a call with a larger value goes
+ * alone), so `coalesce` × the largest value never makes one huge request: about 1 MiB.
+ */
+const CHUNK_CHARS = 1 << 20;
+
 /** SCRIPT_OF names, for messages, the script each kind of call stands for. */
 const SCRIPT_OF: Record<CallKind, string> = { g: 'dictGet', s: 'dictWrite', d: 'dictWrite', i: 'dictIncr' };
 
@@ -94,8 +101,19 @@ export class Coalescer {
       else byDict.set(call.dict, [call]);
     }
     for (const [dict, calls] of byDict) {
-      for (let i = 0; i < calls.length; i += this.#deps.max)
-        this.#send(dict, calls.slice(i, i + this.#deps.max));
+      let chunk: Call[] = [];
+      let chars = 0;
+      for (const call of calls) {
+        const full = chunk.length === this.#deps.max || chars + call.value.length > CHUNK_CHARS;
+        if (chunk.length > 0 && full) {
+          this.#send(dict, chunk);
+          chunk = [];
+          chars = 0;
+        }
+        chunk.push(call);
+        chars += call.value.length;
+      }
+      this.#send(dict, chunk);
     }
   }
 
