@@ -5,6 +5,7 @@
  * `INFO commandstats` on a redis-server of this file's own (other files' commands would be counted
  * on the shared one).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -97,6 +98,30 @@ describe('redis dicts: concurrent calls share script calls', () => {
       `${v4}:set:b:x`,
       `${v5}:delete:b:`,
     ]);
+  });
+
+  it('a caught-up watcher is woken by a shared script call (one change message for all its versions)', async () => {
+    const d = baton.dict<number>('woken');
+    const from = await d.set('start', 0);
+    const ac = new AbortController();
+    const seen: number[] = [];
+    const watching = (async () => {
+      for await (const c of d.watch({ fromVersion: from, signal: ac.signal })) {
+        seen.push(c.version);
+        if (seen.length === 10) return;
+      }
+    })();
+    await sleep(200); // the watcher has read everything and waits for a message (or 30 s)
+    await raw.config('RESETSTAT');
+    await Promise.all(Array.from({ length: 10 }, (_, i) => d.set(`k${i}`, i)));
+    expect(await calls(raw, 'publish')).toBe(1);
+    const timer = setTimeout(() => ac.abort(), 10_000); // far below the watcher's 30 s safety net
+    try {
+      await watching;
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => from + 1 + i));
   });
 
   it('each call gets its own typed error; its neighbours in the same script call succeed', async () => {

@@ -11,9 +11,11 @@
           ttl ms ('' for none), value ('' for get and delete; the amount for incr)
   One purge step first, for every key the calls touch (so their expiries are in the stream
   before any call's change), as each call's own script would have run it.
+  Watchers get one change message for the whole call (they read the stream on any message).
   Returns {'ok', reply1, reply2, ...}: each call's reply as its own script returns it, or
   {'error', message} for a call that raised.
 ]]
+PUBLISH_LATER = true -- one change message for the whole call, after the last version
 local n = tonumber(ARGV[6])
 local touched = {}
 for i = 0, n - 1 do touched[#touched + 1] = ARGV[8 + i * 5] end
@@ -40,4 +42,5 @@ for i = 0, n - 1 do
   end
   replies[#replies + 1] = reply
 end
+publish_pending()
 return replies

@@ -82,14 +82,25 @@ end
 
 -- next_version takes the dict's next revision and records its changes (flat field/value list).
 -- It also publishes the version on the pub/sub channel named like the stream: watchers listen
--- there on one shared connection and then read the stream (watch.ts).
+-- there on one shared connection and then read the stream (watch.ts); the message only wakes
+-- them, so a script that makes many versions (dict_each) sets PUBLISH_LATER and publishes its
+-- last version once, at its end (publish_pending).
 -- Version 1 starts a history, so a dict Redis lost (meta gone) gets a new history id.
+local PUBLISH_LATER, PENDING_V = false, nil
 local function next_version(fields)
   local v = redis.call('HINCRBY', K_META, 'v', 1)
   if v == 1 then new_history() end
   redis.call('XADD', K_CHANGES, 'MAXLEN', TRIM, HISTORY, int(v) .. '-0', unpack(fields))
-  redis.call('PUBLISH', K_CHANGES, v)
+  if PUBLISH_LATER then
+    PENDING_V = v
+  else
+    redis.call('PUBLISH', K_CHANGES, v)
+  end
   return v
+end
+
+local function publish_pending()
+  if PENDING_V then redis.call('PUBLISH', K_CHANGES, PENDING_V) end
 end
 
 local function current_version()
