@@ -73,9 +73,12 @@ class Transport:
         _transports.add(self)
 
     def _forget(self) -> None:
-        # In a forked child: the parent's sockets are shared with it, so never use (or close) them.
+        # In a forked child: the parent's sockets are shared with it, so never use them. Closing
+        # the child's copies of their descriptors sends nothing (the parent still holds them).
         self._lock = threading.Lock()
-        self._idle = []
+        idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            conn.close()
         self._pid = os.getpid()
 
     def new_connection(self, timeout: Optional[float]) -> http.client.HTTPConnection:
@@ -108,6 +111,15 @@ class Transport:
             idle, self._idle = self._idle, []
         for conn, _ in idle:
             conn.close()
+
+    def __del__(self) -> None:
+        # A dropped client closes its idle sockets (only its own: never a parent's after fork).
+        try:
+            if self._pid == os.getpid():
+                for conn, _ in self._idle:
+                    conn.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
 
     def headers(self, extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
         h = {"Accept": "application/json"}

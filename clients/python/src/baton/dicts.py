@@ -169,6 +169,7 @@ class Dict(MutableMapping):  # type: ignore[type-arg]
         else:
             pairs.extend(other)
         pairs.extend(kw.items())
+        pairs = list(dict(pairs).items())  # a key given twice: the last value wins, as in dict.update
         for i in range(0, len(pairs), BATCH_MAX):
             self.batch([("set", k, v) for k, v in pairs[i : i + BATCH_MAX]])
 
