@@ -290,12 +290,14 @@ class Dict(MutableMapping):  # type: ignore[type-arg]
         ``HistoryCompacted``: list the dict again and watch from its version. Close the
         generator (or break out of the loop) to stop.
         """
-        t = self.client._t
-        if from_version is None:
+        last_id: Optional[str] = None
+        if from_version is None:  # now, not at the first next(): no change after this call is missed
             page = self._page(prefix, 1)
             last_id = f"{page['history']}:{page['version']}" if page.get("history") else str(page["version"])
-        else:
-            last_id = None
+        return self._watch(from_version, last_id, prefix, reconnect_for, read_timeout)
+
+    def _watch(self, from_version: Optional[int], last_id: Optional[str], prefix: Optional[str], reconnect_for: float, read_timeout: Optional[float]) -> Iterator[Change]:
+        t = self.client._t
         read_timeout = read_timeout if read_timeout is not None else max(60.0, self.client.timeout)
         down_since: Optional[float] = None
         backoff = 0.05
