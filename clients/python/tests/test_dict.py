@@ -60,6 +60,7 @@ class DictTest(unittest.TestCase):
             self.assertEqual(got, want, f"seed {seed}, step {step}: op {i} key {k!r} value {v!r}")
         self.assertEqual(d.copy(), ref, f"seed {seed}")
         self.assertEqual(dict(d), ref)
+        self.assertEqual(d, ref)  # Mapping equality: same items
 
     def test_popitem_takes_every_entry_once(self) -> None:
         self.d.update({"a": 1, "b": 2})

@@ -177,13 +177,6 @@ class Dict(MutableMapping):  # type: ignore[type-arg]
         """A plain ``dict`` snapshot (as ``Manager().dict().copy()``)."""
         return {e.key: e.value for e in self.entries()}
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Dict):
-            return self.client.url == other.client.url and self.name == other.name
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
     # -- beyond Manager().dict() ----------------------------------------------------------------
 
     def set(self, key: str, value: Any, *, if_version: Optional[int] = None, if_absent: bool = False, ttl: Optional[float] = None, fence: "Optional[Lease]" = None) -> int:
