@@ -59,8 +59,8 @@ class LockTest(unittest.TestCase):
         got[0].release()
 
     def test_the_lease_is_extended_in_the_background_while_the_block_runs(self) -> None:
-        with self.c.lock(self.name, ttl=0.6) as lease:
-            time.sleep(1.5)  # 2.5 TTLs
+        with self.c.lock(self.name, ttl=1.5) as lease:
+            time.sleep(3.2)  # over 2 TTLs; an extend every 0.5 s leaves a 1 s margin for a loaded machine
             self.assertFalse(lease.lost.is_set())
             self.assertIsNone(self.c.lock(self.name).acquire(blocking=False))
         self.assertFalse(lease.lost.is_set())
