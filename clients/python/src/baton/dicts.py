@@ -330,10 +330,11 @@ class Dict(MutableMapping):  # type: ignore[type-arg]
                         backoff = min(backoff * 2, 1.0)
                         continue
                     raise err2
-                down_since, backoff = None, 0.05
+                down_since = None
                 for ev_id, ev_type, data in _sse_events(res):
                     if ev_type in ("set", "delete", "expire"):
                         d = json.loads(data)
+                        backoff = 0.05
                         yield Change(ev_type, d["key"], d.get("value"), int(d["version"]), ev_id or "")
                         if ev_id:
                             last_id = ev_id
@@ -348,6 +349,10 @@ class Dict(MutableMapping):  # type: ignore[type-arg]
                 pass  # the stream dropped (server restart, network): resume from the last id
             finally:
                 conn.close()
+            # A stream that ended without a change (a server shutting down, a proxy cutting idle
+            # streams) is retried after a growing pause, so no loop of reconnects spins.
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 1.0)
 
 
 def _sse_events(res: http.client.HTTPResponse) -> Iterator[Tuple[Optional[str], str, str]]:
