@@ -1,0 +1,119 @@
+/**
+ * Split-brain on a real Sentinel deployment (1 master, 2 replicas, 3 sentinels, down-after
+ * 1000 ms), replayed from issue 18: the master is SIGSTOPped for 6 s with a client on each side.
+ * Client A was connected to the master before it froze; Sentinel promotes a replica, client B
+ * connects then, is granted lock L and does a fenced write; the old master wakes still a master
+ * and A asks it for L and writes. Checked: no fence issued twice, and no accepted fenced write
+ * is fenced below a fence accepted before it.
+ *
+ * On main before issue 18 A was granted L again on the woken master with B's fence, and both
+ * fenced writes were accepted.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BatonClient, connect, isBatonError, type Lease } from '../../src/index.js';
+import { type SentinelHandle, startSentinelDeployment } from '../support/redis-sentinel.js';
+
+/** STOP_MS is how long the master is frozen: well past down-after plus Sentinel's election. */
+const STOP_MS = 6000;
+
+interface Accepted {
+  readonly who: string;
+  readonly fence: number;
+}
+
+/** outcome runs `write` and tells whether the store accepted it (a typed refusal is not acceptance). */
+async function outcome(write: () => Promise<unknown>): Promise<'accepted' | string> {
+  try {
+    await write();
+    return 'accepted';
+  } catch (err) {
+    if (isBatonError(err)) return err.code;
+    throw err;
+  }
+}
+
+/** staleAccepted lists accepted writes fenced below a fence accepted earlier (in real-time order). */
+function staleAccepted(accepted: readonly Accepted[]): Accepted[] {
+  let highest = 0;
+  const stale: Accepted[] = [];
+  for (const a of accepted) {
+    if (a.fence < highest) stale.push(a);
+    highest = Math.max(highest, a.fence);
+  }
+  return stale;
+}
+
+describe('redis sentinel failover: split-brain', () => {
+  let dep: SentinelHandle | undefined;
+  const clients: BatonClient[] = [];
+
+  beforeAll(async () => {
+    dep = await startSentinelDeployment();
+  });
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await dep?.stop();
+  });
+
+  /**
+   * freeze SIGSTOPs the current master, runs `duringStop` once the sentinels named another master
+   * (with its port), and SIGCONTs it STOP_MS after the stop.
+   */
+  async function freeze(duringStop: (newPort: number) => Promise<void>): Promise<number> {
+    const oldPort = await dep!.masterPort();
+    const old = dep!.server(oldPort);
+    const stoppedAt = performance.now();
+    process.kill(old.pid, 'SIGSTOP');
+    try {
+      await duringStop(await dep!.waitForNewMaster(oldPort));
+      await sleep(Math.max(0, STOP_MS - (performance.now() - stoppedAt)));
+    } finally {
+      process.kill(old.pid, 'SIGCONT');
+    }
+    return oldPort;
+  }
+
+  it('a client of the frozen master is neither granted the lock again nor has a stale fenced write accepted', async () => {
+    const url = `${dep!.url}&prefix=sb-${randomBytes(4).toString('hex')}:`;
+    const a = await connect(url);
+    clients.push(a);
+    // Some history on the old master, replicated before it freezes.
+    for (let i = 0; i < 3; i++) await (await a.lock('L').acquire({ ttlMs: 30_000 })).release();
+    await dep!.waitForReplicas();
+
+    const accepted: Accepted[] = [];
+    let leaseB: Lease | undefined;
+    let b: BatonClient | undefined;
+    await freeze(async () => {
+      b = await connect(url);
+      clients.push(b);
+      leaseB = await b.lock('L').acquire({ ttlMs: 60_000, waitMs: 10_000 });
+      if ((await outcome(() => b!.dict('D').set('k', 'B1', { fence: leaseB! }))) === 'accepted') {
+        accepted.push({ who: 'B1', fence: leaseB!.fence });
+      }
+    });
+
+    // A, on the woken old master's side: ask for L and write with whatever it got.
+    let leaseA: Lease | null | undefined;
+    try {
+      leaseA = await a.lock('L').tryAcquire({ ttlMs: 60_000 });
+    } catch (err) {
+      if (!isBatonError(err)) throw err;
+    }
+    for (let i = 0; i < 5 && leaseA; i++) {
+      if ((await outcome(() => a.dict('D').set('k', `A${i}`, { fence: leaseA! }))) === 'accepted') {
+        accepted.push({ who: `A${i}`, fence: leaseA.fence });
+      }
+    }
+    if ((await outcome(() => b!.dict('D').set('k', 'B2', { fence: leaseB! }))) === 'accepted') {
+      accepted.push({ who: 'B2', fence: leaseB!.fence });
+    }
+
+    const report = { fenceB: leaseB?.fence, fenceA: leaseA?.fence, accepted };
+    expect(leaseB, JSON.stringify(report)).toBeDefined();
+    expect(leaseA?.fence, `fence issued twice: ${JSON.stringify(report)}`).not.toBe(leaseB!.fence);
+    expect(staleAccepted(accepted), `stale fenced writes accepted: ${JSON.stringify(report)}`).toEqual([]);
+  }, 60_000);
+});
