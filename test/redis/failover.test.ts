@@ -12,8 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BatonClient, connect, isBatonError, type Lease } from '../../src/index.js';
+import { type Baton, connect, isBatonError, type Lease } from '../../src/index.js';
 import { type SentinelHandle, startSentinelDeployment } from '../support/redis-sentinel.js';
+import { waitUntil } from '../support/wait.js';
 
 /** STOP_MS is how long the master is frozen: well past down-after plus Sentinel's election. */
 const STOP_MS = 6000;
@@ -47,7 +48,7 @@ function staleAccepted(accepted: readonly Accepted[]): Accepted[] {
 
 describe('redis sentinel failover: split-brain', () => {
   let dep: SentinelHandle | undefined;
-  const clients: BatonClient[] = [];
+  const clients: Baton[] = [];
 
   beforeAll(async () => {
     dep = await startSentinelDeployment();
@@ -75,6 +76,33 @@ describe('redis sentinel failover: split-brain', () => {
     return oldPort;
   }
 
+  it('a master restarted empty (before down-after) still issues fences above every earlier one', async () => {
+    const url = `${dep!.url}&prefix=re-${randomBytes(4).toString('hex')}:`;
+    const [a, b] = await Promise.all([connect(url), connect(url)]);
+    clients.push(a, b);
+    const before = await a.lock('R').acquire({ ttlMs: 30_000 });
+    await a.dict('D').set('k', 'A', { fence: before });
+    await dep!.waitForReplicas();
+    const master = dep!.server(await dep!.masterPort());
+    await master.kill();
+    await master.restart(); // no persistence: it comes back empty, and its replicas resync from it
+    let after: Lease | undefined;
+    await waitUntil(async () => {
+      after =
+        (await b
+          .lock('R')
+          .tryAcquire({ ttlMs: 30_000 })
+          .catch(() => undefined)) ?? undefined;
+      return after !== undefined;
+    }, 'a grant after the restart');
+    expect(after!.fence).toBeGreaterThan(before.fence);
+    await b.dict('D').set('k', 'B', { fence: after! });
+    await expect(a.dict('D').set('k', 'A2', { fence: before })).rejects.toMatchObject({
+      code: 'stale_fence',
+    });
+    expect(await b.dict('D').get('k')).toBe('B');
+  }, 60_000);
+
   it('a client of the frozen master is neither granted the lock again nor has a stale fenced write accepted', async () => {
     const url = `${dep!.url}&prefix=sb-${randomBytes(4).toString('hex')}:`;
     const a = await connect(url);
@@ -85,7 +113,7 @@ describe('redis sentinel failover: split-brain', () => {
 
     const accepted: Accepted[] = [];
     let leaseB: Lease | undefined;
-    let b: BatonClient | undefined;
+    let b: Baton | undefined;
     await freeze(async () => {
       b = await connect(url);
       clients.push(b);

@@ -115,17 +115,17 @@ export async function startSentinelDeployment(options: SentinelOptions = {}): Pr
     if (!found) throw new Error(`no server of this deployment on port ${port}`);
     return found;
   };
+  const masterPort = async (): Promise<number> => {
+    const counts = new Map<number, number>();
+    for (const p of await masterPorts()) counts.set(p, (counts.get(p) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1])[0]![0];
+  };
   return {
     url,
     servers,
     sentinelPorts,
     downAfterMs,
-    async masterPort() {
-      const ports = await masterPorts();
-      const counts = new Map<number, number>();
-      for (const p of ports) counts.set(p, (counts.get(p) ?? 0) + 1);
-      return [...counts].sort((a, b) => b[1] - a[1])[0]![0];
-    },
+    masterPort,
     server,
     async waitForNewMaster(oldPort, timeoutMs = 30_000) {
       let found = 0;
@@ -141,7 +141,7 @@ export async function startSentinelDeployment(options: SentinelOptions = {}): Pr
       return found;
     },
     async waitForReplicas(timeoutMs = 30_000) {
-      const master = server(await this.masterPort());
+      const master = server(await masterPort());
       await waitForReplicasOf(master, servers.length - 1, timeoutMs);
     },
     stop,

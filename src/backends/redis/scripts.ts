@@ -4,7 +4,8 @@
  * (`batonV1_<name>`), so ioredis runs them by EVALSHA (loading them on NOSCRIPT) and two baton
  * versions can share one Redis. Every dict script is `dict_lib.lua` followed by its own body,
  * every semaphore pool script (`prelude`) `sem_lib.lua` followed by its own, and the lock acquire
- * and extend scripts `index_lib.lua` (the lock index write, listing.ts) followed by theirs.
+ * and extend scripts `index_lib.lua` (the lock index write, listing.ts) followed by theirs. The
+ * scripts that grant (`fence`: lock acquire and the pool scripts) start with `fence_lib.lua`.
  *
  * Where the files are read from: next to this module (`./scripts/`, which is where they are when
  * running from `src/`), else `../../../src/backends/redis/scripts/` relative to it (running from
@@ -18,11 +19,11 @@ import { BackendUnavailableError } from '../../errors.js';
 import { translateError } from './errors.js';
 
 /** SCRIPT_VERSION is part of every registered command name; bump it when a script's contract changes. */
-export const SCRIPT_VERSION = 7;
+export const SCRIPT_VERSION = 8;
 
 /** MANIFEST lists each script: its file, and its key count (-1: variable, passed with the call). */
 const MANIFEST = {
-  lockAcquire: { file: 'lock_acquire.lua', keys: -1, lib: false, prelude: 'index_lib.lua' },
+  lockAcquire: { file: 'lock_acquire.lua', keys: -1, lib: false, prelude: 'index_lib.lua', fence: true },
   lockExtend: { file: 'lock_extend.lua', keys: -1, lib: false, prelude: 'index_lib.lua' },
   lockRelease: { file: 'lock_release.lua', keys: 3, lib: false },
   lockLeave: { file: 'lock_leave.lua', keys: 3, lib: false },
@@ -35,12 +36,12 @@ const MANIFEST = {
   dictList: { file: 'dict_list.lua', keys: 6, lib: true },
   dictState: { file: 'dict_state.lua', keys: 6, lib: true },
   dictClear: { file: 'dict_clear.lua', keys: 6, lib: true },
-  semAcquire: { file: 'sem_acquire.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
-  semPoll: { file: 'sem_poll.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
-  semLeave: { file: 'sem_leave.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
-  semRelease: { file: 'sem_release.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
-  semExtend: { file: 'sem_extend.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
-  semInspect: { file: 'sem_inspect.lua', keys: 7, lib: false, prelude: 'sem_lib.lua' },
+  semAcquire: { file: 'sem_acquire.lua', keys: 7, lib: false, prelude: 'sem_lib.lua', fence: true },
+  semPoll: { file: 'sem_poll.lua', keys: 7, lib: false, prelude: 'sem_lib.lua', fence: true },
+  semLeave: { file: 'sem_leave.lua', keys: 7, lib: false, prelude: 'sem_lib.lua', fence: true },
+  semRelease: { file: 'sem_release.lua', keys: 7, lib: false, prelude: 'sem_lib.lua', fence: true },
+  semExtend: { file: 'sem_extend.lua', keys: 7, lib: false, prelude: 'sem_lib.lua', fence: true },
+  semInspect: { file: 'sem_inspect.lua', keys: 7, lib: false, prelude: 'sem_lib.lua', fence: true },
   semIndexTouch: { file: 'sem_index_touch.lua', keys: 1, lib: false },
   semIndexRead: { file: 'sem_index_read.lua', keys: 1, lib: false },
   expiryNote: { file: 'expiry_note.lua', keys: 1, lib: false },
@@ -72,12 +73,15 @@ function loadSources(): Map<ScriptName, string> {
   if (sources) return sources;
   const dir = scriptsDir();
   const lib = readFileSync(`${dir}dict_lib.lua`, 'utf8');
+  const fenceLib = readFileSync(`${dir}fence_lib.lua`, 'utf8');
   const loaded = new Map<ScriptName, string>();
   for (const [name, spec] of Object.entries(MANIFEST) as [ScriptName, (typeof MANIFEST)[ScriptName]][]) {
     const body = readFileSync(`${dir}${spec.file}`, 'utf8');
     // A pool or lock script with a prelude (sem_lib.lua, index_lib.lua) is it followed by its own body.
     const prelude = 'prelude' in spec ? `${readFileSync(`${dir}${spec.prelude}`, 'utf8')}\n` : '';
-    loaded.set(name, spec.lib ? `${lib}\n${body}` : `${prelude}${body}`);
+    // A script that grants (lock acquire, every pool script) starts with fence_lib.lua.
+    const fence = 'fence' in spec ? `${fenceLib}\n` : '';
+    loaded.set(name, spec.lib ? `${lib}\n${body}` : `${fence}${prelude}${body}`);
   }
   sources = loaded;
   return loaded;
