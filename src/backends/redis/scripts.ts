@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
-import { BackendUnavailableError } from '../../errors.js';
+import { BackendUnavailableError, NotReplicatedError } from '../../errors.js';
 import { translateError } from './errors.js';
 
 /** SCRIPT_VERSION is part of every registered command name; bump it when a script's contract changes. */
@@ -51,6 +51,31 @@ const MANIFEST = {
 
 /** ScriptName names one script of the manifest. */
 export type ScriptName = keyof typeof MANIFEST;
+
+/**
+ * REPLICATED are the scripts whose success must reach `replicas` replicas before it is answered
+ * (URL option `replicas`): lock grants and extensions, and every dict write.
+ */
+const REPLICATED: ReadonlySet<ScriptName> = new Set<ScriptName>([
+  'lockAcquire',
+  'lockExtend',
+  'dictWrite',
+  'dictSetIfAbsent',
+  'dictPop',
+  'dictIncr',
+  'dictClear',
+]);
+
+/** succeeded tells whether a script's reply reports a change (status 'ok', or 1 for the lock scripts); refusals change nothing. */
+function succeeded(reply: unknown): boolean {
+  return Array.isArray(reply) && (reply[0] === 'ok' || reply[0] === 1);
+}
+
+/** Replication is what the URL asks of replicas: how many must acknowledge, and within how long. */
+export interface Replication {
+  readonly replicas: number;
+  readonly timeoutMs: number;
+}
 
 type ScriptArg = string | number;
 type ScriptFn = (...args: ScriptArg[]) => Promise<unknown>;
@@ -92,13 +117,21 @@ function commandName(name: ScriptName): string {
   return `batonV${SCRIPT_VERSION}_${name}`;
 }
 
-/** Scripts runs the manifest's scripts on one client (single node, sentinel or cluster). */
+/**
+ * Scripts runs the manifest's scripts on one client (single node, sentinel or cluster). With
+ * `replication.replicas` > 0, a REPLICATED script is sent in one pipeline with `WAIT replicas
+ * timeoutMs` (on the script's node: WAIT has no key, so a cluster pipeline sends it where the
+ * script's slot is), and a success fewer replicas acknowledged fails with NotReplicatedError.
+ * WAIT covers every earlier write of the connection, so it holds for the script's writes.
+ */
 export class Scripts {
   readonly #client: Redis | Cluster;
+  readonly #replication: Replication;
 
   /** constructor registers every script on `client` (once per client). */
-  constructor(client: Redis | Cluster) {
+  constructor(client: Redis | Cluster, replication: Replication = { replicas: 0, timeoutMs: 0 }) {
     this.#client = client;
+    this.#replication = replication;
     for (const [name, lua] of loadSources()) {
       const keys = MANIFEST[name].keys;
       client.defineCommand(commandName(name), keys >= 0 ? { lua, numberOfKeys: keys } : { lua });
@@ -113,10 +146,34 @@ export class Scripts {
     const fn = (this.#client as unknown as Record<string, ScriptFn>)[commandName(name)];
     if (!fn) throw new BackendUnavailableError(`redis script ${name} is not registered`);
     const head: ScriptArg[] = MANIFEST[name].keys >= 0 ? [] : [keys.length];
+    if (this.#replication.replicas > 0 && REPLICATED.has(name))
+      return this.#runReplicated(name, [...head, ...keys, ...args]);
     try {
       return await fn.call(this.#client, ...head, ...keys, ...args);
     } catch (err) {
       throw translateError(err);
     }
+  }
+
+  /** #runReplicated sends the script and WAIT in one pipeline; see the class comment. */
+  async #runReplicated(name: ScriptName, callArgs: ScriptArg[]): Promise<unknown> {
+    const { replicas, timeoutMs } = this.#replication;
+    const pipeline = this.#client.pipeline();
+    (pipeline as unknown as Record<string, ScriptFn>)[commandName(name)]!.call(pipeline, ...callArgs);
+    pipeline.wait(replicas, timeoutMs);
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await pipeline.exec();
+    } catch (err) {
+      throw translateError(err);
+    }
+    const [script, wait] = results ?? [];
+    if (!script || !wait) throw new BackendUnavailableError(`redis ${name}: no reply to the pipeline`);
+    if (script[0]) throw translateError(script[0]);
+    if (!succeeded(script[1])) return script[1];
+    if (wait[0]) throw translateError(wait[0]);
+    const acked = Number(wait[1]);
+    if (!(acked >= replicas)) throw new NotReplicatedError(acked, replicas, timeoutMs);
+    return script[1];
   }
 }

@@ -16,8 +16,10 @@
  * length per dict, default 10 000), `expireBatch` (most expired entries one script call purges,
  * 1–1000, default 100), `expireSweepMs` (interval of the background expiry sweep, expiry-sweep.ts;
  * default 1000, 0 turns this client's sweep off), `watchPage` (versions a watch reads and holds at
- * once, default 100), `tls=true` (TLS for sentinel and cluster), `name` (the
- * sentinel master name, instead of the path), `sentinelPassword`.
+ * once, default 100), `replicas` (how many replicas must acknowledge each grant, extension and
+ * dict write, by Redis `WAIT`; default 0), `replicasTimeoutMs` (how long to wait for them, below
+ * `timeoutMs`; default 1000 or half of `timeoutMs`), `tls=true` (TLS for sentinel and cluster),
+ * `name` (the sentinel master name, instead of the path), `sentinelPassword`.
  *
  * Fails with InvalidArgumentError for a malformed URL or option.
  */
@@ -52,6 +54,10 @@ export interface RedisSettings {
   readonly expireSweepMs: number;
   /** watchPage is how many versions a watch reads at once (and so holds at most). */
   readonly watchPage: number;
+  /** replicas: how many replicas must acknowledge a grant, extension or dict write (Redis WAIT); 0 = none. */
+  readonly replicas: number;
+  /** replicasTimeoutMs bounds that wait (below timeoutMs). */
+  readonly replicasTimeoutMs: number;
 }
 
 /** DEFAULT_TIMEOUT_MS bounds connecting and each command. */
@@ -66,6 +72,10 @@ export const MAX_EXPIRE_BATCH = 1000;
 export const DEFAULT_EXPIRE_SWEEP_MS = 1000;
 /** DEFAULT_WATCH_PAGE is how many versions a watch reads (and holds) at once. */
 export const DEFAULT_WATCH_PAGE = 100;
+/** DEFAULT_REPLICAS_TIMEOUT_MS bounds the wait for replicas (when `replicas` > 0), at most half of timeoutMs. */
+export const DEFAULT_REPLICAS_TIMEOUT_MS = 1000;
+/** MAX_REPLICAS bounds `replicas`. */
+export const MAX_REPLICAS = 100;
 
 const KNOWN_OPTIONS = new Set([
   'prefix',
@@ -74,6 +84,8 @@ const KNOWN_OPTIONS = new Set([
   'expireBatch',
   'expireSweepMs',
   'watchPage',
+  'replicas',
+  'replicasTimeoutMs',
   'tls',
   'nodes',
   'sentinels',
@@ -136,6 +148,7 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
     throw new InvalidArgumentError(`redis expireSweepMs must be at most 86400000 (got ${expireSweepMs})`);
   }
   const watchPage = positiveInt(q.get('watchPage'), DEFAULT_WATCH_PAGE, 'watchPage');
+  const { replicas, replicasTimeoutMs } = replication(q, timeoutMs);
   const tlsOption = q.get('tls');
   if (tlsOption !== null && tlsOption !== 'true' && tlsOption !== 'false') {
     throw new InvalidArgumentError(`redis URL option tls must be true or false (got "${tlsOption}")`);
@@ -155,7 +168,26 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
     expireBatch,
     expireSweepMs,
     watchPage,
+    replicas,
+    replicasTimeoutMs,
   };
+}
+
+/** replication reads `replicas` (0–MAX_REPLICAS) and `replicasTimeoutMs` (below timeoutMs, which bounds every command). */
+function replication(q: URLSearchParams, timeoutMs: number): { replicas: number; replicasTimeoutMs: number } {
+  const text = q.get('replicas');
+  const replicas = text === null || text === '0' ? 0 : positiveInt(text, 0, 'replicas');
+  if (replicas > MAX_REPLICAS) {
+    throw new InvalidArgumentError(`redis replicas must be at most ${MAX_REPLICAS} (got ${replicas})`);
+  }
+  const fallback = Math.max(1, Math.min(DEFAULT_REPLICAS_TIMEOUT_MS, Math.floor(timeoutMs / 2)));
+  const replicasTimeoutMs = positiveInt(q.get('replicasTimeoutMs'), fallback, 'replicasTimeoutMs');
+  if (replicasTimeoutMs >= timeoutMs) {
+    throw new InvalidArgumentError(
+      `redis replicasTimeoutMs must be below timeoutMs (${timeoutMs}), got ${replicasTimeoutMs}`,
+    );
+  }
+  return { replicas, replicasTimeoutMs };
 }
 
 function hostList(url: URL, defaultPort: number): HostPort[] {
