@@ -144,4 +144,50 @@ describe('redis sentinel failover: split-brain', () => {
     expect(leaseA?.fence, `fence issued twice: ${JSON.stringify(report)}`).not.toBe(leaseB!.fence);
     expect(staleAccepted(accepted), `stale fenced writes accepted: ${JSON.stringify(report)}`).toEqual([]);
   }, 60_000);
+
+  it('with replicas=1 a client bound to the frozen master (no Sentinel) gets nothing acknowledged there', async () => {
+    const prefix = `r1-${randomBytes(4).toString('hex')}:`;
+    const oldPort = await dep!.masterPort();
+    // A talks to that server directly, so it cannot follow the master: only WAIT can stop it.
+    const a = await connect(`redis://127.0.0.1:${oldPort}?replicas=1&replicasTimeoutMs=300&prefix=${prefix}`);
+    clients.push(a);
+    const early = await a.lock('L').acquire({ ttlMs: 1500 }); // replicated, lapses during the freeze
+    await a.dict('D').set('k', 'A0', { fence: early });
+
+    const accepted: Accepted[] = [{ who: 'A0', fence: early.fence }];
+    let leaseB: Lease | undefined;
+    let b: Baton | undefined;
+    await freeze(async () => {
+      b = await connect(`${dep!.url}&replicas=1&replicasTimeoutMs=300&prefix=${prefix}`);
+      clients.push(b);
+      leaseB = await b.lock('L').acquire({ ttlMs: 60_000, waitMs: 10_000 });
+      if ((await outcome(() => b!.dict('D').set('k', 'B1', { fence: leaseB! }))) === 'accepted') {
+        accepted.push({ who: 'B1', fence: leaseB!.fence });
+      }
+    });
+
+    const refusals: string[] = [];
+    const grant = await a
+      .lock('L')
+      .tryAcquire({ ttlMs: 60_000 })
+      .catch((err: unknown) => err);
+    refusals.push(grant instanceof Error ? grant.name : String(grant));
+    for (let i = 1; i <= 3; i++) {
+      const r = await outcome(() =>
+        a.dict('D').set('k', `A${i}`, { fence: { lock: 'L', fence: early.fence } }),
+      );
+      if (r === 'accepted') accepted.push({ who: `A${i}`, fence: early.fence });
+      refusals.push(r);
+    }
+    if ((await outcome(() => b!.dict('D').set('k', 'B2', { fence: leaseB! }))) === 'accepted') {
+      accepted.push({ who: 'B2', fence: leaseB!.fence });
+    }
+    const report = JSON.stringify({ fenceB: leaseB?.fence, refusals, accepted });
+    expect(grant, `A was granted on the frozen master: ${report}`).not.toHaveProperty('fence');
+    expect(
+      accepted.map((x) => x.who),
+      report,
+    ).toEqual(['A0', 'B1', 'B2']);
+    expect(staleAccepted(accepted), report).toEqual([]);
+  }, 60_000);
 });
