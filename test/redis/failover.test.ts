@@ -1,6 +1,7 @@
 /**
- * Split-brain on a real Sentinel deployment (1 master, 2 replicas, 3 sentinels, down-after
- * 1000 ms), replayed from issue 18: the master is SIGSTOPped for 6 s with a client on each side.
+ * Failover on a real Sentinel deployment (1 master, 2 replicas, 3 sentinels, down-after
+ * 1000 ms): a master restarted empty (fences must still grow), a watch across a SIGKILLed master,
+ * and the split-brain replayed from issue 18: the master is SIGSTOPped for 6 s with a client on each side.
  * Client A was connected to the master before it froze; Sentinel promotes a replica, client B
  * connects then, is granted lock L and does a fenced write; the old master wakes still a master
  * and A asks it for L and writes. Checked: no fence issued twice, and no accepted fenced write
@@ -14,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Baton, connect, isBatonError, type Lease } from '../../src/index.js';
 import { type SentinelHandle, startSentinelDeployment } from '../support/redis-sentinel.js';
+import { untilSucceeds } from '../support/retry.js';
 import { waitUntil } from '../support/wait.js';
 
 /** STOP_MS is how long the master is frozen: well past down-after plus Sentinel's election. */
@@ -46,7 +48,7 @@ function staleAccepted(accepted: readonly Accepted[]): Accepted[] {
   return stale;
 }
 
-describe('redis sentinel failover: split-brain', () => {
+describe('redis sentinel failover (1 master, 2 replicas, 3 sentinels)', () => {
   let dep: SentinelHandle | undefined;
   const clients: Baton[] = [];
 
@@ -189,5 +191,41 @@ describe('redis sentinel failover: split-brain', () => {
       report,
     ).toEqual(['A0', 'B1', 'B2']);
     expect(staleAccepted(accepted), report).toEqual([]);
+  }, 60_000);
+
+  it('a watch across a failover (master SIGKILLed) sees every version once and in order, or ends with a typed error', async () => {
+    const url = `${dep!.url}&replicas=1&prefix=w-${randomBytes(4).toString('hex')}:`;
+    const [w, writer] = await Promise.all([connect(url), connect(url)]);
+    clients.push(w, writer);
+    const versions: number[] = [];
+    const values: number[] = [];
+    let ended: unknown;
+    const watching = (async () => {
+      try {
+        for await (const c of w.dict<number>('W').watch({ fromVersion: 0 })) {
+          versions.push(c.version);
+          values.push(c.value!);
+          if (c.value === 10) break;
+        }
+      } catch (err) {
+        ended = err;
+      }
+    })();
+    for (let i = 1; i <= 5; i++) await writer.dict('W').set('k', i);
+    await waitUntil(() => values.length >= 5 || ended !== undefined, 'the watch seeing the first writes');
+    await dep!.waitForReplicas();
+    const old = dep!.server(await dep!.masterPort());
+    await old.kill();
+    await dep!.waitForNewMaster(old.port);
+    // A write that failed may still have been applied: retried, it can take two versions.
+    for (let i = 6; i <= 10; i++) await untilSucceeds(() => writer.dict('W').set('k', i));
+    await Promise.race([watching, sleep(20_000)]);
+    const report = JSON.stringify({ versions, values, ended: ended instanceof Error ? ended.name : ended });
+    console.log(`watch across a failover: ${report}`);
+    expect(versions, report).toEqual(versions.map((_, i) => i + 1)); // from 1, no gap, no repeat
+    expect(values, report).toEqual([...values].sort((x, y) => x - y));
+    if (ended === undefined) expect(values.at(-1), report).toBe(10);
+    else
+      expect(['HistoryCompactedError', 'BackendUnavailableError'], report).toContain((ended as Error).name);
   }, 60_000);
 });
