@@ -28,7 +28,7 @@ export interface SentinelOptions {
 
 /** SentinelHandle controls a deployment started by `startSentinelDeployment`. */
 export interface SentinelHandle {
-  /** url is `redis+sentinel://127.0.0.1:S1/mymaster?sentinels=127.0.0.1:S2,…`. */
+  /** url is `redis+sentinel://127.0.0.1:S1/mymaster?sentinels=127.0.0.1:S2,…` (`?name=mymaster` for one sentinel): append options with `&`. */
   readonly url: string;
   /** servers are the Redis servers; servers[0] was the master at start. */
   readonly servers: readonly RedisHandle[];
@@ -102,7 +102,9 @@ export async function startSentinelDeployment(options: SentinelOptions = {}): Pr
     throw err;
   }
   const [first, ...rest] = sentinelPorts.map((p) => `127.0.0.1:${p}`);
-  const url = `redis+sentinel://${first}/${NAME}?sentinels=${rest.join(',')}`;
+  // Always with a query, so callers append options with '&'.
+  const query = rest.length > 0 ? `sentinels=${rest.join(',')}` : `name=${NAME}`;
+  const url = `redis+sentinel://${first}/${NAME}?${query}`;
   const masterPorts = async (): Promise<number[]> =>
     Promise.all(
       sentinelPorts.map(async (p) => {
