@@ -180,9 +180,10 @@ function replication(q: URLSearchParams, timeoutMs: number): { replicas: number;
   if (replicas > MAX_REPLICAS) {
     throw new InvalidArgumentError(`redis replicas must be at most ${MAX_REPLICAS} (got ${replicas})`);
   }
+  const given = q.get('replicasTimeoutMs');
   const fallback = Math.max(1, Math.min(DEFAULT_REPLICAS_TIMEOUT_MS, Math.floor(timeoutMs / 2)));
-  const replicasTimeoutMs = positiveInt(q.get('replicasTimeoutMs'), fallback, 'replicasTimeoutMs');
-  if (replicasTimeoutMs >= timeoutMs) {
+  const replicasTimeoutMs = positiveInt(given, fallback, 'replicasTimeoutMs');
+  if (given !== null && replicasTimeoutMs >= timeoutMs) {
     throw new InvalidArgumentError(
       `redis replicasTimeoutMs must be below timeoutMs (${timeoutMs}), got ${replicasTimeoutMs}`,
     );
