@@ -2,7 +2,7 @@
  * The `replicas=N` URL option on real servers: a grant, an extension and a dict write are
  * answered only once N replicas acknowledged them (Redis WAIT). Without enough replicas a grant
  * fails with NotReplicatedError and is undone (the lock stays free), a dict write fails the same
- * way, and a refusal is still the refusal. With a replica, every acknowledged write is on the
+ * way (also calls that share one script call), and a refusal is still the refusal. With a replica, every acknowledged write is on the
  * replica when the master is SIGKILLed and the replica promoted.
  */
 import { randomBytes } from 'node:crypto';
@@ -41,6 +41,11 @@ describe('redis replicas=N', () => {
       expect(err).toMatchObject({ code: 'backend_unavailable', retryable: true, acked: 1, wanted: 2 });
       expect((await plain.lock('L').inspect()).held).toBe(false); // undone
       await expect(c.dict('D').set('k', 1)).rejects.toBeInstanceOf(NotReplicatedError);
+      // Concurrent calls share one script call (coalesce.ts): each still fails with NotReplicatedError.
+      const together = await Promise.allSettled([1, 2, 3, 4].map((i) => c.dict('D').set(`k${i}`, i)));
+      for (const r of together) {
+        expect(r.status === 'rejected' && r.reason instanceof NotReplicatedError, String(r)).toBe(true);
+      }
       // A refused grant is not a write: the lock held by another client is refused as usual.
       const held = await plain.lock('L').acquire();
       expect(await c.lock('L').tryAcquire()).toBeNull();
@@ -71,6 +76,9 @@ describe('redis replicas=N', () => {
         acked = await c.dict('D').incr('n', 1, { fence: lease });
         await lease.release();
       }
+      // Concurrent unfenced increments share script calls (coalesce.ts); each answered one counts.
+      const counts = await Promise.all(Array.from({ length: 20 }, () => c.dict('D').incr('m')));
+      expect(Math.max(...counts)).toBe(20);
     } finally {
       await c.close();
     }
@@ -79,6 +87,7 @@ describe('redis replicas=N', () => {
     const promoted = await connect(`${replica!.url}?prefix=ok-${tag}:`);
     try {
       expect(await promoted.dict('D').get('n')).toBe(acked);
+      expect(await promoted.dict('D').get('m')).toBe(20);
       expect(acked).toBe(50);
       expect((await promoted.lock('L').inspect()).fence).toBe(fences.at(-1));
     } finally {

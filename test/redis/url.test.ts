@@ -46,12 +46,22 @@ describe('parseRedisUrl', () => {
     }
   });
 
+  it('reads coalesce (1–1000, default 64) and refuses bad ones', () => {
+    expect(parse('redis://h').coalesce).toBe(64);
+    expect(parse('redis://h?coalesce=1').coalesce).toBe(1);
+    expect(parse('redis://h?coalesce=1000').coalesce).toBe(1000);
+    for (const bad of ['redis://h?coalesce=0', 'redis://h?coalesce=1001', 'redis://h?coalesce=many']) {
+      expect(() => parse(bad), bad).toThrow(InvalidArgumentError);
+    }
+  });
+
   it('reads replicas and replicasTimeoutMs (default 0, and 1000 or half of timeoutMs), and refuses bad ones', () => {
     expect(parse('redis://h')).toMatchObject({ replicas: 0, replicasTimeoutMs: 1000 });
     expect(parse('redis://h?timeoutMs=600&replicas=0')).toMatchObject({
       replicas: 0,
       replicasTimeoutMs: 300,
     });
+    expect(parse('redis://h?timeoutMs=1')).toMatchObject({ timeoutMs: 1, replicasTimeoutMs: 1 });
     expect(parse('redis+sentinel://h?replicas=2&replicasTimeoutMs=250')).toMatchObject({
       replicas: 2,
       replicasTimeoutMs: 250,

@@ -19,7 +19,7 @@ import { BackendUnavailableError, NotReplicatedError } from '../../errors.js';
 import { translateError } from './errors.js';
 
 /** SCRIPT_VERSION is part of every registered command name; bump it when a script's contract changes. */
-export const SCRIPT_VERSION = 8;
+export const SCRIPT_VERSION = 9;
 
 /** MANIFEST lists each script: its file, and its key count (-1: variable, passed with the call). */
 const MANIFEST = {
@@ -33,6 +33,7 @@ const MANIFEST = {
   dictSetIfAbsent: { file: 'dict_set_if_absent.lua', keys: -1, lib: true },
   dictPop: { file: 'dict_pop.lua', keys: -1, lib: true },
   dictIncr: { file: 'dict_incr.lua', keys: -1, lib: true },
+  dictEach: { file: 'dict_each.lua', keys: 6, lib: true },
   dictList: { file: 'dict_list.lua', keys: 6, lib: true },
   dictState: { file: 'dict_state.lua', keys: 6, lib: true },
   dictClear: { file: 'dict_clear.lua', keys: 6, lib: true },
@@ -64,6 +65,7 @@ const REPLICATED: ReadonlySet<ScriptName> = new Set<ScriptName>([
   'dictPop',
   'dictIncr',
   'dictClear',
+  'dictEach', // coalesced calls (coalesce.ts); a chunk of reads only is sent with `replicate: false`
 ]);
 
 /** succeeded tells whether a script's reply reports a change (status 'ok', or 1 for the lock scripts); refusals change nothing. */
@@ -142,11 +144,16 @@ export class Scripts {
    * run calls a script with its keys and arguments and resolves to its raw reply; any failure is
    * translated (BackendUnavailableError for connection trouble).
    */
-  async run(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  async run(
+    name: ScriptName,
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+    { replicate = true }: { replicate?: boolean } = {},
+  ): Promise<unknown> {
     const fn = (this.#client as unknown as Record<string, ScriptFn>)[commandName(name)];
     if (!fn) throw new BackendUnavailableError(`redis script ${name} is not registered`);
     const head: ScriptArg[] = MANIFEST[name].keys >= 0 ? [] : [keys.length];
-    if (this.#replication.replicas > 0 && REPLICATED.has(name))
+    if (replicate && this.#replication.replicas > 0 && REPLICATED.has(name))
       return this.#runReplicated(name, [...head, ...keys, ...args]);
     try {
       return await fn.call(this.#client, ...head, ...keys, ...args);
