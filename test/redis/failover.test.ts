@@ -194,6 +194,9 @@ describe('redis sentinel failover (1 master, 2 replicas, 3 sentinels)', () => {
   }, 60_000);
 
   it('a watch across a failover (master SIGKILLed) sees every version once and in order, or ends with a typed error', async () => {
+    // Let the previous test's failover settle: every sentinel sends its own +switch-master, and a
+    // late one makes a client reconnect (a call in flight fails with BackendUnavailableError).
+    await dep!.waitForReplicas();
     const url = `${dep!.url}&replicas=1&prefix=w-${randomBytes(4).toString('hex')}:`;
     const [w, writer] = await Promise.all([connect(url), connect(url)]);
     clients.push(w, writer);
@@ -211,7 +214,7 @@ describe('redis sentinel failover (1 master, 2 replicas, 3 sentinels)', () => {
         ended = err;
       }
     })();
-    for (let i = 1; i <= 5; i++) await writer.dict('W').set('k', i);
+    for (let i = 1; i <= 5; i++) await untilSucceeds(() => writer.dict('W').set('k', i));
     await waitUntil(() => values.length >= 5 || ended !== undefined, 'the watch seeing the first writes');
     await dep!.waitForReplicas();
     const old = dep!.server(await dep!.masterPort());
