@@ -181,6 +181,24 @@ export class BackendUnavailableError extends BatonError {
 }
 
 /**
+ * NotReplicatedError: a write was applied on the Redis master but fewer than the `replicas=N`
+ * replicas the URL asks for acknowledged it within `replicasTimeoutMs` (Redis `WAIT`), so a
+ * failover could lose it. A lock grant in that state is released before this is thrown (nothing
+ * unreplicated is ever returned); a dict write or an extension may or may not stay applied, as
+ * with any BackendUnavailableError. Retryable; its code (and REST problem, 503) is
+ * `backend_unavailable`.
+ */
+export class NotReplicatedError extends BackendUnavailableError {
+  constructor(
+    readonly acked: number,
+    readonly wanted: number,
+    readonly timeoutMs: number,
+  ) {
+    super(`only ${acked} of ${wanted} redis replicas acknowledged the write within ${timeoutMs} ms`);
+  }
+}
+
+/**
  * UnsupportedError: the backend cannot do this operation (for example dicts on a bare Redlock URL),
  * or this installation cannot open the backend at all (its client library, ioredis or etcd3, is not installed).
  */

@@ -55,6 +55,30 @@ describe('parseRedisUrl', () => {
     }
   });
 
+  it('reads replicas and replicasTimeoutMs (default 0, and 1000 or half of timeoutMs), and refuses bad ones', () => {
+    expect(parse('redis://h')).toMatchObject({ replicas: 0, replicasTimeoutMs: 1000 });
+    expect(parse('redis://h?timeoutMs=600&replicas=0')).toMatchObject({
+      replicas: 0,
+      replicasTimeoutMs: 300,
+    });
+    expect(parse('redis://h?timeoutMs=1')).toMatchObject({ timeoutMs: 1, replicasTimeoutMs: 1 });
+    expect(parse('redis+sentinel://h?replicas=2&replicasTimeoutMs=250')).toMatchObject({
+      replicas: 2,
+      replicasTimeoutMs: 250,
+    });
+    for (const bad of [
+      'redis://h?replicas=-1',
+      'redis://h?replicas=1.5',
+      'redis://h?replicas=x',
+      'redis://h?replicas=101',
+      'redis://h?replicasTimeoutMs=0',
+      'redis://h?replicasTimeoutMs=5000',
+      'redis://h?timeoutMs=100&replicasTimeoutMs=100',
+    ]) {
+      expect(() => parse(bad), bad).toThrow(InvalidArgumentError);
+    }
+  });
+
   it('reads cluster seed nodes from the authority, nodes=, or a percent-encoded list', () => {
     const expected = [
       { host: 'a', port: 7000 },

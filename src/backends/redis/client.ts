@@ -8,7 +8,10 @@
  * Fail-fast settings: no offline queue (a command sent while disconnected fails at once),
  * `maxRetriesPerRequest: 0` and no resending of unanswered commands after a reconnect (a script
  * is never run twice behind the caller's back; its caller gets BackendUnavailableError instead),
- * `connectTimeout` and `commandTimeout` = `timeoutMs`. The main client keeps reconnecting in the
+ * `connectTimeout` and `commandTimeout` = `timeoutMs`. Through Sentinel, every connection follows
+ * the master: it subscribes to `+switch-master` on the sentinels (ioredis `failoverDetector`) and
+ * drops itself on a failover or on a READONLY reply, then asks the sentinels which server is the
+ * master now (ioredis checks the server's role on connect). The main client keeps reconnecting in the
  * background (every 50 ms growing to 1 s), so the same baton client works again once Redis is
  * back. Opening fails with BackendUnavailableError if the first connection is not ready within
  * `timeoutMs`.
@@ -67,6 +70,12 @@ function standaloneOptions(s: RedisSettings): RedisOptions {
       sentinelTLS: s.tls ? {} : undefined,
       enableTLSForSentinelMode: s.tls,
       sentinelRetryStrategy: retryDelay,
+      // Follow the master: every sentinel's +switch-master drops this connection, which then asks
+      // the sentinels for the new master (costs one subscriber connection per sentinel, at most 10).
+      failoverDetector: true,
+      // A master demoted under an open connection answers writes with READONLY: reconnect, which
+      // asks the sentinels again (the failed command is not resent).
+      reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 1 : false),
     };
   }
   const node = s.nodes[0]!;

@@ -26,7 +26,7 @@
  * queued: they are rarer and carry per-call keys (a fence's lock keys) that a shared call could
  * not.
  */
-import { BackendUnavailableError } from '../../errors.js';
+import { BackendUnavailableError, NotReplicatedError } from '../../errors.js';
 import { checkReply, type ScriptReply, translateError } from './errors.js';
 
 /** CallKind is a queued call's kind, as dict_each.lua names it. */
@@ -127,7 +127,13 @@ export class Coalescer {
       (reply) => settleEach(calls, reply),
       (err: unknown) => {
         const cause = translateError(err);
-        for (const call of calls) call.reject(new BackendUnavailableError(cause.message, { cause: err }));
+        for (const call of calls) {
+          call.reject(
+            cause instanceof NotReplicatedError // too few replicas (URL option replicas): each call says so
+              ? new NotReplicatedError(cause.acked, cause.wanted, cause.timeoutMs)
+              : new BackendUnavailableError(cause.message, { cause: err }),
+          );
+        }
       },
     );
   }

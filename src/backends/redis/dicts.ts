@@ -312,6 +312,7 @@ export class RedisDicts implements DictBackend {
         'dictEach',
         [...this.#keys.dict(dict).all],
         [...this.#head(undefined), ...args, this.#conns.settings.expireBatch],
+        { replicate: writes }, // URL option replicas: only a chunk that writes waits for replicas
       ),
       writes ? this.#names.register(dict) : undefined,
     ]);

@@ -16,7 +16,7 @@
  * BackendUnavailableError when Redis cannot be reached within `timeoutMs`, also for a waiter
  * whose subscriber connection is lost while it waits.
  */
-import { BackendUnavailableError } from '../../errors.js';
+import { BackendUnavailableError, NotReplicatedError } from '../../errors.js';
 import type {
   AcquireRequest,
   LockBackend,
@@ -223,11 +223,18 @@ export class RedisLocks implements LockBackend {
     const q = queueKeys(keys);
     const lockKeys = [keys.holder, keys.fence, q.queue, q.alive];
     const args = [req.token, req.ttlMs, owner, req.owner === undefined ? '0' : '1', waiter, ENTRY_TTL_MS];
-    const r = (await this.#scripts.run(
-      'lockAcquire',
-      index === undefined ? lockKeys : [...lockKeys, index],
-      index === undefined ? args : [...args, name, scoreFraction(), GRACE_MS],
-    )) as number[];
+    let r: number[];
+    try {
+      r = (await this.#scripts.run(
+        'lockAcquire',
+        index === undefined ? lockKeys : [...lockKeys, index],
+        index === undefined ? args : [...args, name, scoreFraction(), GRACE_MS],
+      )) as number[];
+    } catch (err) {
+      // A grant too few replicas acknowledged (URL option replicas) is undone, never returned.
+      if (err instanceof NotReplicatedError) await this.release(name, req.token).catch(() => undefined);
+      throw err;
+    }
     if (r[0] !== 1) {
       await touched;
       return { pttl: Number(r[1]) };

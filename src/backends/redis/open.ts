@@ -24,7 +24,7 @@ export async function openRedis(url: URL, options: BackendOptions): Promise<Open
   const conns = await RedisConnections.open(settings);
   let scripts: Scripts;
   try {
-    scripts = new Scripts(conns.main);
+    scripts = new Scripts(conns.main, { replicas: settings.replicas, timeoutMs: settings.replicasTimeoutMs });
   } catch (err) {
     conns.close();
     throw err;

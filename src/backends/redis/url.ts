@@ -17,8 +17,11 @@
  * 1–1000, default 100), `expireSweepMs` (interval of the background expiry sweep, expiry-sweep.ts;
  * default 1000, 0 turns this client's sweep off), `watchPage` (versions a watch reads and holds at
  * once, default 100), `coalesce` (most concurrent dict calls of this client sent as one script
- * call, 1–1000, default 64; 1 sends every call alone; coalesce.ts), `tls=true` (TLS for sentinel and cluster), `name` (the
- * sentinel master name, instead of the path), `sentinelPassword`.
+ * call, 1–1000, default 64; 1 sends every call alone; coalesce.ts), `replicas` (how many replicas
+ * must acknowledge each grant, extension and dict write, by Redis `WAIT`; default 0),
+ * `replicasTimeoutMs` (how long to wait for them, below `timeoutMs`; default 1000 or half of
+ * `timeoutMs`), `tls=true` (TLS for sentinel and cluster), `name` (the sentinel master name,
+ * instead of the path), `sentinelPassword`.
  *
  * Fails with InvalidArgumentError for a malformed URL or option.
  */
@@ -55,6 +58,10 @@ export interface RedisSettings {
   readonly watchPage: number;
   /** coalesce is the most concurrent dict calls sent as one script call (coalesce.ts); 1 = none. */
   readonly coalesce: number;
+  /** replicas: how many replicas must acknowledge a grant, extension or dict write (Redis WAIT); 0 = none. */
+  readonly replicas: number;
+  /** replicasTimeoutMs bounds that wait (below timeoutMs). */
+  readonly replicasTimeoutMs: number;
 }
 
 /** DEFAULT_TIMEOUT_MS bounds connecting and each command. */
@@ -73,6 +80,10 @@ export const DEFAULT_WATCH_PAGE = 100;
 export const DEFAULT_COALESCE = 64;
 /** MAX_COALESCE bounds coalesce (one script call's arguments, reply and time in Redis). */
 export const MAX_COALESCE = 1000;
+/** DEFAULT_REPLICAS_TIMEOUT_MS bounds the wait for replicas (when `replicas` > 0), at most half of timeoutMs. */
+export const DEFAULT_REPLICAS_TIMEOUT_MS = 1000;
+/** MAX_REPLICAS bounds `replicas`. */
+export const MAX_REPLICAS = 100;
 
 const KNOWN_OPTIONS = new Set([
   'prefix',
@@ -82,6 +93,8 @@ const KNOWN_OPTIONS = new Set([
   'expireSweepMs',
   'watchPage',
   'coalesce',
+  'replicas',
+  'replicasTimeoutMs',
   'tls',
   'nodes',
   'sentinels',
@@ -148,6 +161,7 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
   if (coalesce > MAX_COALESCE) {
     throw new InvalidArgumentError(`redis coalesce must be at most ${MAX_COALESCE} (got ${coalesce})`);
   }
+  const { replicas, replicasTimeoutMs } = replication(q, timeoutMs);
   const tlsOption = q.get('tls');
   if (tlsOption !== null && tlsOption !== 'true' && tlsOption !== 'false') {
     throw new InvalidArgumentError(`redis URL option tls must be true or false (got "${tlsOption}")`);
@@ -168,7 +182,27 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
     expireSweepMs,
     watchPage,
     coalesce,
+    replicas,
+    replicasTimeoutMs,
   };
+}
+
+/** replication reads `replicas` (0–MAX_REPLICAS) and `replicasTimeoutMs` (below timeoutMs, which bounds every command). */
+function replication(q: URLSearchParams, timeoutMs: number): { replicas: number; replicasTimeoutMs: number } {
+  const text = q.get('replicas');
+  const replicas = text === null || text === '0' ? 0 : positiveInt(text, 0, 'replicas');
+  if (replicas > MAX_REPLICAS) {
+    throw new InvalidArgumentError(`redis replicas must be at most ${MAX_REPLICAS} (got ${replicas})`);
+  }
+  const given = q.get('replicasTimeoutMs');
+  const fallback = Math.max(1, Math.min(DEFAULT_REPLICAS_TIMEOUT_MS, Math.floor(timeoutMs / 2)));
+  const replicasTimeoutMs = positiveInt(given, fallback, 'replicasTimeoutMs');
+  if (given !== null && replicasTimeoutMs >= timeoutMs) {
+    throw new InvalidArgumentError(
+      `redis replicasTimeoutMs must be below timeoutMs (${timeoutMs}), got ${replicasTimeoutMs}`,
+    );
+  }
+  return { replicas, replicasTimeoutMs };
 }
 
 function hostList(url: URL, defaultPort: number): HostPort[] {

@@ -11,7 +11,7 @@
   KEYS[5] (optional, only where it shares the node: not in a cluster) the lock index, written on a
           grant (index_lib.lua, which runs before this script): ARGV[7] lock name, ARGV[8]
           fraction, ARGV[9] grace ms
-  Returns {1, fence} when granted (the counter is incremented in the same step and the caller
+  Returns {1, fence} when granted (the counter is raised, fence_lib.lua, in the same step and the caller
   leaves the queue); {0, pttl} when held (pttl -1 if the holder key has no TTL); {0, ms, 1} when
   free but promised to the waiter at the head of the queue (ms: until that waiter's entry lapses).
   Queue keys expire ARGV[6] ms after the last waiter was heard from.
@@ -34,12 +34,12 @@ if redis.call('EXISTS', KEYS[1]) == 0 and (head == false or head == waiter) then
     redis.call('ZREM', KEYS[3], waiter)
     redis.call('ZREM', KEYS[4], waiter)
   end
-  local fence = redis.call('INCR', KEYS[2])
+  local fence = next_fence(KEYS[2])
   redis.call('HSET', KEYS[1], 't', ARGV[1], 'f', fence, 'l', ARGV[2])
   if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'o', ARGV[3]) end
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   if KEYS[5] then touch_index(KEYS[5], ARGV[7], ARGV[2], ARGV[8], ARGV[9]) end
-  return { 1, fence }
+  return { 1, tonumber(fence) }
 end
 
 if waiter ~= '' then

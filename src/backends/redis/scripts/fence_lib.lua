@@ -1,0 +1,19 @@
+--[[
+  fence_lib: the next fence of a lock or pool, prepended to lock_acquire.lua and to every pool
+  script (before sem_lib.lua). A fence is max(last + 1, now_ms * 1024), `now_ms` read with Redis
+  TIME on the server that grants: it grows by one per grant, and by the server clock too, so that
+  a replica promoted after a failover, whose counter lost the master's last grants (asynchronous
+  replication) or a server restarted empty, still issues fences above every fence issued before
+  (docs/SAFETY.md, "Fences across failover", states the clock assumption). 1024 per millisecond
+  is far more grants than one lock gets; fences stay below 2^53 until the year 2248.
+  The counter is written as text formatted by hand: Lua's own number-to-text keeps 14 digits.
+  next_fence(key) returns the fence as text (callers store it and return tonumber of it).
+]]
+local function next_fence(key)
+  local t = redis.call('TIME')
+  local floor = (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) * 1024
+  local last = tonumber(redis.call('GET', key) or '0')
+  local fence = string.format('%.0f', math.max(last + 1, floor))
+  redis.call('SET', key, fence)
+  return fence
+end
