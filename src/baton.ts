@@ -4,7 +4,7 @@
  * they expire by their TTL, as they would if the process crashed).
  */
 
-import { UnsupportedError } from './errors.js';
+import { InvalidArgumentError, UnsupportedError } from './errors.js';
 import type { LockBackend, LockCapabilities, LockInfo } from './locks/backend.js';
 import { type Lease, type LeaseSettings, runHeld } from './locks/lease.js';
 import { type AcquireOptions, Lock, type LockOptions } from './locks/lock.js';
@@ -12,6 +12,7 @@ import { RwLock, type RwLockInfo, rwLockInfo, Semaphore, type SemaphoreOptions }
 import type { SemaphoreBackend, SemaphoreCapabilities, SemaphoreInfo } from './locks/semaphore-backend.js';
 import type { DictBackend, DictCapabilities } from './shared-state/backend.js';
 import { type DictSettings, SharedDict } from './shared-state/dict.js';
+import { checkCacheOptions, NearCache, type NearCacheOptions } from './shared-state/near-cache.js';
 import { BARRIERS_DICT, Barrier } from './sync/barrier.js';
 import { EVENTS_DICT, Event } from './sync/event.js';
 import { assertName } from './validation.js';
@@ -24,6 +25,16 @@ export interface BatonSettings extends LeaseSettings, DictSettings {
    * SharedDict of this client reads the lock's issued fence before a fenced write instead.
    */
   readonly fenceIssuedCheck: boolean;
+}
+
+/** DictOptions are the options of `baton.dict(name, options)`. */
+export interface DictOptions {
+  /**
+   * cache gives this client a near cache of the dict: `get`, `getEntry` and `has` answered from
+   * memory, kept current by one watch of the dict (see docs/API.md "Near cache" for exactly what
+   * it promises). Every handle of the dict on this client shares it; the first fixes `maxEntries`.
+   */
+  readonly cache?: NearCacheOptions | undefined;
 }
 
 /** PoolBackends are the semaphore stores of a client: one namespace for semaphores, one for rwlocks. */
@@ -39,6 +50,8 @@ export class Baton implements AsyncDisposable {
   readonly #settings: BatonSettings;
   readonly #close: () => Promise<void>;
   readonly #pools: PoolBackends | string;
+  /** #caches holds this client's near caches, one per cached dict. */
+  readonly #caches = new Map<string, NearCache>();
   #closing: Promise<void> | undefined;
 
   /** @internal Use `connect()`. */
@@ -156,9 +169,35 @@ export class Baton implements AsyncDisposable {
     return (await pools.inspect(scope.slice(slash + 1))).fence;
   }
 
-  /** dict returns a handle on the shared dict `name`. InvalidArgumentError for a bad name. */
-  dict<T = unknown>(name: string): SharedDict<T> {
-    return new SharedDict<T>(name, this.#dicts, this.#settings);
+  /**
+   * dict returns a handle on the shared dict `name`; with `{ cache: { maxEntries } }`, one that
+   * reads through this client's near cache of it. InvalidArgumentError for a bad name or option,
+   * or a `maxEntries` other than the one this client's cache of the dict was made with.
+   */
+  dict<T = unknown>(name: string, options: DictOptions = {}): SharedDict<T> {
+    assertName(name, 'dict');
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError('dict options must be an object { cache? }');
+    }
+    for (const k of Object.keys(options)) {
+      if (k !== 'cache') throw new InvalidArgumentError(`dict has an unknown option ${JSON.stringify(k)}`);
+    }
+    let cache: NearCache | undefined;
+    if (options.cache !== undefined) {
+      const wanted = checkCacheOptions(options.cache);
+      cache = this.#caches.get(name);
+      if (cache && cache.maxEntries !== wanted.maxEntries) {
+        throw new InvalidArgumentError(
+          `dict ${JSON.stringify(name)} already has a near cache of maxEntries ${cache.maxEntries} on this client`,
+        );
+      }
+      if (this.#closing === undefined && cache === undefined) {
+        cache = new NearCache(this.#dicts, name, wanted);
+        this.#caches.set(name, cache);
+      }
+    }
+    // Every handle, cached or not, tells the client's cache of the dict about its writes (read-your-writes).
+    return new SharedDict<T>(name, this.#dicts, this.#settings, cache, () => this.#caches.get(name));
   }
 
   /** listLocks lists the locks currently held (never their tokens). */
@@ -181,7 +220,12 @@ export class Baton implements AsyncDisposable {
 
   /** close closes every connection of this client; idempotent. Held leases expire by their TTL. */
   close(): Promise<void> {
-    this.#closing ??= this.#close();
+    this.#closing ??= (async () => {
+      const caches = [...this.#caches.values()];
+      this.#caches.clear();
+      await Promise.all(caches.map((c) => c.close()));
+      await this.#close();
+    })();
     return this.#closing;
   }
 

@@ -1,4 +1,4 @@
-export { Baton, type BatonSettings } from './baton.js';
+export { Baton, type BatonSettings, type DictOptions } from './baton.js';
 export { type ConnectOptions, type ConnectTarget, connect } from './connect.js';
 export * from './errors.js';
 export type { LockCapabilities, LockInfo } from './locks/backend.js';
@@ -31,6 +31,11 @@ export {
   SharedDict,
   type UpdateOptions,
 } from './shared-state/dict.js';
+export {
+  MAX_CACHE_ENTRIES,
+  type NearCacheOptions,
+  type NearCacheStats,
+} from './shared-state/near-cache.js';
 export { Barrier, MAX_PARTIES } from './sync/barrier.js';
 export { Event } from './sync/event.js';
 export { MAX_KEY_BYTES, MAX_NAME_LENGTH, MAX_TTL_MS } from './validation.js';

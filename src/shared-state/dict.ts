@@ -21,8 +21,9 @@ import {
   assertVersion,
   preview,
 } from '../validation.js';
-import type { BatchOp, DictBackend, FenceCheck } from './backend.js';
+import type { BatchOp, DictBackend, FenceCheck, StoredEntry } from './backend.js';
 import { DEFAULT_MAX_VALUE_BYTES, decodeValue, encodeValue, type JsonValue } from './codec.js';
+import type { NearCache, NearCacheStats } from './near-cache.js';
 
 /** MAX_BATCH_OPS is the most operations one batch may carry (etcd's default transaction limit bounds it). */
 export const MAX_BATCH_OPS = 100;
@@ -113,17 +114,41 @@ export const DEFAULT_DICT_SETTINGS: DictSettings = Object.freeze({
   ownershipGuard: true,
 });
 
-/** SharedDict is a handle on one named dict; it caches nothing. */
+/**
+ * SharedDict is a handle on one named dict. It caches nothing unless made with
+ * `baton.dict(name, { cache })`: then `get`, `getEntry` and `has` may be answered by the
+ * client's near cache of the dict (near-cache.ts), and every write through it updates that cache.
+ */
 export class SharedDict<T = JsonValue> {
   readonly name: string;
   readonly #backend: DictBackend;
   readonly #settings: DictSettings;
+  /** #cache reads through the near cache; #caches finds the client's cache of this dict (if any) to tell it of writes. */
+  readonly #cache: NearCache | undefined;
+  readonly #caches: (() => NearCache | undefined) | undefined;
 
-  /** @internal Dicts are made by `baton.dict(name)`. */
-  constructor(name: string, backend: DictBackend, settings: DictSettings = DEFAULT_DICT_SETTINGS) {
+  /**
+   * @internal Dicts are made by `baton.dict(name)`. `cache` is the near cache reads go through;
+   * `caches` finds the client's near cache of this dict, which every write is reported to, so a
+   * write through a handle without the cache is still seen by the cached handles' next read.
+   */
+  constructor(
+    name: string,
+    backend: DictBackend,
+    settings: DictSettings = DEFAULT_DICT_SETTINGS,
+    cache?: NearCache,
+    caches?: () => NearCache | undefined,
+  ) {
     this.name = assertName(name, 'dict');
     this.#backend = backend;
     this.#settings = settings;
+    this.#cache = cache;
+    this.#caches = caches ?? (cache && (() => cache));
+  }
+
+  /** cacheStats describes this handle's near cache; undefined when it reads without one. */
+  cacheStats(): NearCacheStats | undefined {
+    return this.#cache?.stats();
   }
 
   /** get returns the value stored at `key`, or undefined. */
@@ -133,46 +158,52 @@ export class SharedDict<T = JsonValue> {
 
   /** getEntry returns the value and its version, or undefined. */
   async getEntry(key: string): Promise<Entry<T> | undefined> {
-    const e = await this.#backend.get(this.name, assertKey(key));
+    const e = await this.#read(assertKey(key));
     return e && { value: decodeValue<T>(e.value), version: e.version, expiresAt: e.expiresAt };
   }
 
   /** has tells whether `key` holds a live entry. */
   async has(key: string): Promise<boolean> {
-    return (await this.#backend.get(this.name, assertKey(key))) !== undefined;
+    return (await this.#read(assertKey(key))) !== undefined;
   }
 
   /** set stores `value` at `key` and resolves to the new version. VersionConflictError, StaleFenceError. */
   async set(key: string, value: T, options: DictSetOptions = {}): Promise<number> {
-    return this.#backend.set(this.name, assertKey(key), this.#encode(value), {
-      ttlMs: optionalTtl(options.ttlMs),
-      ifVersion: optionalVersion(options.ifVersion),
-      fence: await this.#issued(this.#fence(options.fence)),
-    });
+    assertKey(key);
+    const text = this.#encode(value);
+    const ttlMs = optionalTtl(options.ttlMs);
+    const ifVersion = optionalVersion(options.ifVersion);
+    const fence = await this.#issued(this.#fence(options.fence));
+    return this.#wrote(key, this.#backend.set(this.name, key, text, { ttlMs, ifVersion, fence }), (v) => v);
   }
 
   /** setIfAbsent stores `value` only if `key` is absent, and resolves to the value now stored (like Python's setdefault). */
   async setIfAbsent(key: string, value: T, options: Omit<DictSetOptions, 'ifVersion'> = {}): Promise<T> {
-    const { entry } = await this.#backend.setIfAbsent(this.name, assertKey(key), this.#encode(value), {
-      ttlMs: optionalTtl(options.ttlMs),
-      fence: await this.#issued(this.#fence(options.fence)),
-    });
+    assertKey(key);
+    const text = this.#encode(value);
+    const ttlMs = optionalTtl(options.ttlMs);
+    const fence = await this.#issued(this.#fence(options.fence));
+    const { entry } = await this.#wrote(
+      key,
+      this.#backend.setIfAbsent(this.name, key, text, { ttlMs, fence }),
+      (r) => r.entry.version,
+    );
     return decodeValue<T>(entry.value);
   }
 
   /** delete removes `key`; resolves false when it was absent. VersionConflictError, StaleFenceError. */
   async delete(key: string, options: { ifVersion?: number } & FencedOptions = {}): Promise<boolean> {
-    return this.#backend.delete(this.name, assertKey(key), {
-      ifVersion: optionalVersion(options.ifVersion),
-      fence: await this.#issued(this.#fence(options.fence)),
-    });
+    assertKey(key);
+    const ifVersion = optionalVersion(options.ifVersion);
+    const fence = await this.#issued(this.#fence(options.fence));
+    return this.#wrote(key, this.#backend.delete(this.name, key, { ifVersion, fence }), () => undefined);
   }
 
   /** pop removes `key` and resolves to what it held, atomically; undefined when absent. */
   async pop(key: string, options: FencedOptions = {}): Promise<T | undefined> {
-    const e = await this.#backend.pop(this.name, assertKey(key), {
-      fence: await this.#issued(this.#fence(options.fence)),
-    });
+    assertKey(key);
+    const fence = await this.#issued(this.#fence(options.fence));
+    const e = await this.#wrote(key, this.#backend.pop(this.name, key, { fence }), (p) => p?.version);
     return e && decodeValue<T>(e.value);
   }
 
@@ -190,9 +221,9 @@ export class SharedDict<T = JsonValue> {
     if (typeof by !== 'number' || !Number.isFinite(by)) {
       throw new InvalidArgumentError(`incr by must be a finite number (got ${preview(by)})`);
     }
-    return this.#backend.incr(this.name, assertKey(key), by, {
-      fence: await this.#issued(this.#fence(options.fence)),
-    });
+    assertKey(key);
+    const fence = await this.#issued(this.#fence(options.fence));
+    return this.#wrote(key, this.#backend.incr(this.name, key, by, { fence }), (r) => r.version);
   }
 
   /**
@@ -229,7 +260,12 @@ export class SharedDict<T = JsonValue> {
       }
       const text = this.#encode(next);
       try {
-        await this.#backend.set(this.name, key, text, { ifVersion: stored?.version ?? 0, ttlMs, fence });
+        const written = this.#backend.set(this.name, key, text, {
+          ifVersion: stored?.version ?? 0,
+          ttlMs,
+          fence,
+        });
+        await this.#wrote(key, written, (v) => v);
         return decodeValue<T>(text);
       } catch (err) {
         if (!(err instanceof VersionConflictError) || attempt >= maxAttempts) throw err;
@@ -262,7 +298,18 @@ export class SharedDict<T = JsonValue> {
         `batch op ${i}: op must be "set" or "delete" (got ${preview((op as { op: unknown }).op)})`,
       );
     });
-    return this.#backend.batch(this.name, encoded, { fence: await this.#issued(this.#fence(options.fence)) });
+    const fence = await this.#issued(this.#fence(options.fence));
+    const written = this.#backend.batch(this.name, encoded, { fence });
+    const cache = this.#caches?.();
+    if (cache === undefined) return written;
+    try {
+      const version = await written;
+      for (const op of encoded) cache.wrote(op.key, version);
+      return version;
+    } catch (err) {
+      for (const op of encoded) cache.wrote(op.key, undefined);
+      throw err;
+    }
   }
 
   /** entries reads one page of entries (default 100, at most 10 000), optionally under a key prefix. */
@@ -304,7 +351,7 @@ export class SharedDict<T = JsonValue> {
 
   /** clear deletes every entry (watchers see one delete per key). Fence history is kept. */
   clear(): Promise<void> {
-    return this.#backend.clear(this.name);
+    return this.#wrote(undefined, this.#backend.clear(this.name), () => undefined);
   }
 
   /** version is the dict's current version (0 when never written). */
@@ -341,6 +388,33 @@ export class SharedDict<T = JsonValue> {
           ? { type: c.type, key: c.key, value: decodeValue<T>(c.value), version: batch.version, ...h }
           : { type: c.type, key: c.key, version: batch.version, ...h };
       }
+    }
+  }
+
+  /** #read reads one entry through the near cache when this dict has one. */
+  #read(key: string): Promise<StoredEntry | undefined> {
+    return this.#cache ? this.#cache.get(key) : this.#backend.get(this.name, key);
+  }
+
+  /**
+   * #wrote tells the near cache (if any) about a write of `key` (undefined: every key) once it
+   * settles: with the version `versionOf` finds in its result, or none when it failed (its
+   * outcome may be unknown), so that this client's next read of the key goes to the store.
+   */
+  async #wrote<R>(
+    key: string | undefined,
+    write: Promise<R>,
+    versionOf: (result: R) => number | undefined,
+  ): Promise<R> {
+    const cache = this.#caches?.();
+    if (cache === undefined) return write;
+    try {
+      const result = await write;
+      cache.wrote(key, versionOf(result));
+      return result;
+    } catch (err) {
+      cache.wrote(key, undefined);
+      throw err;
     }
   }
 

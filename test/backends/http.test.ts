@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe } from 'vitest';
 import { connect } from '../../src/index.js';
-import { runConformance } from '../conformance/index.js';
+import { runConformance, runNearCacheConformance } from '../conformance/index.js';
 import { startTestServer, type TestServer } from '../server/support/server.js';
 
 /**
@@ -28,10 +28,16 @@ afterAll(async () => {
   await Promise.all([main?.stop(), compacting?.stop()]);
 });
 
+const harness = {
+  name: 'http(memory)',
+  connect: () => connect(main.url, { timeoutMs: CALL_TIMEOUT_MS }),
+  connectCompacting: () => connect(compacting.url, { timeoutMs: CALL_TIMEOUT_MS }),
+};
+
 describe('http backend → server(memory)', () => {
-  runConformance({
-    name: 'http(memory)',
-    connect: () => connect(main.url, { timeoutMs: CALL_TIMEOUT_MS }),
-    connectCompacting: () => connect(compacting.url, { timeoutMs: CALL_TIMEOUT_MS }),
-  });
+  runConformance(harness);
+});
+
+describe('http backend → server(memory), dicts through a near cache', () => {
+  runNearCacheConformance(harness);
 });

@@ -5,12 +5,18 @@
  */
 import { describe } from 'vitest';
 import { connect } from '../../src/index.js';
-import { runConformance } from '../conformance/index.js';
+import { runConformance, runNearCacheConformance } from '../conformance/index.js';
+
+const harness = {
+  name: 'memory',
+  connect: () => connect('memory://conformance'),
+  connectCompacting: () => connect('memory://conformance-compacting?history=5'),
+};
 
 describe('memory backend', () => {
-  runConformance({
-    name: 'memory',
-    connect: () => connect('memory://conformance'),
-    connectCompacting: () => connect('memory://conformance-compacting?history=5'),
-  });
+  runConformance(harness);
+});
+
+describe('memory backend, dicts through a near cache', () => {
+  runNearCacheConformance(harness);
 });

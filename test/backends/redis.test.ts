@@ -6,14 +6,20 @@
 import { randomBytes } from 'node:crypto';
 import { describe, inject } from 'vitest';
 import { connect } from '../../src/index.js';
-import { runConformance } from '../conformance/index.js';
+import { runConformance, runNearCacheConformance } from '../conformance/index.js';
 
 const url = `${inject('redisUrl')}?prefix=conformance-${randomBytes(6).toString('hex')}:`;
 
+const harness = {
+  name: 'redis',
+  connect: () => connect(url),
+  connectCompacting: () => connect(`${url}&history=5`),
+};
+
 describe('redis backend (single node)', () => {
-  runConformance({
-    name: 'redis',
-    connect: () => connect(url),
-    connectCompacting: () => connect(`${url}&history=5`),
-  });
+  runConformance(harness);
+});
+
+describe('redis backend (single node), dicts through a near cache', () => {
+  runNearCacheConformance(harness);
 });

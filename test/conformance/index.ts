@@ -4,6 +4,7 @@
  * wires it in a few lines. Tests a backend's capabilities rule out are skipped with the reason
  * in the report, never silently.
  */
+import type { Baton, DictOptions, NearCacheOptions } from '../../src/index.js';
 import { badInputTests } from './bad-input.js';
 import { badOptionsTests } from './bad-options.js';
 import { dictBasicTests } from './dict-basic.js';
@@ -23,6 +24,7 @@ import { lockExtendTests } from './lock-extend.js';
 import { lockFenceTests } from './lock-fence.js';
 import { lockTtlTests } from './lock-ttl.js';
 import { lockWaitTests } from './lock-wait.js';
+import { nearCacheTests } from './near-cache.js';
 import { rwlockTests } from './rwlock.js';
 import { semaphoreTests } from './semaphore.js';
 import { syncTests } from './sync.js';
@@ -67,6 +69,48 @@ export function runDictConformance(h: Harness): void {
   fencedWriteTests(h);
   forgedFenceTests(h);
   syncTests(h); // events and barriers are built on dicts
+}
+
+/**
+ * withNearCache is `h` whose clients give every dict a near cache (`baton.dict(name, { cache })`
+ * unless the test passes its own options), so the dict tests run unmodified through the cache.
+ */
+export function withNearCache(h: Harness, cache: NearCacheOptions = { maxEntries: 64 }): Harness {
+  const cached = async (open: () => Promise<Baton>): Promise<Baton> => {
+    const b = await open();
+    const dict = b.dict.bind(b);
+    b.dict = ((name: string, options: DictOptions = {}) =>
+      dict(name, { cache, ...options })) as Baton['dict'];
+    return b;
+  };
+  const compacting = h.connectCompacting;
+  return {
+    ...h,
+    name: `${h.name} + near cache`,
+    connect: () => cached(h.connect),
+    connectCompacting: compacting && (() => cached(compacting)),
+  };
+}
+
+/**
+ * runNearCacheConformance registers the near cache's own tests, and the dict tests again with
+ * every dict of every client read through a near cache (withNearCache). The slow-watcher test is
+ * left out: it tests `watch()`, which the cache does not change.
+ */
+export function runNearCacheConformance(h: Harness, cache?: NearCacheOptions): void {
+  nearCacheTests(h);
+  const c = withNearCache(h, cache);
+  dictBasicTests(c);
+  dictCasTests(c);
+  dictIncrTests(c);
+  dictBatchTests(c);
+  dictTtlTests(c);
+  dictWatchTests(c);
+  dictKeysTests(c);
+  keysUnusualTests(c);
+  fencedWriteTests(c);
+  forgedFenceTests(c);
+  syncTests(c);
 }
 
 /** runConformance registers every contract test: locks, semaphores and rwlocks, dicts, and bad input. */
