@@ -13,7 +13,18 @@ describe('baton help', () => {
   it('baton --help lists the commands, environment and exit codes', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const word of ['serve', 'run', 'locks', 'lock', 'dict', 'BATON_URL', 'Exit codes:', '75', '69']) {
+    for (const word of [
+      'serve',
+      'run',
+      'locks',
+      'lock',
+      'dict',
+      'BATON_URL',
+      'Exit codes:',
+      '75',
+      '69',
+      'a bare number is seconds',
+    ]) {
       expect(r.stdout).toContain(word);
     }
   });
