@@ -6,11 +6,13 @@
  * maintained parser is installed and the grammar is a few lines; everything inside baton is
  * milliseconds. The arithmetic is exact (BigInt), so `1.001s` is 1001 ms, not 1000.9999….
  *
- * How it fails: parseDuration throws InvalidArgumentError naming the text for anything else —
+ * How it fails: parseDuration throws InvalidArgumentError naming the text (durationArg turns it
+ * into commander's usage error: exit status 2, one line) for anything else —
  * an empty or negative value, NaN, an exponent, an unknown unit, a fraction of a millisecond, or
  * more than 2^31-1 ms (about 24.8 days, the longest TTL or wait baton accepts).
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError as UsageError } from 'commander';
+import { InvalidArgumentError, isBatonError } from '../errors.js';
 import { MAX_TTL_MS } from '../validation.js';
 
 const UNIT_MS: Readonly<Record<string, bigint>> = Object.freeze({
@@ -58,10 +60,24 @@ export function parseDuration(text: string, min = 0, bare: BareUnit = 's'): numb
   const ms = scaled / scale;
   if (ms < BigInt(min) || ms > BigInt(MAX_TTL_MS)) {
     throw new InvalidArgumentError(
-      `${shown} is out of range: give ${formatDuration(min)} to ${MAX_TTL_MS}ms (about ${(MAX_TTL_MS / 86_400_000).toFixed(1)} days)`,
+      `${shown} is out of range: give ${formatDuration(min)} to ${MAX_TTL_MS}ms (about 24.8 days)`,
     );
   }
   return Number(ms);
+}
+
+/**
+ * durationArg parses a duration flag (`500ms`, `10s`, `5m`; a bare number is seconds, or
+ * milliseconds with `bare: 'ms'` for flags named `…-ms`) of at least `minMs`.
+ */
+export function durationArg(minMs: number, bare: BareUnit = 's'): (text: string) => number {
+  return (text) => {
+    try {
+      return parseDuration(text, minMs, bare);
+    } catch (err) {
+      throw new UsageError(isBatonError(err) ? err.message : String(err));
+    }
+  };
 }
 
 /** formatDuration renders milliseconds for people: `750ms`, `12s`, `1.5s`, `5m`, `2h 30m`. It never throws. */

@@ -9,8 +9,7 @@
 import { type Command, Option, InvalidArgumentError as UsageError } from 'commander';
 import type { Baton } from '../baton.js';
 import { connect } from '../connect.js';
-import { BackendUnavailableError, isBatonError } from '../errors.js';
-import { type BareUnit, parseDuration } from './duration.js';
+import { BackendUnavailableError } from '../errors.js';
 
 /** MEMORY_NOTE explains why memory:// is rarely what a CLI user wants. */
 export const MEMORY_NOTE =
@@ -24,20 +23,6 @@ export function backendOption(): Option {
   )
     .env('BATON_URL')
     .default('memory://');
-}
-
-/**
- * durationArg parses a duration flag (`500ms`, `10s`, `5m`; a bare number is seconds, or
- * milliseconds with `bare: 'ms'` for flags named `…-ms`) of at least `minMs`.
- */
-export function durationArg(minMs: number, bare: BareUnit = 's'): (text: string) => number {
-  return (text) => {
-    try {
-      return parseDuration(text, minMs, bare);
-    } catch (err) {
-      throw new UsageError(isBatonError(err) ? err.message : String(err));
-    }
-  };
 }
 
 /** intArg parses an integer flag or argument from `min` to `max`. */

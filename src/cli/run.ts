@@ -20,10 +20,10 @@ import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, Option } from 'commander';
 import { BackendUnavailableError, type Lease, LockTimeoutError, MAX_PERMITS } from '../index.js';
-import { formatDuration } from './duration.js';
+import { durationArg, formatDuration } from './duration.js';
 import { EXIT } from './exit-codes.js';
 import { examples } from './help.js';
-import { backendOption, durationArg, intArg, note, withBaton } from './options.js';
+import { backendOption, intArg, note, withBaton } from './options.js';
 import { checkTarget, type RunTarget, runTarget, type TargetFlags } from './run-target.js';
 import { type Supervised, supervise } from './supervise.js';
 

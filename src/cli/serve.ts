@@ -7,7 +7,7 @@ import { type Command, Option, InvalidArgumentError as UsageError } from 'comman
 import { createLogger } from '../server/logging.js';
 import { startServer } from '../server/server.js';
 import { onShutdownSignals } from '../server/shutdown.js';
-import { durationArg } from './options.js';
+import { durationArg } from './duration.js';
 
 interface ServeFlags {
   backend: string;

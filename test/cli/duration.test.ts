@@ -70,7 +70,7 @@ describe('parseDuration', () => {
 
   it('enforces the minimum it is given', () => {
     expect(() => parseDuration('0', 1)).toThrow(
-      /out of range: give 1ms to 2147483647ms \(about 24\.9 days\)/,
+      /out of range: give 1ms to 2147483647ms \(about 24\.8 days\)/,
     );
     expect(parseDuration('1ms', 1)).toBe(1);
   });
