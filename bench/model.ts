@@ -22,6 +22,11 @@ export interface Row {
   readonly ratio?: number;
   /** baseline is the subject the ratio is taken against. */
   readonly baseline?: string;
+  /**
+   * versus is the ratio to a reference peer of the same case and run (B4: keyv), printed in its
+   * own column beside the ratio to the baseline.
+   */
+  readonly versus?: { readonly subject: string; readonly ratio: number };
   /** note is free text: lost updates, errors, caps that were hit. */
   readonly note?: string;
   /** extra holds scenario-specific numbers for the JSON file. */

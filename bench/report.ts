@@ -29,13 +29,14 @@ export function machine(): Machine {
 /** markdown renders the rows and verdicts as two Markdown tables. */
 export function markdown(rows: readonly Row[], verdicts: readonly Verdict[]): string {
   const lines = [
-    '| scenario | case | subject | throughput | ratio | p50 ms | p99 ms | notes |',
-    '|---|---|---|---:|---:|---:|---:|---|',
+    '| scenario | case | subject | throughput | ratio | vs peer | p50 ms | p99 ms | notes |',
+    '|---|---|---|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of rows) {
     const ratio = r.ratio === undefined ? '' : `${r.ratio.toFixed(2)} × ${r.baseline}`;
+    const versus = r.versus === undefined ? '' : `${r.versus.ratio.toFixed(2)} × ${r.versus.subject}`;
     lines.push(
-      `| ${r.scenario} | ${r.case} | ${r.subject} | ${number(r.opsPerSec)} ${r.unit} | ${ratio} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.note ?? ''} |`,
+      `| ${r.scenario} | ${r.case} | ${r.subject} | ${number(r.opsPerSec)} ${r.unit} | ${ratio} | ${versus} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.note ?? ''} |`,
     );
   }
   lines.push('', '| scenario | target | reached | measured |', '|---|---|---|---|');

@@ -61,7 +61,14 @@ describe('docs/API.md', () => {
 });
 
 describe('links in the Markdown docs', () => {
-  const files = ['README.md', 'examples/README.md', 'docs/API.md', 'docs/REST.md', 'docs/OPERATIONS.md'];
+  const files = [
+    'README.md',
+    'examples/README.md',
+    'docs/API.md',
+    'docs/REST.md',
+    'docs/OPERATIONS.md',
+    'clients/python/README.md',
+  ];
   it.each(files)('%s: relative links and #anchors resolve', (file) => {
     const text = readFileSync(join(ROOT, file), 'utf8');
     const broken: string[] = [];

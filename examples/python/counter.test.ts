@@ -1,7 +1,8 @@
 /**
- * Runs examples/python/counter.py (standard library only, multiprocessing.Pool) against a baton
- * server on an ephemeral port and checks both totals are exact. Skipped, with the reason, when
- * python3 is not installed.
+ * Runs the Python examples (examples/python/*.py: the baton Python client from clients/python/src,
+ * multiprocessing.Pool workers) against a baton server on an ephemeral port, checks their results,
+ * and checks each run deleted the dict it made (GET /v1/dicts lists none). Skipped, with the reason,
+ * when python3 is not installed — except under CI, where that fails instead.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,12 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/server/support/server.js';
 
 const run = promisify(execFile);
-const python = spawnSync('python3', ['--version']).status === 0;
-const script = fileURLToPath(new URL('./counter.py', import.meta.url));
+const python = spawnSync('python3', ['--version']).status === 0 || process.env.CI !== undefined;
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const clientSrc = fileURLToPath(new URL('../../clients/python/src', import.meta.url));
 
-const title = python
-  ? 'examples/python/counter.py'
-  : 'examples/python/counter.py (skipped: python3 is not installed)';
+const title = python ? 'examples/python' : 'examples/python (skipped: python3 is not installed)';
 
 describe.skipIf(!python)(title, () => {
   let s: TestServer;
@@ -24,13 +24,37 @@ describe.skipIf(!python)(title, () => {
   });
   afterAll(() => s?.stop());
 
-  it('8 Python worker processes × 50 locked, fenced increments and 50 incr each give exact totals', {
+  /** python runs an example with the client from this checkout (installed or not). */
+  function python3(script: string, env: Record<string, string>) {
+    return run('python3', [here(script)], {
+      env: { ...process.env, PYTHONPATH: clientSrc, BATON_URL: s.url, ...env },
+    });
+  }
+
+  async function dictsLeft(): Promise<unknown> {
+    return ((await (await fetch(`${s.url}/v1/dicts`)).json()) as { dicts: unknown[] }).dicts;
+  }
+
+  it('counter.py: 8 Python worker processes × 10 locked, fenced increments and 10 incr each give exact totals', {
     timeout: 180_000,
   }, async () => {
-    const { stdout } = await run('python3', [script], {
-      env: { ...process.env, BATON_URL: s.url, WORKERS: '8', EACH: '50', BATON_DICT: 'py-counter' },
+    const { stdout } = await python3('./counter.py', { WORKERS: '8', EACH: '10', BATON_DICT: 'py-counter' });
+    expect(JSON.parse(stdout)).toEqual({ expected: 80, locked: 80, incr: 80 });
+    expect(await dictsLeft()).toEqual([]);
+  });
+
+  it('chunked_average.py: a Pool averages range chunks through client.dict, with progress and an exact mean', {
+    timeout: 180_000,
+  }, async () => {
+    const { stdout, stderr } = await python3('./chunked_average.py', {
+      ITEMS: '200000',
+      CHUNK: '20000',
+      WORKERS: '4',
     });
-    expect(JSON.parse(stdout)).toEqual({ expected: 400, locked: 400, incr: 400 });
-    expect(await s.baton.dict('py-counter').get('locked')).toBe(400);
+    const result = JSON.parse(stdout);
+    expect(result).toMatchObject({ items: 200000, chunks: 10, mean: 99999.5, expected: 99999.5, done: 10 });
+    expect(result.progressSeen).toBe(10);
+    expect(stderr).toContain('progress: 10/10 chunks');
+    expect(await dictsLeft()).toEqual([]);
   });
 });

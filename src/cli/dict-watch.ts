@@ -8,7 +8,8 @@
  * came, on etcd), with the version to resume from in the message.
  */
 import { type Command, Option } from 'commander';
-import { isBatonError, type JsonValue, WatchOverflowError } from '../index.js';
+import { isBatonError, WatchOverflowError } from '../errors.js';
+import type { JsonValue } from '../shared-state/codec.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { examples } from './help.js';
 import { backendOption, intArg, printJson, withBaton } from './options.js';

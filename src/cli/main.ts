@@ -6,14 +6,40 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { runDemo } from './demo.js';
-import { registerDict } from './dict.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { PROGRAM_HELP, SERVE_HELP } from './help.js';
-import { registerLocks } from './locks.js';
-import { registerPools } from './pools.js';
-import { registerRun } from './run.js';
-import { registerServe } from './serve.js';
+
+/** Subcommand is a module's command names and how to load the function that registers them. */
+interface Subcommand {
+  readonly names: readonly string[];
+  readonly load: () => Promise<(program: Command) => void>;
+}
+
+/**
+ * SUBCOMMANDS lists, in help order, each subcommand module with the command names it adds. A
+ * module is imported only when its command runs (or for the full `baton --help`), so `baton dict
+ * get` never loads the server (express, pino, prom-client) nor `baton run`'s supervisor.
+ */
+const SUBCOMMANDS: readonly Subcommand[] = [
+  {
+    names: ['serve'],
+    load: async () => {
+      const { registerServe } = await import('./serve.js');
+      return (program) => {
+        registerServe(program);
+        program.commands.find((c) => c.name() === 'serve')?.addHelpText('after', SERVE_HELP);
+      };
+    },
+  },
+  { names: ['run'], load: async () => (await import('./run.js')).registerRun },
+  { names: ['locks', 'lock'], load: async () => (await import('./locks.js')).registerLocks },
+  {
+    names: ['semaphores', 'semaphore', 'rwlocks', 'rwlock'],
+    load: async () => (await import('./pools.js')).registerPools,
+  },
+  { names: ['dict'], load: async () => (await import('./dict.js')).registerDict },
+  { names: ['demo'], load: async () => registerDemo },
+];
 
 const program = new Command()
   .name('baton')
@@ -22,18 +48,10 @@ const program = new Command()
   .enablePositionalOptions()
   .addHelpText('after', PROGRAM_HELP);
 
-registerServe(program);
-program.commands.find((c) => c.name() === 'serve')?.addHelpText('after', SERVE_HELP);
-registerRun(program);
-registerLocks(program);
-registerPools(program);
-registerDict(program);
-program
-  .command('demo')
-  .description('Run a short tour of the API on the embedded memory backend.')
-  .action(async () => {
-    await runDemo();
-  });
+// Root options (-h, -V) take no value, so a subcommand, if any, is the first argument; anything
+// else (no argument, --help, `help dict`, a typo to suggest a fix for) needs every command.
+const named = SUBCOMMANDS.filter((s) => s.names.includes(process.argv[2] ?? ''));
+for (const sub of named.length > 0 ? named : SUBCOMMANDS) (await sub.load())(program);
 
 configureTree(program);
 
@@ -53,6 +71,17 @@ try {
     console.error(`baton: ${message.replace(/\s*\n\s*/g, ' ')}`);
     process.exitCode = exitCodeFor(err);
   }
+}
+
+/** registerDemo adds `baton demo`. */
+function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('Run a short tour of the API on the embedded memory backend.')
+    .action(async () => {
+      const { runDemo } = await import('./demo.js');
+      await runDemo();
+    });
 }
 
 /** packageVersion reads the version from the package's own package.json (dist/cli → ../../). */

@@ -8,7 +8,6 @@
  */
 import { type Command, Option, InvalidArgumentError as UsageError } from 'commander';
 import type { Baton } from '../baton.js';
-import { connect } from '../connect.js';
 import { BackendUnavailableError } from '../errors.js';
 
 /** MEMORY_NOTE explains why memory:// is rarely what a CLI user wants. */
@@ -62,6 +61,8 @@ export async function withBaton<R>(cmd: Command, fn: (baton: Baton) => Promise<R
   if (cmd.getOptionValueSource('backend') === 'default' && !cmd.opts().quiet) note(MEMORY_NOTE);
   let baton: Baton;
   try {
+    // Loaded here, not at the top, so that `baton --help` and usage errors load no backend code.
+    const { connect } = await import('../connect.js');
     baton = await connect(url);
   } catch (err) {
     if (err instanceof BackendUnavailableError && /^https?:/.test(url)) {

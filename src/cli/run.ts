@@ -19,7 +19,9 @@
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, Option } from 'commander';
-import { BackendUnavailableError, type Lease, LockTimeoutError, MAX_PERMITS } from '../index.js';
+import { BackendUnavailableError, LockTimeoutError } from '../errors.js';
+import type { Lease } from '../locks/lease.js';
+import { MAX_PERMITS } from '../locks/semaphore-backend.js';
 import { durationArg, formatDuration } from './duration.js';
 import { EXIT } from './exit-codes.js';
 import { examples } from './help.js';

@@ -4,9 +4,6 @@
  * non-loopback address without a tokens file unless --insecure (exit status 2, one line on stderr).
  */
 import { type Command, Option, InvalidArgumentError as UsageError } from 'commander';
-import { createLogger } from '../server/logging.js';
-import { startServer } from '../server/server.js';
-import { onShutdownSignals } from '../server/shutdown.js';
 import { durationArg } from './duration.js';
 
 interface ServeFlags {
@@ -143,6 +140,13 @@ export function registerServe(program: Command): void {
 }
 
 async function runServe(flags: ServeFlags): Promise<void> {
+  // The server and its libraries (express, pino, prom-client, zod) load only when it runs, so
+  // that every other baton command starts without them.
+  const [{ createLogger }, { startServer }, { onShutdownSignals }] = await Promise.all([
+    import('../server/logging.js'),
+    import('../server/server.js'),
+    import('../server/shutdown.js'),
+  ]);
   const logger = createLogger({ level: flags.logLevel });
   const rate = flags.rateLimit;
   const running = await startServer({

@@ -59,7 +59,7 @@ export function createApp(options: AppOptions): BatonApp {
 
   let doc: OpenApiDocument | undefined;
   const openapi = () => {
-    doc ??= buildOpenApi(routes, { version: packageVersion() });
+    doc ??= buildOpenApi(routes, packageInfo());
     return doc;
   };
   const routes: Route[] = [
@@ -103,12 +103,15 @@ function countUnmatched(metrics: ServerMetrics, req: express.Request, res: expre
   });
 }
 
-function packageVersion(): string {
+function packageInfo(): { version: string; license?: string } {
   try {
     const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-    const v = (JSON.parse(text) as { version?: unknown }).version;
-    return typeof v === 'string' ? v : '0.0.0';
+    const { version, license } = JSON.parse(text) as { version?: unknown; license?: unknown };
+    return {
+      version: typeof version === 'string' ? version : '0.0.0',
+      ...(typeof license === 'string' ? { license } : {}),
+    };
   } catch {
-    return '0.0.0';
+    return { version: '0.0.0' };
   }
 }

@@ -13,8 +13,15 @@ export type OpenApiDocument = { readonly openapi: '3.1.0' } & Record<string, unk
 
 const COMMON_PROBLEMS = [400, 401, 403, 429, 503];
 
-/** buildOpenApi describes `routes` as an OpenAPI 3.1 document. */
-export function buildOpenApi(routes: readonly Route[], info: { version: string }): OpenApiDocument {
+/**
+ * buildOpenApi describes `routes` as an OpenAPI 3.1 document; `license` is an SPDX identifier.
+ * Its one server is relative (`/`: the scheme, host and port that serve the document); GET
+ * /openapi.json of an app mounted under a path names that path instead.
+ */
+export function buildOpenApi(
+  routes: readonly Route[],
+  info: { version: string; license?: string | undefined },
+): OpenApiDocument {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = r.path.replace(/:([A-Za-z]+)/g, '{$1}');
@@ -28,7 +35,9 @@ export function buildOpenApi(routes: readonly Route[], info: { version: string }
       version: info.version,
       description:
         'Fenced distributed locks and shared dicts. Every error is application/problem+json (RFC 9457) with a `code`.',
+      ...(info.license ? { license: { name: info.license, identifier: info.license } } : {}),
     },
+    servers: [{ url: '/', description: 'the server that serves this document' }],
     paths,
     components: {
       schemas: { Problem: schemaOf(ProblemBody) },
@@ -63,7 +72,10 @@ function operation(r: Route): Record<string, unknown> {
         : {}),
     };
   }
-  const statuses = r.access.kind === 'public' ? [...r.problems, 503] : [...COMMON_PROBLEMS, ...r.problems];
+  // A public route has no token to refuse or rate-limit, but refuses an unknown query parameter
+  // or a body it does not take (400) like every route.
+  const statuses =
+    r.access.kind === 'public' ? [400, ...r.problems, 503] : [...COMMON_PROBLEMS, ...r.problems];
   for (const status of [...new Set(statuses)].sort()) {
     responses[String(status)] ??= {
       description: 'problem (see `code`)',

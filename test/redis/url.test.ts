@@ -46,6 +46,15 @@ describe('parseRedisUrl', () => {
     }
   });
 
+  it('reads coalesce (1–1000, default 64) and refuses bad ones', () => {
+    expect(parse('redis://h').coalesce).toBe(64);
+    expect(parse('redis://h?coalesce=1').coalesce).toBe(1);
+    expect(parse('redis://h?coalesce=1000').coalesce).toBe(1000);
+    for (const bad of ['redis://h?coalesce=0', 'redis://h?coalesce=1001', 'redis://h?coalesce=many']) {
+      expect(() => parse(bad), bad).toThrow(InvalidArgumentError);
+    }
+  });
+
   it('reads cluster seed nodes from the authority, nodes=, or a percent-encoded list', () => {
     const expected = [
       { host: 'a', port: 7000 },

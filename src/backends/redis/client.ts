@@ -14,10 +14,10 @@
  * `timeoutMs`.
  *
  * Auto-pipelining (ioredis `enableAutoPipelining`) is off on purpose: measured on a 2-core VM
- * (docs/BENCHMARKS.md, B4) it made dict calls slower (get 0.47 instead of 0.69 × raw HGET). It
- * saves the client socket writes, but every baton call is a Lua script that Redis runs one at a
- * time (1.6–8 µs each), and batching one tick's calls makes the client and Redis take turns
- * instead of working at once.
+ * (docs/BENCHMARKS.md, B4 and the issue 21 section) it made dict calls slower (get 0.47 instead of
+ * 0.69 × raw HGET; measured again for issue 21, the lowest throughput and no less client CPU per
+ * call). Concurrent dict calls share round trips another way: coalesce.ts sends one tick's calls
+ * on a dict as one script call, which also saves Redis the per-script cost.
  */
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { BackendUnavailableError } from '../../errors.js';

@@ -19,6 +19,9 @@
  * first refuses a fence above the lock's issued-fence counter (passed in KEYS), and with a token
  * it also checks that the token holds the lock. In a cluster the lock's keys are in another slot:
  * SharedDict reads the counter before the write instead (capabilities.fenceIssuedCheck false).
+ *
+ * Concurrent unfenced `get`, `set`, `delete` and `incr` calls of one client share script calls
+ * (coalesce.ts); every other call first sends what is queued, so calls keep their order.
  */
 import { BackendUnavailableError } from '../../errors.js';
 import type {
@@ -35,6 +38,7 @@ import type {
   WriteOptions,
 } from '../../shared-state/backend.js';
 import type { RedisConnections } from './client.js';
+import { type Call, Coalescer } from './coalesce.js';
 import { DictNames } from './dict-names.js';
 import { decodeCursor, encodeCursor, lexMin, parseEntry } from './entries.js';
 import { checkReply, type ScriptReply, translateError } from './errors.js';
@@ -60,6 +64,8 @@ export class RedisDicts implements DictBackend {
   readonly #sweep: ExpirySweep;
   /** #wakeups is the one subscriber connection all of this client's watches share (opened on the first watch). */
   readonly #wakeups: LockWakeups;
+  /** #coalescer queues concurrent calls into shared script calls; undefined when `coalesce` is 1. */
+  readonly #coalescer: Coalescer | undefined;
   #closed = false;
 
   constructor(conns: RedisConnections, scripts: Scripts, keys: KeyLayout) {
@@ -82,20 +88,38 @@ export class RedisDicts implements DictBackend {
       ttlGranularityMs: 1,
       historyLimit: conns.settings.historyLimit,
     });
+    const max = conns.settings.coalesce;
+    this.#coalescer =
+      max > 1
+        ? new Coalescer({
+            max,
+            alone: (call) => this.#alone(call),
+            together: (d, calls) => this.#together(d, calls),
+          })
+        : undefined;
   }
 
   async get(dict: string, key: string): Promise<StoredEntry | undefined> {
-    this.#open();
-    const r = checkReply(
-      await this.#scripts.run('dictGet', [this.#keys.dict(dict).entries], [key]),
-      'dictGet',
-    );
+    const r = await this.#call({ dict, kind: 'g', key, ifVersion: '', ttlMs: '', value: '' });
     return r[1] ? parseEntry(String(r[1])) : undefined;
   }
 
   async set(dict: string, key: string, value: string, options: SetOptions): Promise<number> {
-    const op: BatchOp = { op: 'set', key, value, ifVersion: options.ifVersion, ttlMs: options.ttlMs };
-    return (await this.#write(dict, [op], options)).version;
+    if (options.fence) {
+      const op: BatchOp = { op: 'set', key, value, ifVersion: options.ifVersion, ttlMs: options.ttlMs };
+      return (await this.#write(dict, [op], options)).version;
+    }
+    const { ifVersion, ttlMs } = options;
+    const r = await this.#call({
+      dict,
+      kind: 's',
+      key,
+      ifVersion: ifVersion ?? '',
+      ttlMs: ttlMs ?? '',
+      value,
+    });
+    if (ttlMs !== undefined) this.#sweep.note(dict, Date.now() + ttlMs);
+    return Number(r[1]);
   }
 
   async setIfAbsent(
@@ -110,8 +134,12 @@ export class RedisDicts implements DictBackend {
   }
 
   async delete(dict: string, key: string, options: DeleteOptions): Promise<boolean> {
-    const op: BatchOp = { op: 'delete', key, ifVersion: options.ifVersion };
-    return (await this.#write(dict, [op], options)).changed > 0;
+    if (options.fence) {
+      const op: BatchOp = { op: 'delete', key, ifVersion: options.ifVersion };
+      return (await this.#write(dict, [op], options)).changed > 0;
+    }
+    const call = { dict, kind: 'd', key, ifVersion: options.ifVersion ?? '', ttlMs: '', value: '' } as const;
+    return Number((await this.#call(call))[2]) > 0;
   }
 
   async pop(dict: string, key: string, options: WriteOptions): Promise<StoredEntry | undefined> {
@@ -125,7 +153,9 @@ export class RedisDicts implements DictBackend {
     by: number,
     options: WriteOptions,
   ): Promise<{ value: number; version: number }> {
-    const r = await this.#run('dictIncr', dict, options, [key, String(by)]);
+    const r = options.fence
+      ? await this.#run('dictIncr', dict, options, [key, String(by)])
+      : await this.#call({ dict, kind: 'i', key, ifVersion: '', ttlMs: '', value: String(by) });
     return { version: Number(r[1]), value: JSON.parse(String(r[2])) as number };
   }
 
@@ -241,29 +271,93 @@ export class RedisDicts implements DictBackend {
     return { version: Number(r[1]), changed: Number(r[2]) };
   }
 
-  /**
-   * #run calls a dict script: KEYS = the dict's six keys (+ the fence scope's issued-fence counter
-   * and then the lock's holder key for the ownership guard, outside a cluster), ARGV = history
-   * limit, trim mode, fence lock, fence, token, then `args`, then the purge limit (`expireBatch`;
-   * dict_lib.lua reads it as the last argument).
-   */
-  async #run(
+  /** #call runs an unfenced get, set, delete or incr: queued for a shared script call, or alone. */
+  #call(call: Omit<Call, 'resolve' | 'reject'>): Promise<ScriptReply> {
+    this.#open();
+    return this.#coalescer ? this.#coalescer.run(call) : this.#alone(call);
+  }
+
+  /** #alone runs one call by its own script (dict_get, dict_write, dict_incr). */
+  async #alone(call: Omit<Call, 'resolve' | 'reject'>): Promise<ScriptReply> {
+    const { dict, key } = call;
+    switch (call.kind) {
+      case 'g': {
+        const keys = [this.#keys.dict(dict).entries];
+        return checkReply(await this.#scripts.run('dictGet', keys, [key]), 'dictGet');
+      }
+      case 'i':
+        return this.#send('dictIncr', dict, undefined, [key, call.value]);
+      default:
+        return this.#send('dictWrite', dict, undefined, [
+          1,
+          call.kind,
+          key,
+          call.ifVersion,
+          call.ttlMs,
+          call.value,
+        ]);
+    }
+  }
+
+  /** #together runs several unfenced calls on one dict by dict_each.lua; resolves to its raw reply. */
+  async #together(dict: string, calls: readonly Call[]): Promise<unknown> {
+    const args: Array<string | number> = [calls.length];
+    let writes = false;
+    for (const c of calls) {
+      args.push(c.kind, c.key, c.ifVersion, c.ttlMs, c.value);
+      writes ||= c.kind !== 'g';
+    }
+    const [reply] = await Promise.all([
+      this.#scripts.run(
+        'dictEach',
+        [...this.#keys.dict(dict).all],
+        [...this.#head(undefined), ...args, this.#conns.settings.expireBatch],
+      ),
+      writes ? this.#names.register(dict) : undefined,
+    ]);
+    return reply;
+  }
+
+  /** #head is ARGV[1..5] of every dict script but dict_get: history limit, trim mode, fence lock, fence, token. */
+  #head(options: WriteOptions | undefined): Array<string | number> {
+    const fence = options?.fence;
+    const token = fence?.token !== undefined && this.capabilities.ownershipGuard ? fence.token : '';
+    const limit = this.#conns.settings.historyLimit;
+    return [limit, limit < EXACT_TRIM_BELOW ? '=' : '~', fence?.lock ?? '', fence?.fence ?? '', token];
+  }
+
+  /** #run is #send after sending what the coalescer holds, so calls reach Redis in the order made. */
+  #run(
     script: ScriptName,
     dict: string,
     options: WriteOptions | undefined,
     args: ReadonlyArray<string | number>,
   ): Promise<ScriptReply> {
     this.#open();
+    this.#coalescer?.flush();
+    return this.#send(script, dict, options, args);
+  }
+
+  /**
+   * #send calls a dict script: KEYS = the dict's six keys (+ the fence scope's issued-fence counter
+   * and then the lock's holder key for the ownership guard, outside a cluster), ARGV = history
+   * limit, trim mode, fence lock, fence, token, then `args`, then the purge limit (`expireBatch`;
+   * dict_lib.lua reads it as the last argument).
+   */
+  async #send(
+    script: ScriptName,
+    dict: string,
+    options: WriteOptions | undefined,
+    args: ReadonlyArray<string | number>,
+  ): Promise<ScriptReply> {
     const keys: string[] = [...this.#keys.dict(dict).all];
     const fence = options?.fence;
-    const token = fence?.token !== undefined && this.capabilities.ownershipGuard ? fence.token : '';
+    const head = this.#head(options);
     if (fence && this.capabilities.fenceIssuedCheck) {
       // KEYS[7]: the counter to check issuance against, or '' when the caller already checked it.
       keys.push(fence.issuedChecked ? '' : this.#keys.fenceCounter(fence.lock));
-      if (token !== '') keys.push(this.#keys.lock(fence.lock).holder);
+      if (head[4] !== '') keys.push(this.#keys.lock(fence.lock).holder);
     }
-    const limit = this.#conns.settings.historyLimit;
-    const head = [limit, limit < EXACT_TRIM_BELOW ? '=' : '~', fence?.lock ?? '', fence?.fence ?? '', token];
     const [reply] = await Promise.all([
       this.#scripts.run(script, keys, [...head, ...args, this.#conns.settings.expireBatch]),
       REGISTERING.has(script) ? this.#names.register(dict) : undefined,

@@ -18,7 +18,7 @@ import { BackendUnavailableError } from '../../errors.js';
 import { translateError } from './errors.js';
 
 /** SCRIPT_VERSION is part of every registered command name; bump it when a script's contract changes. */
-export const SCRIPT_VERSION = 7;
+export const SCRIPT_VERSION = 8;
 
 /** MANIFEST lists each script: its file, and its key count (-1: variable, passed with the call). */
 const MANIFEST = {
@@ -32,6 +32,7 @@ const MANIFEST = {
   dictSetIfAbsent: { file: 'dict_set_if_absent.lua', keys: -1, lib: true },
   dictPop: { file: 'dict_pop.lua', keys: -1, lib: true },
   dictIncr: { file: 'dict_incr.lua', keys: -1, lib: true },
+  dictEach: { file: 'dict_each.lua', keys: 6, lib: true },
   dictList: { file: 'dict_list.lua', keys: 6, lib: true },
   dictState: { file: 'dict_state.lua', keys: 6, lib: true },
   dictClear: { file: 'dict_clear.lua', keys: 6, lib: true },

@@ -16,7 +16,8 @@
  * length per dict, default 10 000), `expireBatch` (most expired entries one script call purges,
  * 1–1000, default 100), `expireSweepMs` (interval of the background expiry sweep, expiry-sweep.ts;
  * default 1000, 0 turns this client's sweep off), `watchPage` (versions a watch reads and holds at
- * once, default 100), `tls=true` (TLS for sentinel and cluster), `name` (the
+ * once, default 100), `coalesce` (most concurrent dict calls of this client sent as one script
+ * call, 1–1000, default 64; 1 sends every call alone; coalesce.ts), `tls=true` (TLS for sentinel and cluster), `name` (the
  * sentinel master name, instead of the path), `sentinelPassword`.
  *
  * Fails with InvalidArgumentError for a malformed URL or option.
@@ -52,6 +53,8 @@ export interface RedisSettings {
   readonly expireSweepMs: number;
   /** watchPage is how many versions a watch reads at once (and so holds at most). */
   readonly watchPage: number;
+  /** coalesce is the most concurrent dict calls sent as one script call (coalesce.ts); 1 = none. */
+  readonly coalesce: number;
 }
 
 /** DEFAULT_TIMEOUT_MS bounds connecting and each command. */
@@ -66,6 +69,10 @@ export const MAX_EXPIRE_BATCH = 1000;
 export const DEFAULT_EXPIRE_SWEEP_MS = 1000;
 /** DEFAULT_WATCH_PAGE is how many versions a watch reads (and holds) at once. */
 export const DEFAULT_WATCH_PAGE = 100;
+/** DEFAULT_COALESCE is how many concurrent dict calls one script call carries at most. */
+export const DEFAULT_COALESCE = 64;
+/** MAX_COALESCE bounds coalesce (one script call's arguments, reply and time in Redis). */
+export const MAX_COALESCE = 1000;
 
 const KNOWN_OPTIONS = new Set([
   'prefix',
@@ -74,6 +81,7 @@ const KNOWN_OPTIONS = new Set([
   'expireBatch',
   'expireSweepMs',
   'watchPage',
+  'coalesce',
   'tls',
   'nodes',
   'sentinels',
@@ -136,6 +144,10 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
     throw new InvalidArgumentError(`redis expireSweepMs must be at most 86400000 (got ${expireSweepMs})`);
   }
   const watchPage = positiveInt(q.get('watchPage'), DEFAULT_WATCH_PAGE, 'watchPage');
+  const coalesce = positiveInt(q.get('coalesce'), DEFAULT_COALESCE, 'coalesce');
+  if (coalesce > MAX_COALESCE) {
+    throw new InvalidArgumentError(`redis coalesce must be at most ${MAX_COALESCE} (got ${coalesce})`);
+  }
   const tlsOption = q.get('tls');
   if (tlsOption !== null && tlsOption !== 'true' && tlsOption !== 'false') {
     throw new InvalidArgumentError(`redis URL option tls must be true or false (got "${tlsOption}")`);
@@ -155,6 +167,7 @@ export function parseRedisUrl(url: URL, options: BackendOptions = {}): RedisSett
     expireBatch,
     expireSweepMs,
     watchPage,
+    coalesce,
   };
 }
 

@@ -57,8 +57,10 @@ export function serviceRoutes(deps: RouteDeps, openapi: () => OpenApiDocument): 
       tag: 'service',
       access: { kind: 'token' },
       responses: { 200: { description: 'the document' } },
-      async handler({ res }) {
-        res.json(openapi());
+      async handler({ req, res }) {
+        // Mounted under a path (app.use('/baton', app)), the API's server is that path.
+        const doc = openapi();
+        res.json(req.baseUrl ? { ...doc, servers: [{ url: req.baseUrl, description: 'this server' }] } : doc);
       },
     }),
     defineRoute({

@@ -29,10 +29,25 @@ local function int(n)
   return string.format('%d', n)
 end
 
+-- now is this server's clock in ms, read (TIME) on first use only: a call that involves no TTL
+-- never needs it.
 local NOW
-do
-  local t = redis.call('TIME')
-  NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function now()
+  if not NOW then
+    local t = redis.call('TIME')
+    NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return NOW
+end
+
+-- ttl_in_use tells whether the dict's ttl zset exists (read once, set when put adds to it).
+-- Every entry with an expiry is in that zset, so when it is absent no entry can be due and the
+-- purge and the ttl bookkeeping of put and remove are skipped: a dict that never uses TTLs pays
+-- one EXISTS instead of ZRANGEBYSCORE + ZSCORE per touched key + ZREM per write.
+local TTL_IN_USE
+local function ttl_in_use()
+  if TTL_IN_USE == nil then TTL_IN_USE = redis.call('EXISTS', K_TTL) == 1 end
+  return TTL_IN_USE
 end
 
 -- unpack_entry splits a stored entry into version, expiresAt ('' when none) and value text.
@@ -47,7 +62,7 @@ local function is_live(packed)
   if not packed then return false end
   local a = string.find(packed, ':', 1, true)
   local b = string.find(packed, ':', a + 1, true)
-  return b == a + 1 or tonumber(string.sub(packed, a + 1, b - 1)) > NOW
+  return b == a + 1 or tonumber(string.sub(packed, a + 1, b - 1)) > now()
 end
 
 local function version_of(key)
@@ -67,14 +82,25 @@ end
 
 -- next_version takes the dict's next revision and records its changes (flat field/value list).
 -- It also publishes the version on the pub/sub channel named like the stream: watchers listen
--- there on one shared connection and then read the stream (watch.ts).
+-- there on one shared connection and then read the stream (watch.ts); the message only wakes
+-- them, so a script that makes many versions (dict_each) sets PUBLISH_LATER and publishes its
+-- last version once, at its end (publish_pending).
 -- Version 1 starts a history, so a dict Redis lost (meta gone) gets a new history id.
+local PUBLISH_LATER, PENDING_V = false, nil
 local function next_version(fields)
   local v = redis.call('HINCRBY', K_META, 'v', 1)
   if v == 1 then new_history() end
   redis.call('XADD', K_CHANGES, 'MAXLEN', TRIM, HISTORY, int(v) .. '-0', unpack(fields))
-  redis.call('PUBLISH', K_CHANGES, v)
+  if PUBLISH_LATER then
+    PENDING_V = v
+  else
+    redis.call('PUBLISH', K_CHANGES, v)
+  end
   return v
+end
+
+local function publish_pending()
+  if PENDING_V then redis.call('PUBLISH', K_CHANGES, PENDING_V) end
 end
 
 local function current_version()
@@ -93,9 +119,10 @@ end
 -- put stores an entry; expiresAt is '' for none (ttl zset updated to match).
 local function put(key, value, version, expires_at)
   if expires_at == '' then
-    redis.call('ZREM', K_TTL, key)
+    if ttl_in_use() then redis.call('ZREM', K_TTL, key) end
   else
     redis.call('ZADD', K_TTL, expires_at, key)
+    TTL_IN_USE = true
   end
   if redis.call('HSET', K_ENTRIES, key, int(version) .. ':' .. expires_at .. ':' .. value) == 1 then
     redis.call('ZADD', K_INDEX, 0, key)
@@ -105,23 +132,24 @@ end
 local function remove(key)
   redis.call('HDEL', K_ENTRIES, key)
   redis.call('ZREM', K_INDEX, key)
-  redis.call('ZREM', K_TTL, key)
+  if ttl_in_use() then redis.call('ZREM', K_TTL, key) end
 end
 
 local function expiry_of(ttl)
   if ttl == '' then return '' end
-  return int(NOW + tonumber(ttl))
+  return int(now() + tonumber(ttl))
 end
 
 -- purge expires at most PURGE_LIMIT due entries, plus the due ones among `touched` (the keys the
 -- caller reads or writes next), under one version; it does nothing when none is due.
 local function purge(touched)
-  local due = redis.call('ZRANGEBYSCORE', K_TTL, '-inf', NOW, 'LIMIT', 0, PURGE_LIMIT)
+  if not ttl_in_use() then return end
+  local due = redis.call('ZRANGEBYSCORE', K_TTL, '-inf', now(), 'LIMIT', 0, PURGE_LIMIT)
   local seen = {}
   for _, key in ipairs(due) do seen[key] = true end
   for _, key in ipairs(touched or {}) do
     local at = redis.call('ZSCORE', K_TTL, key)
-    if at and not seen[key] and tonumber(at) <= NOW then
+    if at and not seen[key] and tonumber(at) <= now() then
       due[#due + 1] = key
       seen[key] = true
     end
@@ -161,4 +189,84 @@ local function record_fence()
   if FENCE_LOCK == '' then return end
   local highest = tonumber(redis.call('HGET', K_FENCES, FENCE_LOCK) or '0')
   if FENCE > highest then redis.call('HSET', K_FENCES, FENCE_LOCK, ARGV[4]) end
+end
+
+-- write_ops applies set/delete ops ({kind 's'|'d', key, if_version ('' for none), ttl ('' for
+-- none), value}), all or nothing, as one version, after purge(); the body of dict_write, shared
+-- with dict_each. Returns {'ok', version, changed} or a 'conflict' / 'fence' reply.
+local function write_ops(ops)
+  for _, op in ipairs(ops) do
+    if op[3] ~= '' then
+      local actual = version_of(op[2])
+      if actual ~= tonumber(op[3]) then return { 'conflict', op[2], op[3], int(actual) } end
+    end
+  end
+  local refused = check_fence()
+  if refused then return refused end
+
+  local fields = {}
+  for _, op in ipairs(ops) do
+    local kind, key = op[1], op[2]
+    if kind == 's' then
+      if op[4] == '' then
+        fields[#fields + 1] = 's' .. key
+      else
+        fields[#fields + 1] = 't' .. key
+      end
+      fields[#fields + 1] = op[5]
+    elseif redis.call('HEXISTS', K_ENTRIES, key) == 1 then
+      fields[#fields + 1] = 'd' .. key
+      fields[#fields + 1] = ''
+    end
+  end
+  if #fields == 0 then return { 'ok', current_version(), 0 } end
+
+  local v = next_version(fields)
+  for _, op in ipairs(ops) do
+    if op[1] == 's' then
+      put(op[2], op[5], v, expiry_of(op[4]))
+    else
+      remove(op[2])
+    end
+  end
+  record_fence()
+  return { 'ok', v, #fields / 2 }
+end
+
+-- json_number prints a double with the fewest digits (15 to 17) that read back as the same double.
+local function json_number(x)
+  if x == 0 then return '0' end
+  if x == math.floor(x) and math.abs(x) < 1e21 then return string.format('%.0f', x) end
+  for digits = 15, 17 do
+    local s = string.format('%.' .. digits .. 'g', x)
+    if tonumber(s) == x then return s end
+  end
+  return string.format('%.17g', x)
+end
+
+-- incr_op adds `amount` (text) to the number at `key` after purge() and check_fence(); the body
+-- of dict_incr, shared with dict_each. Returns {'ok', version, text} or a 'type' / 'overflow' reply.
+local function incr_op(key, amount)
+  local current, expires_at = 0, ''
+  local packed = redis.call('HGET', K_ENTRIES, key)
+  if packed then
+    local _, exp, text = unpack_entry(packed)
+    local c = string.byte(text, 1)
+    if not (c == 45 or (c ~= nil and c >= 48 and c <= 57)) then -- a JSON number starts with - or a digit
+      local kinds = { [34] = 'string', [123] = 'object', [91] = 'array', [116] = 'boolean', [102] = 'boolean', [110] = 'null' }
+      return { 'type', key, kinds[c] or 'unknown' }
+    end
+    current, expires_at = tonumber(text), exp
+  end
+
+  local sum = current + tonumber(amount)
+  if sum ~= sum or sum == math.huge or sum == -math.huge then return { 'overflow', key } end
+
+  local text = json_number(sum)
+  local field = 's' .. key
+  if expires_at ~= '' then field = 't' .. key end
+  local v = next_version({ field, text })
+  put(key, text, v, expires_at)
+  record_fence()
+  return { 'ok', v, text }
 end

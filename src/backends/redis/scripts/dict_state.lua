@@ -16,4 +16,4 @@ local next_expiry = ''
 local due = redis.call('ZRANGE', K_TTL, 0, 0, 'WITHSCORES')
 if due[2] then next_expiry = due[2] end
 local history = history_id()
-return { 'ok', current_version(), redis.call('HLEN', K_ENTRIES) - redis.call('ZCOUNT', K_TTL, '-inf', NOW), oldest, next_expiry, int(NOW), history }
+return { 'ok', current_version(), redis.call('HLEN', K_ENTRIES) - redis.call('ZCOUNT', K_TTL, '-inf', now()), oldest, next_expiry, int(now()), history }
