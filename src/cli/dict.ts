@@ -9,10 +9,11 @@
 import { type Command, Option } from 'commander';
 import type { FenceSource, JsonValue } from '../index.js';
 import { registerDictWatch } from './dict-watch.js';
+import { durationArg } from './duration.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { examples } from './help.js';
 import { readJsonArg } from './json-arg.js';
-import { backendOption, durationArg, fenceArg, intArg, numberArg, printJson, withBaton } from './options.js';
+import { backendOption, fenceArg, intArg, numberArg, printJson, withBaton } from './options.js';
 
 interface WriteFlags {
   ifVersion?: number;

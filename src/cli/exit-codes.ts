@@ -23,7 +23,11 @@ export const EXIT = Object.freeze({
   UNAVAILABLE: 69,
   /** LEASE_LOST: `run` lost the lock while its command ran; the command was stopped. */
   LEASE_LOST: 70,
-  /** BUSY: `run` did not get the lock: --no-wait and held, or --wait elapsed (sysexits EX_TEMPFAIL, as `flock -n` in scripts). */
+  /**
+   * BUSY: `run` did not get the lock: -n/--no-wait and held, or --wait elapsed (sysexits
+   * EX_TEMPFAIL). flock(1) exits 1 there by default; baton keeps 75 so that a busy lock is never
+   * mistaken for a command that failed with 1 (like `flock -E 75`).
+   */
   BUSY: 75,
   /** CANNOT_EXECUTE: `run` found its command but could not execute it (as in sh). */
   CANNOT_EXECUTE: 126,
@@ -70,5 +74,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   1    unexpected error                     5    watch history gone (list again)
   2    usage or configuration mistake       69   backend unreachable
   3    key not found (dict get, delete)     70   run: lock lost while the command ran
-  75   run: lock busy (--no-wait, or --wait elapsed)
+  75   run: lock busy (-n, or -w elapsed; flock says 1 here unless given -E 75)
   run otherwise exits with its command's status (128+n after signal n; 126/127 cannot run it).`;

@@ -13,7 +13,8 @@ export function examples(lines: readonly string[]): string {
 export const PROGRAM_HELP = `${examples([
   'baton serve                                    # REST server on 127.0.0.1:7070 (memory://)',
   'export BATON_URL=http://127.0.0.1:7070',
-  'baton run --lock nightly --no-wait -- ./nightly.sh   # once across the fleet; exit 75 if busy',
+  'baton run --lock nightly -n -- ./nightly.sh    # once across the fleet; exit 75 if busy',
+  'baton run --lock migrate -w 30 -- ./migrate.sh # wait up to 30 s for the lock, then exit 75',
   'baton run --semaphore gpu --permits 4 -- ./train.sh  # at most 4 at once across the fleet',
   'baton locks                                    # also: baton semaphores, baton rwlocks',
   `baton dict set jobs job-42 '{"state": "queued"}'`,
@@ -26,7 +27,10 @@ Environment:
                 one process, so separate baton commands only share state through a server or store
   BATON_TOKEN   bearer token for an http:// backend with auth (or http://:TOKEN@host:7070)
 
-Durations: milliseconds (1500) or with a unit: 500ms, 10s, 1.5s, 5m, 2h, 1d.
+Durations (run --ttl, --wait, --grace; dict set --ttl): a bare number is seconds, as in flock -w
+  and timeout (--ttl 30, -w 0.5); or give a unit: 500ms, 10s, 1.5s, 5m, 2h, 1d. Flags and
+  variables named in milliseconds (serve --shutdown-ms, BATON_SHUTDOWN_MS, …) read a bare number
+  as milliseconds, and take a unit too (--shutdown-ms 10s).
 
 ${EXIT_CODES_HELP}
 

@@ -8,8 +8,7 @@
  */
 import { type Command, Option, InvalidArgumentError as UsageError } from 'commander';
 import type { Baton } from '../baton.js';
-import { BackendUnavailableError, isBatonError } from '../errors.js';
-import { parseDuration } from './duration.js';
+import { BackendUnavailableError } from '../errors.js';
 
 /** MEMORY_NOTE explains why memory:// is rarely what a CLI user wants. */
 export const MEMORY_NOTE =
@@ -23,17 +22,6 @@ export function backendOption(): Option {
   )
     .env('BATON_URL')
     .default('memory://');
-}
-
-/** durationArg parses a duration flag (`500ms`, `10s`, `5m`, or ms) of at least `minMs`. */
-export function durationArg(minMs: number): (text: string) => number {
-  return (text) => {
-    try {
-      return parseDuration(text, minMs);
-    } catch (err) {
-      throw new UsageError(isBatonError(err) ? err.message : String(err));
-    }
-  };
 }
 
 /** intArg parses an integer flag or argument from `min` to `max`. */

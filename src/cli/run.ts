@@ -1,5 +1,5 @@
 /**
- * `baton run --lock NAME [--ttl 30s] [--wait 10m | --no-wait] -- command args…`: flock(1) for a
+ * `baton run --lock NAME [--ttl 30s] [-w 10m | -n] -- command args…`: flock(1) for a
  * fleet. It takes the lock (waiting by notification), runs the command with BATON_LOCK,
  * BATON_FENCE and BATON_URL in its environment while extending the lease every third of the
  * TTL, releases the lock when the command ends, and exits with the command's status.
@@ -11,7 +11,7 @@
  * If baton dies, even by SIGKILL, its command is killed (orphan-guard.ts). A signal that arrives
  * while baton is still waiting ends the wait (128+n) and leaves no waiter queued.
  *
- * How it fails: exit 75 when the lock is busy (--no-wait) or not granted within --wait, 70 when
+ * How it fails: exit 75 when the lock is busy (-n) or not granted within --wait, 70 when
  * the lease is lost while the command runs (the command is stopped, see supervise.ts), 69 when the
  * backend is unreachable (while waiting, baton retries until --wait is spent), 2 for a usage or
  * configuration mistake, 126/127 when the command cannot be started.
@@ -22,10 +22,10 @@ import { type Command, Option } from 'commander';
 import { BackendUnavailableError, LockTimeoutError } from '../errors.js';
 import type { Lease } from '../locks/lease.js';
 import { MAX_PERMITS } from '../locks/semaphore-backend.js';
-import { formatDuration } from './duration.js';
+import { durationArg, formatDuration } from './duration.js';
 import { EXIT } from './exit-codes.js';
 import { examples } from './help.js';
-import { backendOption, durationArg, intArg, note, withBaton } from './options.js';
+import { backendOption, intArg, note, withBaton } from './options.js';
 import { checkTarget, type RunTarget, runTarget, type TargetFlags } from './run-target.js';
 import { type Supervised, supervise } from './supervise.js';
 
@@ -33,6 +33,8 @@ interface RunFlags extends TargetFlags {
   ttl: number;
   /** wait: ms from --wait, false from --no-wait, undefined to wait for ever. */
   wait?: number | false;
+  /** nonblock: -n/--nonblock, which wins over --wait whatever their order (as in flock). */
+  nonblock?: boolean;
   grace: number;
   owner?: string;
   quiet?: boolean;
@@ -68,11 +70,13 @@ export function registerRun(program: Command): void {
         .argParser(durationArg(1)),
     )
     .addOption(
-      new Option('--wait <duration>', 'wait at most this long for the lock (default: for ever)').argParser(
-        durationArg(0),
-      ),
+      new Option(
+        '-w, --wait <duration>',
+        'wait at most this long for the lock, as flock -w (default: for ever; 0: not at all)',
+      ).argParser(durationArg(0)),
     )
-    .addOption(new Option('--no-wait', 'exit 75 at once when the lock is busy (like flock -n)'))
+    .addOption(new Option('-n, --nonblock', 'exit 75 at once when the lock is busy, as flock -n'))
+    .addOption(new Option('--no-wait', 'the same as -n'))
     .addOption(
       new Option('--grace <duration>', 'after losing the lock: time from SIGTERM to SIGKILL')
         .default(10_000, '10s')
@@ -87,8 +91,8 @@ export function registerRun(program: Command): void {
       `${examples([
         'export BATON_URL=http://127.0.0.1:7070        # memory:// would be private to this one process',
         'baton run --lock deploy -- ./deploy.sh prod',
-        'baton run --lock nightly --no-wait --ttl 1m -- node nightly.js   # crontab on every machine',
-        'baton run --lock migrate --wait 10m -- npm run migrate',
+        'baton run --lock nightly -n --ttl 1m -- node nightly.js    # crontab on every machine',
+        'baton run --lock migrate -w 600 -- npm run migrate         # wait up to 600 s (or -w 10m)',
         'baton run --semaphore gpu --permits 4 -- python train.py   # at most 4 at once across the fleet',
         'baton run --rwlock schema --write -- npm run migrate       # while others run with --read',
         `baton run --lock report -- sh -c 'baton dict set reports latest "$(./report)" --fence "$BATON_LOCK:$BATON_FENCE"'`,
@@ -98,6 +102,8 @@ The command gets BATON_LOCK (the lock name; BATON_SEMAPHORE or BATON_RWLOCK inst
 BATON_FENCE (this grant's fencing token; pass it with writes so a store refuses them once a newer
 holder wrote), BATON_FENCE_LOCK (what the fence belongs to: the lock name, semaphore/NAME or
 rwlock/NAME, so --fence "$BATON_FENCE_LOCK:$BATON_FENCE" works for all three) and BATON_URL.
+Durations (--ttl, -w, --grace): a bare number is seconds, as in flock -w and timeout (--ttl 30,
+-w 0.5); or give a unit: 500ms, 10s, 1.5s, 5m, 2h, 1d.
 Exit: the command's status (128+n after signal n); 75 busy; 70 lease lost while the command ran
 (it got SIGTERM, then SIGKILL after --grace); 69 backend unreachable; 2 usage; 126/127 cannot run.
 
@@ -120,7 +126,7 @@ command's tree before (double-forked daemons).`,
 
 async function runLocked(cmd: Command, argv: readonly string[], flags: RunFlags): Promise<number> {
   const say = flags.quiet ? () => undefined : note;
-  const waitMs = flags.wait === false ? 0 : (flags.wait ?? Number.POSITIVE_INFINITY);
+  const waitMs = flags.nonblock || flags.wait === false ? 0 : (flags.wait ?? Number.POSITIVE_INFINITY);
   const stop = new AbortController();
   let received: NodeJS.Signals | undefined;
   let running: Supervised | undefined;

@@ -4,6 +4,7 @@
  * non-loopback address without a tokens file unless --insecure (exit status 2, one line on stderr).
  */
 import { type Command, Option, InvalidArgumentError as UsageError } from 'commander';
+import { durationArg } from './duration.js';
 
 interface ServeFlags {
   backend: string;
@@ -55,16 +56,16 @@ export function registerServe(program: Command): void {
         .argParser(int(1, 2 ** 31 - 1)),
     )
     .addOption(
-      new Option('--max-wait-ms <n>', 'longest wait of one acquire request')
+      new Option('--max-wait-ms <ms>', 'longest wait of one acquire request')
         .env('BATON_MAX_WAIT_MS')
         .default(30_000)
-        .argParser(int(1, 2 ** 31 - 1)),
+        .argParser(durationArg(1, 'ms')),
     )
     .addOption(
-      new Option('--sse-keepalive-ms <n>', 'interval of keep-alive comments on watch streams')
+      new Option('--sse-keepalive-ms <ms>', 'interval of keep-alive comments on watch streams')
         .env('BATON_SSE_KEEPALIVE_MS')
         .default(15_000)
-        .argParser(int(1, 2 ** 31 - 1)),
+        .argParser(durationArg(1, 'ms')),
     )
     .addOption(
       new Option('--max-watches <n>', 'watch streams open at once, in all (429 past it)')
@@ -79,28 +80,28 @@ export function registerServe(program: Command): void {
         .argParser(int(1, 2 ** 31 - 1)),
     )
     .addOption(
-      new Option('--shutdown-ms <n>', 'how long in-flight requests may take after SIGTERM')
+      new Option('--shutdown-ms <ms>', 'how long in-flight requests may take after SIGTERM')
         .env('BATON_SHUTDOWN_MS')
         .default(10_000)
-        .argParser(int(1, 2 ** 31 - 1)),
+        .argParser(durationArg(1, 'ms')),
     )
     .addOption(
-      new Option('--headers-timeout-ms <n>', 'longest time a client may take to send a request head')
+      new Option('--headers-timeout-ms <ms>', 'longest time a client may take to send a request head')
         .env('BATON_HEADERS_TIMEOUT_MS')
         .default(10_000)
-        .argParser(int(1, 2 ** 31 - 1)),
+        .argParser(durationArg(1, 'ms')),
     )
     .addOption(
-      new Option('--request-timeout-ms <n>', 'longest time a client may take to send a whole request')
+      new Option('--request-timeout-ms <ms>', 'longest time a client may take to send a whole request')
         .env('BATON_REQUEST_TIMEOUT_MS')
         .default(30_000)
-        .argParser(int(1, 2 ** 31 - 1)),
+        .argParser(durationArg(1, 'ms')),
     )
     .addOption(
-      new Option('--keep-alive-timeout-ms <n>', 'how long an idle connection stays open')
+      new Option('--keep-alive-timeout-ms <ms>', 'how long an idle connection stays open')
         .env('BATON_KEEP_ALIVE_TIMEOUT_MS')
         .default(10_000)
-        .argParser(int(1, 2 ** 31 - 1)),
+        .argParser(durationArg(1, 'ms')),
     )
     .addOption(
       new Option('--max-connections <n>', 'most open connections (watch streams included)')

@@ -91,7 +91,8 @@ describe('baton dict', () => {
     // --ttl reaches the store: a TTL far longer than any stall the test can see sets an expiry
     // that brackets the CLI's run (a 300 ms TTL read back alive raced a CLI slowed by a busy CPU).
     const before = Date.now();
-    expect((await cli(['dict', 'set', d, 'kept', 'true', '--ttl', '1h'], env)).code).toBe(0);
+    // A bare --ttl is seconds (3600 was 3.6 s when a bare number meant milliseconds).
+    expect((await cli(['dict', 'set', d, 'kept', 'true', '--ttl', '3600'], env)).code).toBe(0);
     const after = Date.now();
     const kept = await s.baton.dict(d).getEntry('kept'); // in-process: a CLI call costs a CPU-second
     expect(kept).toMatchObject({ value: true });

@@ -1,6 +1,6 @@
 /**
  * `baton run --lock`, the built CLI as a child process against a real server on an ephemeral
- * port: exit status passthrough, the command's environment, --no-wait and --wait when busy,
+ * port: exit status passthrough, the command's environment, -n/--no-wait and -w/--wait when busy,
  * signals forwarded and the lock released, and a lost lease stopping the command (the baton
  * process is paused with SIGSTOP past its TTL, so another client can take the lock meanwhile).
  */
@@ -54,7 +54,7 @@ describe('baton run', () => {
     expect(await s.baton.lock(lock).inspect()).toMatchObject({ held: false });
   });
 
-  it('--no-wait exits 75 at once while another holder has the lock; --wait gives up with 75 too', async () => {
+  it('--no-wait and -n exit 75 at once while another holder has the lock; -w gives up with 75 too', async () => {
     const lock = uniqueName('run-busy');
     const held = await s.baton.lock(lock, { ttlMs: 30_000, owner: 'test-holder' }).acquire();
     try {
@@ -66,13 +66,15 @@ describe('baton run', () => {
       expect(busy.stderr).toMatch(
         /lock ".*" is busy \(held by test-holder, fence 1, expires in .*\); not waiting/,
       );
-      const quiet = await cli(['run', '--lock', lock, '--no-wait', '-q', '--', 'true'], env);
+      // -n as in flock, and it wins over a -w given before it (as in flock).
+      const quiet = await cli(['run', '--lock', lock, '-w', '20s', '-n', '-q', '--', 'true'], env);
       expect({ code: quiet.code, err: quiet.stderr }).toEqual({ code: 75, err: '' });
       const started = performance.now();
-      const waited = await cli(['run', '--lock', lock, '--wait', '400ms', '--', 'true'], env);
+      // -w as in flock: a bare number is seconds (0.4 was 0.4 ms when a bare number meant ms).
+      const waited = await cli(['run', '--lock', lock, '-w', '0.4', '--', 'true'], env);
       expect(waited.code).toBe(75);
       expect(performance.now() - started).toBeGreaterThanOrEqual(400);
-      expect(waited.stderr).toMatch(/was not granted within 400ms/);
+      expect(waited.stderr).toMatch(/waiting up to 400ms…[\s\S]*was not granted within 400ms/);
     } finally {
       await held.release();
     }
@@ -134,6 +136,32 @@ describe('baton run', () => {
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
+  });
+
+  it('a bare --ttl is seconds, as in flock and timeout: --ttl 2 holds through a 3 s command', async () => {
+    // It was milliseconds: `--ttl 2` took a 2 ms lease, lost it at once and exited 70.
+    const lock = uniqueName('run-ttl-seconds');
+    const p = startCli(
+      [
+        'run',
+        '--lock',
+        lock,
+        '--ttl',
+        '2',
+        '--',
+        NODE,
+        '-e',
+        'console.log("started"); setTimeout(() => {}, 3000)',
+      ],
+      env,
+    );
+    await p.waitFor(/started/);
+    const info = await s.baton.lock(lock).inspect();
+    expect(info.held).toBe(true);
+    // a 2 s lease (extended every ~0.7 s), not 2 ms nor 2 min; 1 s of slack for clock drift
+    expect(info.expiresAt! - Date.now()).toBeLessThanOrEqual(3_000);
+    const r = await p.exited;
+    expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: '' });
   });
 
   it('a lost lease gets the command SIGTERM, and baton exits 70', { timeout: 30_000 }, async () => {

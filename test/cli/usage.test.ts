@@ -13,7 +13,18 @@ describe('baton help', () => {
   it('baton --help lists the commands, environment and exit codes', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const word of ['serve', 'run', 'locks', 'lock', 'dict', 'BATON_URL', 'Exit codes:', '75', '69']) {
+    for (const word of [
+      'serve',
+      'run',
+      'locks',
+      'lock',
+      'dict',
+      'BATON_URL',
+      'Exit codes:',
+      '75',
+      '69',
+      'a bare number is seconds',
+    ]) {
       expect(r.stdout).toContain(word);
     }
   });
@@ -50,10 +61,13 @@ describe('baton help', () => {
 describe('usage and configuration mistakes: one line on stderr, exit 2', () => {
   it.each([
     [
-      ['run', '--lock', 'x', '--ttl', 'abc', '--', 'true'],
-      /argument 'abc' is invalid\. "abc" is not a duration/,
+      ['run', '--lock', 'x', '--ttl', '10x', '--', 'true'],
+      /argument '10x' is invalid\. "10x" is not a duration: a bare number is seconds/,
     ],
     [['run', '--lock', 'x', '--ttl', '0', '--', 'true'], /out of range/],
+    [['run', '--lock', 'x', '-w', '-1', '--', 'true'], /"-1" is negative/],
+    [['dict', 'set', 'd', 'k', '1', '--ttl', '2147484', ...MEM], /"2147484" is out of range/],
+    [['serve', '--shutdown-ms', '1.5'], /"1\.5" is not a whole number of milliseconds/],
     [['run', '--lock', 'x', '--tll', '3s', '--', 'true'], /unknown option '--tll'.*Did you mean --ttl\?/],
     [['run', '--', 'true'], /say what to hold: --lock NAME, --semaphore NAME --permits N, or --rwlock/],
     [['run', '--lock', 'x'], /missing required argument 'command'/],
@@ -101,6 +115,12 @@ describe('usage and configuration mistakes: one line on stderr, exit 2', () => {
     expect(lines, r.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/^baton: /);
     expect(lines[0]).toMatch(message);
+  });
+
+  it('a duration in a BATON_*_MS variable is checked like its flag (a bare number is ms there)', async () => {
+    const r = await cli(['serve', '--port', '0'], { BATON_SHUTDOWN_MS: 'NaN' });
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(r.stderr).toMatch(/^baton: .*"NaN" is not a duration: a bare number is milliseconds here.*\n$/);
   });
 
   it('says once why memory:// is rarely what a CLI user wants, when it was not chosen', async () => {
