@@ -8,18 +8,36 @@
  * The checks compare states, not speeds: the store's expiry is read after the client's (so an
  * extension sent in between can only move the store later), and the TTLs differ by far more than
  * any margin (3 s against 60 s, where the slack is SLACK_MS).
+ *
+ * The checks mostly wait (the keep-alive check about 9 s: two short TTLs, then the store's expiry),
+ * so the checks of one kind run at once, and the semaphore's beside the rwlock's: each uses its
+ * own clients (closed when it ends) and its own names, and runs exactly as it would alone.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import { type Baton, type Lease, LockTimeoutError } from '../../src/index.js';
-import { type Harness, LONG_TEST_MS, lockTtl, SLACK_MS, uniqueName, useClients } from './harness.js';
+import { type Harness, LONG_TEST_MS, lockTtl, SLACK_MS, uniqueName } from './harness.js';
 import { poolTtl, requirePools } from './semaphore.js';
+
+/**
+ * twoClients opens two clients for the running test and closes them when it ends (useClients'
+ * afterEach would close them under a test still running beside it).
+ */
+async function twoClients(h: Harness, ctx: TestContext): Promise<[Baton, Baton]> {
+  const opened = await Promise.allSettled([h.connect(), h.connect()]);
+  ctx.onTestFinished(async () => {
+    await Promise.all(opened.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+  });
+  const [a, b] = opened;
+  if (a?.status !== 'fulfilled') throw a?.reason;
+  if (b?.status !== 'fulfilled') throw b?.reason;
+  return [a.value, b.value];
+}
 
 /** lockExtendOrderTests registers the ordering checks for locks. */
 export function lockExtendOrderTests(h: Harness): void {
-  describe('lock: overlapping extensions', () => {
-    const clients = useClients(h);
-    const lock = async (): Promise<ExtendSubject> => {
-      const [a, b] = await clients.many(2);
+  describe.concurrent('lock: overlapping extensions', () => {
+    const lock = async (ctx: TestContext): Promise<ExtendSubject> => {
+      const [a, b] = await twoClients(h, ctx);
       return {
         short: lockTtl(a, 3_000),
         long: lockTtl(a, 60_000),
@@ -43,10 +61,9 @@ export function lockExtendOrderTests(h: Harness): void {
 /** poolExtendOrderTests registers the ordering checks for semaphores and rwlocks (write leases). */
 export function poolExtendOrderTests(h: Harness): void {
   for (const kind of ['semaphore', 'rwlock'] as const) {
-    describe(`${kind}: overlapping extensions`, () => {
-      const clients = useClients(h);
-      const pool = async (ctx: { skip(note?: string): never }): Promise<ExtendSubject> => {
-        const [a, b] = await clients.many(2);
+    describe.concurrent(`${kind}: overlapping extensions`, () => {
+      const pool = async (ctx: TestContext): Promise<ExtendSubject> => {
+        const [a, b] = await twoClients(h, ctx);
         requirePools(h, a, ctx);
         const take = (c: Baton, name: string, ttlMs: number, waitMs?: number) =>
           kind === 'semaphore'
@@ -72,18 +89,18 @@ export function poolExtendOrderTests(h: Harness): void {
   }
 }
 
-function registerChecks(subject: (ctx: { skip(note?: string): never }) => Promise<ExtendSubject>): void {
+function registerChecks(subject: (ctx: TestContext) => Promise<ExtendSubject>): void {
   it(
     'concurrent extends with different TTLs never leave expiresAt past the store’s expiry',
     async (ctx) => {
-      expect(await concurrentExtendViolations(await subject(ctx))).toEqual([]);
+      ctx.expect(await concurrentExtendViolations(await subject(ctx))).toEqual([]);
     },
     LONG_TEST_MS,
   );
   it(
     'manual extends meeting the keep-alive never leave expiresAt past the store’s expiry',
     async (ctx) => {
-      expect(await keepAliveExtendViolations(await subject(ctx))).toEqual([]);
+      ctx.expect(await keepAliveExtendViolations(await subject(ctx))).toEqual([]);
     },
     LONG_TEST_MS,
   );
