@@ -23,6 +23,7 @@ import { lockExtendTests } from './lock-extend.js';
 import { lockFenceTests } from './lock-fence.js';
 import { lockTtlTests } from './lock-ttl.js';
 import { lockWaitTests } from './lock-wait.js';
+import { recipeTests } from './recipes.js';
 import { rwlockTests } from './rwlock.js';
 import { semaphoreTests } from './semaphore.js';
 import { syncTests } from './sync.js';
@@ -67,6 +68,7 @@ export function runDictConformance(h: Harness): void {
   fencedWriteTests(h);
   forgedFenceTests(h);
   syncTests(h); // events and barriers are built on dicts
+  recipeTests(h); // elections, groups and partitions: on locks and dicts
 }
 
 /** runConformance registers every contract test: locks, semaphores and rwlocks, dicts, and bad input. */
