@@ -18,6 +18,7 @@ import type { Lock } from '../locks/lock.js';
 import type { JsonValue } from '../shared-state/codec.js';
 import type { SharedDict } from '../shared-state/dict.js';
 import { assertTtl, assertWait } from '../validation.js';
+import { acquireFresh } from './acquire.js';
 import { follow } from './follow.js';
 
 /** ELECTIONS_DICT is the dict that holds every election's leader (key: the election's name). */
@@ -70,7 +71,7 @@ export class Election<V = JsonValue> {
   async campaign(options: CampaignOptions<V>): Promise<Leadership<V>> {
     const ttlMs = assertTtl(options.ttlMs ?? DEFAULT_ELECTION_TTL_MS);
     const waitMs = assertWait(options.waitMs ?? Number.POSITIVE_INFINITY);
-    const lease = await this.#lock.acquire({ ttlMs, waitMs, signal: options.signal, autoExtend: true });
+    const lease = await acquireFresh(this.#lock, { ttlMs, waitMs, signal: options.signal });
     const leadership = new Leadership<V>(this.name, lease, this.#dict, options.value);
     try {
       await leadership.proclaim(options.value);

@@ -15,6 +15,7 @@ import { BackendUnavailableError } from '../errors.js';
 import type { Lease } from '../locks/lease.js';
 import type { Lock } from '../locks/lock.js';
 import { assertCount, assertTtl } from '../validation.js';
+import { acquireFresh } from './acquire.js';
 import { assignPartitions, MAX_PARTITIONS } from './assign.js';
 import type { Group } from './group.js';
 
@@ -155,7 +156,7 @@ export class Partitions implements AsyncIterable<PartitionChange>, AsyncDisposab
     this.#pending.set(p, ctl);
     const signal = AbortSignal.any([ctl.signal, this.#stop.signal]);
     const lock = this.#lock(partitionLock(this.#group.name, p));
-    lock.acquire({ ttlMs: this.#ttlMs, signal, autoExtend: true }).then(
+    acquireFresh(lock, { ttlMs: this.#ttlMs, waitMs: Number.POSITIVE_INFINITY, signal }).then(
       (lease) => {
         if (this.#pending.get(p) === ctl) this.#pending.delete(p);
         if (signal.aborted || !this.#target.has(p)) {

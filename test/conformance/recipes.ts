@@ -44,6 +44,8 @@ function recipeTtl(b: Baton): number {
 /** Member is one joined member of a partitions test, with every change it saw. */
 interface Member {
   readonly id: string;
+  /** baton is the member's client (a lease's token is known only to the client that holds it, on http). */
+  readonly baton: Baton;
   readonly parts: Partitions;
   readonly seen: PartitionChange[];
 }
@@ -177,7 +179,7 @@ export function recipeTests(h: Harness): void {
           void (async () => {
             for await (const ch of parts) seen.push(ch);
           })();
-          const member = { id, parts, seen };
+          const member = { id, baton, parts, seen };
           members.push(member);
           return member;
         };
@@ -213,12 +215,14 @@ export function recipeTests(h: Harness): void {
         await stable([ma, mb], count, wait);
         const tookMs = performance.now() - started;
         for (const [p, old] of cOwned) {
-          const now = ma.parts.owned.get(p) ?? mb.parts.owned.get(p);
-          expect(now?.fence).toBeGreaterThan(old.fence);
-          const fenced = d.dict<number>(`${name}-out`);
-          await fenced.set(`p${p}`, 1, { fence: now as Lease });
+          const owner = ma.parts.owned.has(p) ? ma : mb;
+          const now = owner.parts.owned.get(p) as Lease;
+          expect(now.fence).toBeGreaterThan(old.fence);
+          await owner.baton.dict<number>(`${name}-out`).set(`p${p}`, 1, { fence: now });
           const err = await rejection(() =>
-            fenced.set(`p${p}`, 2, { fence: { lock: old.name, fence: old.fence, token: old.token } }),
+            d
+              .dict<number>(`${name}-out`)
+              .set(`p${p}`, 2, { fence: { lock: old.name, fence: old.fence, token: old.token } }),
           );
           expect(err).toBeInstanceOf(StaleFenceError);
         }
