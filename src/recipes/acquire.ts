@@ -22,8 +22,10 @@ export async function acquireFresh(
   for (;;) {
     const remaining = Math.max(0, Math.floor(deadline - performance.now()));
     const waitMs = Math.min(remaining, round);
+    // A signal of its own per round, so whatever a round leaves listening on it goes with it.
+    const signal = options.signal ? AbortSignal.any([options.signal]) : undefined;
     try {
-      return await lock.acquire({ ttlMs: options.ttlMs, waitMs, signal: options.signal, autoExtend: true });
+      return await lock.acquire({ ttlMs: options.ttlMs, waitMs, signal, autoExtend: true });
     } catch (err) {
       if (!(err instanceof LockTimeoutError) || waitMs >= remaining) {
         if (err instanceof LockTimeoutError) throw new LockTimeoutError(lock.name, options.waitMs);

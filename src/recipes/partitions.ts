@@ -188,7 +188,8 @@ export class Partitions implements AsyncIterable<PartitionChange>, AsyncDisposab
     const lease = this.#held.get(p);
     if (!lease) return;
     this.#held.delete(p);
-    this.#push({ type: 'released', partition: p, lease, reason });
+    // A lease past its deadline (this process stalled) ended by itself, whatever ends it here.
+    this.#push({ type: 'released', partition: p, lease, reason: lease.lost ? 'lost' : reason });
     await lease.release().catch(() => undefined); // unreachable store: the lease ends at its TTL
   }
 
