@@ -15,12 +15,12 @@ beforeAll(async () => {
 afterAll(() => s?.stop());
 
 it('a fleet under SIGKILL, SIGSTOP and a new worker counts every chunk exactly once', {
-  timeout: 180_000,
+  timeout: 300_000,
 }, async () => {
   const r = await runExample(
     'partitions/partitions.mjs',
     { BATON_URL: s.url, CHUNKS: '24', PARTITIONS: '4', CHUNK_SIZE: '200', WORKERS: '3', TTL_MS: '1500' },
-    170_000,
+    290_000,
   );
   expect(r.code, r.stderr).toBe(0);
   const out = JSON.parse(r.stdout) as {
