@@ -167,8 +167,9 @@ export class Partitions implements AsyncIterable<PartitionChange>, AsyncDisposab
         this.#push({ type: 'acquired', partition: p, lease });
         lease.signal.addEventListener('abort', () => this.#onLost(p, lease), { once: true });
       },
-      async (err: unknown) => {
-        if (err instanceof BackendUnavailableError && !signal.aborted) await pause(RETRY_MS, signal);
+      async () => {
+        // An unreachable store (or any refusal) is retried after a pause, never in a hot loop.
+        if (!signal.aborted) await pause(RETRY_MS, signal);
         if (this.#pending.get(p) === ctl) this.#pending.delete(p);
         if (!signal.aborted && this.#target.has(p) && !this.#held.has(p)) this.#acquire(p);
       },
