@@ -14,7 +14,7 @@
 import { fork } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { connect, StaleFenceError, VersionConflictError } from 'baton';
+import { BackendUnavailableError, connect, StaleFenceError, VersionConflictError } from 'baton';
 import { sharedBackend } from '../shared/backend.mjs';
 
 const CHUNKS = Number(process.env.CHUNKS ?? 60);
@@ -173,7 +173,7 @@ function check(history, grants) {
 }
 
 async function worker(name, me) {
-  const baton = await connect(process.env.BATON_URL);
+  const baton = await connectPatiently(process.env.BATON_URL);
   const d = baton.dict(name);
   const done = new AbortController();
   baton
@@ -226,6 +226,17 @@ async function worker(name, me) {
   } finally {
     done.abort();
     await baton.close();
+  }
+}
+
+/** connectPatiently connects, trying again while the store cannot be reached (this process may be SIGSTOPped while connecting). */
+async function connectPatiently(url) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect(url);
+    } catch (err) {
+      if (!(err instanceof BackendUnavailableError) || attempt >= 5) throw err;
+    }
   }
 }
 
