@@ -200,7 +200,9 @@ async function worker(name, me) {
       const leave = () => {
         leaving = member.leave();
       };
-      done.signal.addEventListener('abort', leave, { once: true });
+      // The run may have ended while we were joining: an aborted signal fires no more events.
+      if (done.signal.aborted) leave();
+      else done.signal.addEventListener('abort', leave, { once: true });
       const work = [];
       let failed;
       for await (const change of parts) {
