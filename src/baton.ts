@@ -10,7 +10,11 @@ import { type Lease, type LeaseSettings, runHeld } from './locks/lease.js';
 import { type AcquireOptions, Lock, type LockOptions } from './locks/lock.js';
 import { RwLock, type RwLockInfo, rwLockInfo, Semaphore, type SemaphoreOptions } from './locks/semaphore.js';
 import type { SemaphoreBackend, SemaphoreCapabilities, SemaphoreInfo } from './locks/semaphore-backend.js';
+import { ELECTIONS_DICT, Election, electionLock } from './recipes/election.js';
+import { Group } from './recipes/group.js';
+import { groupDict } from './recipes/partitions.js';
 import type { DictBackend, DictCapabilities } from './shared-state/backend.js';
+import type { JsonValue } from './shared-state/codec.js';
 import { type DictSettings, SharedDict } from './shared-state/dict.js';
 import { checkCacheOptions, NearCache, type NearCacheOptions } from './shared-state/near-cache.js';
 import { BARRIERS_DICT, Barrier } from './sync/barrier.js';
@@ -154,6 +158,27 @@ export class Baton implements AsyncDisposable {
    */
   barrier(name: string, parties: number): Barrier {
     return new Barrier(assertName(name, 'barrier'), parties, this.dict(BARRIERS_DICT));
+  }
+
+  /**
+   * election returns a handle on the election `name` (campaign / leader / observe): leadership is
+   * a lease on the lock `_baton.election:<name>`, the leader's value an entry of the reserved dict
+   * `_baton.elections`. InvalidArgumentError for a bad name (at most 180 characters).
+   */
+  election<V = JsonValue>(name: string): Election<V> {
+    assertName(name, 'election');
+    if (name.length > 180) throw new InvalidArgumentError('election name must be at most 180 characters');
+    return new Election<V>(name, this.lock(electionLock(name)), this.dict(ELECTIONS_DICT));
+  }
+
+  /**
+   * group returns a handle on the group `name` (join / members / watch, and partitions of a
+   * membership), kept in the reserved dict `_baton.group:<name>` with partition locks
+   * `_baton.partition:<name>:<p>`. InvalidArgumentError for a bad name (at most 170 characters).
+   */
+  group(name: string): Group {
+    assertName(name, 'group');
+    return new Group(name, this.dict(groupDict(name)), (lock) => this.lock(lock), this.#settings);
   }
 
   /**

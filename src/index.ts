@@ -17,6 +17,23 @@ export {
   type SemaphoreCapabilities,
   type SemaphoreInfo,
 } from './locks/semaphore-backend.js';
+export { assignPartitions, MAX_PARTITIONS, partitionScore } from './recipes/assign.js';
+export {
+  type CampaignOptions,
+  ELECTIONS_DICT,
+  Election,
+  electionLock,
+  type Leader,
+  Leadership,
+} from './recipes/election.js';
+export { Group, type GroupChange, type JoinOptions, type Member, Membership } from './recipes/group.js';
+export {
+  groupDict,
+  type PartitionChange,
+  Partitions,
+  type PartitionsOptions,
+  partitionLock,
+} from './recipes/partitions.js';
 export type { DictCapabilities } from './shared-state/backend.js';
 export { DEFAULT_MAX_VALUE_BYTES, type JsonValue } from './shared-state/codec.js';
 export {

@@ -16,7 +16,7 @@ const NAME_RE = /^[A-Za-z0-9._:-]{1,200}$/;
 /** assertName checks a lock or dict name: 1-200 characters of A-Z a-z 0-9 . _ : - */
 export function assertName(
   name: unknown,
-  what: 'lock' | 'dict' | 'rwlock' | 'semaphore' | 'event' | 'barrier' = 'lock',
+  what: 'lock' | 'dict' | 'rwlock' | 'semaphore' | 'event' | 'barrier' | 'election' | 'group' = 'lock',
 ): string {
   if (typeof name !== 'string' || !NAME_RE.test(name)) {
     throw new InvalidArgumentError(

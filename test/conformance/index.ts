@@ -25,6 +25,7 @@ import { lockFenceTests } from './lock-fence.js';
 import { lockTtlTests } from './lock-ttl.js';
 import { lockWaitTests } from './lock-wait.js';
 import { nearCacheTests } from './near-cache.js';
+import { recipeTests } from './recipes.js';
 import { rwlockTests } from './rwlock.js';
 import { semaphoreTests } from './semaphore.js';
 import { syncTests } from './sync.js';
@@ -69,6 +70,7 @@ export function runDictConformance(h: Harness): void {
   fencedWriteTests(h);
   forgedFenceTests(h);
   syncTests(h); // events and barriers are built on dicts
+  recipeTests(h); // elections, groups and partitions: on locks and dicts
 }
 
 /**
