@@ -2,7 +2,7 @@
  * HttpClient: requests to one baton server over node's own http (or https) with a keep-alive
  * Agent (idle sockets closed after 4 s, unbounded sockets, so a process's long-polls never starve
  * its own releases). node:http rather than an HTTP library keeps a CLI call's start-up small
- * (undici was 112 of the 156 modules `baton dict get` loaded). Every request has a deadline
+ * (undici was 112 of the 157 modules `baton dict get` loaded). Every request has a deadline
  * (`timeoutMs`, or the long-poll wait plus it), follows the caller's AbortSignal, and is
  * cancelled by `close()`. Errors go through `translate.ts`, the backend's one error translator.
  *
