@@ -80,7 +80,7 @@ export const b1: Scenario = {
  * baton is the client: its layers, and the per-command timeout timer baton's connection sets.
  */
 async function floor(client: Awaited<ReturnType<typeof redisClient>>): Promise<() => Promise<void>> {
-  const acquireLua = `${await batonScript('index_lib')}\n${await batonScript('lock_acquire')}`;
+  const acquireLua = `${await batonScript('fence_lib')}\n${await batonScript('index_lib')}\n${await batonScript('lock_acquire')}`;
   const acquire = String(await client.script('LOAD', acquireLua));
   const release = String(await client.script('LOAD', await batonScript('lock_release')));
   const owner = `${hostname()}/${process.pid}`;
