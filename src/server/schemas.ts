@@ -205,6 +205,10 @@ export const GrantBody = z.object({
   fence: Fence,
   expiresAt: z.int().meta({ description: 'ms since the epoch, conservative' }),
   ttlMs: TtlMs,
+  waitedMs: z.int().min(0).meta({
+    description:
+      'ms the server waited after receiving the request before the TTL started (monotonic, rounded down); count the TTL from your send time + waitedMs, at the latest from when the answer arrived',
+  }),
 });
 /** ExtendedBody answers a successful extend. */
 export const ExtendedBody = z.object({ name: Name, fence: Fence, expiresAt: z.int(), ttlMs: TtlMs });

@@ -24,7 +24,7 @@ afterAll(() => s.stop());
 const post = (path: string, json?: unknown) => rest(s.url, 'POST', path, json === undefined ? {} : { json });
 
 describe('locks over REST', () => {
-  it('acquire answers name, token, fence, expiresAt and ttlMs; extend and release take the token', async () => {
+  it('acquire answers name, token, fence, expiresAt, ttlMs and waitedMs; extend and release take the token', async () => {
     const name = uniqueName('lock');
     const before = Date.now();
     const a = await post(`/v1/locks/${name}/acquire`, { ttlMs: 10_000, owner: 'worker-7' });
@@ -35,7 +35,10 @@ describe('locks over REST', () => {
       fence: 1,
       expiresAt: expect.any(Number),
       ttlMs: 10_000,
+      waitedMs: expect.any(Number),
     });
+    expect(a.json.waitedMs as number).toBeGreaterThanOrEqual(0); // granted at once: ~0
+    expect(a.json.waitedMs as number).toBeLessThanOrEqual(Date.now() - before);
     expect(a.json.expiresAt as number).toBeGreaterThan(before);
     expect(a.json.expiresAt as number).toBeLessThanOrEqual(Date.now() + 10_000);
 

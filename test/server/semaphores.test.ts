@@ -39,6 +39,7 @@ const GRANT = {
   fence: expect.any(Number),
   expiresAt: expect.any(Number),
   ttlMs: expect.any(Number),
+  waitedMs: expect.any(Number),
 };
 
 describe('semaphores over REST', () => {

@@ -4,8 +4,11 @@
  *
  * `acquire` long-polls: each request asks the server to wait at most its `maxWaitMs` and is
  * repeated until the caller's `waitMs` is spent (the server waits by its backend's notification,
- * so nothing polls). A grant's `startedAt` is taken just before the request that got it was
- * sent, so the lease's local deadline is conservative however long the request waited. The
+ * so nothing polls). A grant's `startedAt` is the send time of the request that got it plus the
+ * `waitedMs` the server answers (how long it waited before the TTL started there), at the latest
+ * when the answer arrived: so a lease granted after a wait longer than its TTL still has its
+ * TTL, and the local deadline is never later than the server's. A server that answers no
+ * `waitedMs` (one from before it) gets the send time alone, conservative but short. The
  * server picks the token; the TokenMap pairs it with the caller's under the lease's fence scope
  * (the lock name, or `semaphore/<name>` / `rwlock/<name>`), so extend, release and
  * ownership-guarded dict writes send the server's.
@@ -24,6 +27,8 @@ interface GrantReply {
   token: string;
   fence: number;
   ttlMs: number;
+  /** waitedMs: see grantStart; absent from older servers. */
+  waitedMs?: number;
 }
 
 /** HttpLeases talks to the lease endpoints under one base path, such as `/v1/locks`. */
@@ -90,8 +95,9 @@ export class HttpLeases {
           .catch(() => undefined);
         throw req.signal.reason;
       }
-      this.#tokens.set(this.#scope(name), req.token, grant.token, startedAt + grant.ttlMs);
-      return { fence: grant.fence, ttlMs: grant.ttlMs, startedAt };
+      const grantedAt = grantStart(startedAt, grant.waitedMs);
+      this.#tokens.set(this.#scope(name), req.token, grant.token, grantedAt + grant.ttlMs);
+      return { fence: grant.fence, ttlMs: grant.ttlMs, startedAt: grantedAt };
     }
   }
 
@@ -138,4 +144,15 @@ export class HttpLeases {
     const body = await this.#client.json<Record<string, T[]>>('GET', `${this.#base}?${q}`);
     return body[field] ?? [];
   }
+}
+
+/**
+ * grantStart is when a grant's TTL started, on this process's performance.now() scale: the
+ * request's send time `sentAt` plus the server's `waitedMs` (its wait after receiving the
+ * request, so the server's TTL started no earlier), never later than now (the answer is here);
+ * `sentAt` alone when the server sent no usable `waitedMs`.
+ */
+function grantStart(sentAt: number, waitedMs: unknown): number {
+  if (typeof waitedMs !== 'number' || !Number.isFinite(waitedMs) || waitedMs <= 0) return sentAt;
+  return Math.min(sentAt + waitedMs, performance.now());
 }

@@ -1,8 +1,13 @@
 /**
  * answerGrant: the long-poll acquire every lease route shares (locks, semaphores, read-write
  * locks). It caps the request's wait at `limits.maxWaitMs` (the caller asks again), counts the
- * wait in the metrics, and answers `{ name, token, fence, expiresAt, ttlMs }`. The server keeps
- * no lease state: the caller extends and releases by the token.
+ * wait in the metrics, and answers `{ name, token, fence, expiresAt, ttlMs, waitedMs }`. The
+ * server keeps no lease state: the caller extends and releases by the token.
+ *
+ * `waitedMs` is how long after this request arrived the lease's TTL started on the server
+ * (monotonic clock, rounded down, and earlier by the lease's drift margin), so a caller can
+ * count its TTL from `its send time + waitedMs` — never later than the server counts it —
+ * instead of from its send time, which after a long wait would leave it little or no TTL.
  *
  * How it fails: rethrows the acquire's error (409 `lock_timeout` when not granted within this
  * request's wait, 400 for what the library refuses); 503 `backend_unavailable` when the server
@@ -81,5 +86,16 @@ export async function answerGrant(
     fence: lease.fence,
     expiresAt: lease.expiresAt,
     ttlMs: lease.ttlMs,
+    waitedMs: waitedBefore(lease, started),
   });
+}
+
+/**
+ * waitedBefore is how long after `arrived` (performance.now() scale) the lease's TTL started,
+ * from the lease's conservative local deadline (its start + TTL − drift margin), so it is never
+ * more than the true wait; 1 ms is taken off for the rounding of `expiresAt` to whole ms.
+ */
+function waitedBefore(lease: Lease, arrived: number): number {
+  const deadline = performance.now() + (lease.expiresAt - Date.now());
+  return Math.max(0, Math.floor(deadline - lease.ttlMs - arrived) - 1);
 }
