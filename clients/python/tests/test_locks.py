@@ -56,7 +56,19 @@ class LockTest(unittest.TestCase):
         self.assertTrue(got and got[0], "the waiter got the lock")
         self.assertLess(time.monotonic() - released_at, 10)
         self.assertGreater(got[0].fence, holder.fence)
+        # The waiter's lease counts from its grant (send time + the server's waitedMs), so it is
+        # not lost at once after a long wait, and never from the answer's arrival (later than the grant).
+        self.assertGreater(got[0]._deadline, released_at + 10 - 2)
+        self.assertLessEqual(got[0]._deadline, time.monotonic() + 10)
         got[0].release()
+
+    def test_grant_start_counts_from_send_plus_the_servers_wait(self) -> None:
+        from baton.locks import grant_start
+
+        self.assertEqual(grant_start(100.0, 103.0, {"waitedMs": 2500}), 102.5)
+        self.assertEqual(grant_start(100.0, 101.0, {"waitedMs": 5000}), 101.0)  # never after the answer
+        for bad in ({}, {"waitedMs": -1}, {"waitedMs": True}, {"waitedMs": "9"}, {"waitedMs": 1.5}):
+            self.assertEqual(grant_start(100.0, 103.0, bad), 100.0)  # an older server: the send time
 
     def test_the_lease_is_extended_in_the_background_while_the_block_runs(self) -> None:
         with self.c.lock(self.name, ttl=1.5) as lease:

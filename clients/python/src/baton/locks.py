@@ -29,6 +29,19 @@ def _ms(seconds: float) -> int:
     return max(1, int(round(seconds * 1000)))
 
 
+def grant_start(sent: float, now: float, grant: Dict[str, Any]) -> float:
+    """When a lease began, on this process's monotonic clock, as early as it can have begun.
+
+    The server grants at or after the request's send time plus the time it waited (``waitedMs``,
+    which it rounds down), so ``sent + waitedMs`` never counts the lease longer than the server
+    does; a server without the field gives ``sent``. Never later than ``now`` (the answer's arrival).
+    """
+    waited = grant.get("waitedMs")
+    if isinstance(waited, int) and not isinstance(waited, bool) and waited >= 0:
+        return min(sent + waited / 1000.0, now)
+    return sent
+
+
 class Lease:
     """One grant of a lock, semaphore or rwlock: ``fence``, ``token``, ``lost``, ``extend()``, ``release()``.
 
@@ -36,7 +49,16 @@ class Lease:
     other processes instead, and let each take its own lease).
     """
 
-    def __init__(self, client: "Client", kind: str, name: str, grant: Dict[str, Any], ttl: float, keepalive: bool) -> None:
+    def __init__(
+        self,
+        client: "Client",
+        kind: str,
+        name: str,
+        grant: Dict[str, Any],
+        ttl: float,
+        keepalive: bool,
+        started: Optional[float] = None,
+    ) -> None:
         self.client = client
         self.kind = kind  # "locks", "semaphores" or "rwlocks"
         self.name = name
@@ -46,7 +68,9 @@ class Lease:
         self.expires_at: float = grant["expiresAt"] / 1000.0
         self.lost = threading.Event()
         self.released = False
-        self._deadline = time.monotonic() + ttl  # local bound on the lease: the earliest it may end
+        # Local bound on the lease, the earliest it may end: counted from the grant as the server
+        # reports it (grant_start), never from the answer's arrival, which is later than the grant.
+        self._deadline = (time.monotonic() if started is None else started) + ttl
         self._mutex = threading.Lock()  # one extend at a time (REST.md: extends of a token in order)
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -190,13 +214,15 @@ class _Acquirable:
             wait = max_wait if left is None else min(left, max_wait)
             body = {"ttlMs": _ms(self.ttl), "waitMs": int(wait * 1000), "owner": self.owner or f"{_HOST}:{os.getpid()}"}
             body.update(self._body())
+            sent = time.monotonic()
             try:
                 res = self.client._t.request("POST", path, body, timeout=wait + self.client.timeout)
             except LockTimeout:
                 if deadline is not None and time.monotonic() >= deadline:
                     return None
                 continue
-            lease = Lease(self.client, self.kind, self.name, res.body, self.ttl, self.keepalive)
+            started = grant_start(sent, time.monotonic(), res.body)
+            lease = Lease(self.client, self.kind, self.name, res.body, self.ttl, self.keepalive, started)
             with self._held_lock:
                 self._held.append(lease)
             return lease
