@@ -89,7 +89,18 @@ export const b9: Scenario = {
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
     }
-    const result = withRatios(rows, NONE);
+    // The median latency ratio beside the throughput ratio: on a loaded machine the rounds'
+    // throughput swings several-fold, while p50 (pooled over every call) moves less.
+    const result = withRatios(rows, NONE).map((row) => {
+      const base = rows.find((r) => r.case === row.case && r.subject === NONE);
+      if (row.subject !== ONE || !base?.p50Ms || row.p50Ms === undefined) return row;
+      return {
+        ...row,
+        note: [row.note, `p50 ${(row.p50Ms / base.p50Ms).toFixed(2)} × replicas=0`]
+          .filter(Boolean)
+          .join('; '),
+      };
+    });
     return {
       rows: result,
       verdicts: [
