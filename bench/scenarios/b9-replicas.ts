@@ -10,7 +10,7 @@
  * more closely on a loaded machine.
  */
 import { waitForReplicasOf } from '../../test/support/redis-sentinel.js';
-import { type RedisHandle, startRedis } from '../../test/support/services.js';
+import { type RedisHandle, redisCommand, startRedis } from '../../test/support/services.js';
 import { type Contestant, interleave, type Rounds } from '../measure.js';
 import { type Row, rowsOf, type Scenario, withRatios } from '../model.js';
 import { batons, closeAll } from '../peers.js';
@@ -35,6 +35,7 @@ export const b9: Scenario = {
       : { rounds: 9, warmupMs: 700, roundMs: 400 };
     const servers: RedisHandle[] = [];
     const rows: Row[] = [];
+    let waits = 0;
     try {
       const master = await startRedis({ extraArgs: SYNC });
       servers.push(master);
@@ -86,6 +87,10 @@ export const b9: Scenario = {
       } finally {
         await closeAll([none, one]);
       }
+      // Proof that replicas=1 waited: the master counts the WAITs it answered (replicas=0 sends none).
+      const stats = await redisCommand(master.port, ['INFO', 'commandstats']);
+      waits = Number(/cmdstat_wait:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+      if (waits === 0) throw new Error('replicas=1 sent no WAIT: the scenario measured nothing');
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
     }
@@ -113,7 +118,8 @@ export const b9: Scenario = {
               const r = result.find((x) => x.case === c && x.subject === ONE)?.ratio ?? Number.NaN;
               return `${c} ${r.toFixed(2)}`;
             })
-            .join(', '),
+            .join(', ')
+            .concat(`; the master answered ${waits} WAITs`),
         },
       ],
     };
