@@ -16,9 +16,10 @@ import { b5 } from './scenarios/b5-rmw.js';
 import { b6 } from './scenarios/b6-rest.js';
 import { b7 } from './scenarios/b7-scale.js';
 import { b8 } from './scenarios/b8-near-cache.js';
+import { b9 } from './scenarios/b9-replicas.js';
 import { startServices } from './services.js';
 
-const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b4, b5, b6, b7, b8];
+const SCENARIOS: readonly Scenario[] = [b1, b2, b3, b4, b5, b6, b7, b8, b9];
 
 const program = new Command('bench')
   .description('Benchmarks of baton beside peer libraries (see docs/BENCHMARKS.md).')

@@ -151,7 +151,11 @@ export async function startSentinelDeployment(options: SentinelOptions = {}): Pr
 }
 
 /** waitForReplicasOf waits until `master` reports `count` online replicas, each at the master's offset. */
-async function waitForReplicasOf(master: RedisHandle, count: number, timeoutMs: number): Promise<void> {
+export async function waitForReplicasOf(
+  master: RedisHandle,
+  count: number,
+  timeoutMs: number,
+): Promise<void> {
   await waitUntil(
     async () => {
       const info = await redisCommand(master.port, ['INFO', 'replication']).catch(() => '');
