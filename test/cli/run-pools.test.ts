@@ -240,8 +240,9 @@ describe('baton semaphores, baton rwlocks', () => {
     const prefix = `${uniqueName('ls')}-`;
     const sem = await s.baton
       .semaphore(`${prefix}s`, { permits: 4, owner: 'worker-1' })
-      .acquire({ count: 3 });
-    const rw = await s.baton.rwlock(`${prefix}r`, { owner: 'worker-2' }).write();
+      .acquire({ count: 3, autoExtend: true });
+    // autoExtend: on a loaded machine the five CLI calls below can outlast a 30 s lease.
+    const rw = await s.baton.rwlock(`${prefix}r`, { owner: 'worker-2' }).write({ autoExtend: true });
     try {
       const table = await cli(['semaphores', '--prefix', prefix], env);
       expect(table.code, table.stderr).toBe(0);
