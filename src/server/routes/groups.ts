@@ -43,7 +43,7 @@ import {
 } from '../schemas.js';
 import { counted, ifVersionFrom } from './conditions.js';
 import { slotKey, streamEvents } from './sse.js';
-import { parseEventId } from './watch.js';
+import { resumePoint } from './watch.js';
 
 const GROUP_PREFIX = groupDict('');
 const GROUP_READ = { kind: 'dict', right: 'read', param: 'group', prefix: GROUP_PREFIX } as const;
@@ -170,9 +170,7 @@ export function groupRoutes(deps: RouteDeps): Route[] {
       problems: [410],
       async handler({ params, query, headers, req, res, signal, principal }) {
         res.once('close', watchSlots.take(slotKey(principal, req)));
-        const last = parseEventId(headers['last-event-id']);
-        const fromVersion = last ? last.version : query.fromVersion;
-        const history = last ? last.history : query.history;
+        const { fromVersion, history } = resumePoint(headers, query);
         const changes = baton.group(params.group).watch({ fromVersion, history, signal });
         await streamEvents({ req, res, signal, limits, metrics, shutdown }, changes, groupEventOf);
       },

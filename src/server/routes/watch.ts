@@ -47,9 +47,7 @@ export function watchRoute({ baton, limits, metrics, shutdown, watchSlots }: Rou
     async handler({ params, query, headers, req, res, signal, principal }) {
       // The slot is given back when the response is over, however it ends.
       res.once('close', watchSlots.take(slotKey(principal, req)));
-      const last = parseEventId(headers['last-event-id']);
-      const fromVersion = last ? last.version : query.fromVersion;
-      const history = last ? last.history : query.history;
+      const { fromVersion, history } = resumePoint(headers, query);
       const changes = baton.dict(params.dict).watch({ prefix: query.prefix, fromVersion, history, signal });
       await streamEvents({ req, res, signal, limits, metrics, shutdown }, changes, eventOf);
     },
@@ -66,11 +64,22 @@ function eventOf(c: Change<unknown>): string {
   return `id: ${id}\nevent: ${c.type}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/** resumePoint is where a stream starts: after Last-Event-ID when given, else ?fromVersion=&history=. */
+export function resumePoint(
+  headers: { 'last-event-id'?: string | undefined },
+  query: { fromVersion?: number | undefined; history?: string | undefined },
+): { fromVersion: number | undefined; history: string | undefined } {
+  const last = parseEventId(headers['last-event-id']);
+  return last
+    ? { fromVersion: last.version, history: last.history }
+    : { fromVersion: query.fromVersion, history: query.history };
+}
+
 /**
  * parseEventId reads a Last-Event-ID (already validated): `<history>:<version>`, or a plain
  * `<version>` from a client older than history ids (resumed with only the version check).
  */
-export function parseEventId(id: string | undefined): { version: number; history?: string } | undefined {
+function parseEventId(id: string | undefined): { version: number; history?: string } | undefined {
   if (id === undefined) return undefined;
   const colon = id.lastIndexOf(':');
   if (colon < 0) return { version: Number(id) };
