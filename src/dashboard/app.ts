@@ -19,6 +19,10 @@ import { DictFeed } from './feed.js';
 import {
   type DictView,
   dictRow,
+  type ElectionView,
+  electionRow,
+  type GroupView,
+  groupRow,
   type LockView,
   lockRow,
   type RwLockView,
@@ -54,6 +58,13 @@ const locks = new Section<LockView>('locks', lockRow, 'No lock is held.');
 const semaphores = new Section<SemaphoreView>('semaphores', semaphoreRow, 'No semaphore has holders.');
 const rwlocks = new Section<RwLockView>('rwlocks', rwlockRow, 'No read-write lock has holders.');
 const dicts = new Section<DictView>('dicts', (d) => dictRow(d, feed.dict), 'No dict has entries.');
+const groups = new Section<GroupView>('groups', groupRow, 'No group has members.');
+const elections = new Section<ElectionView>('elections', electionRow, 'No election has a leader.');
+
+/** GROUP_DICT_PREFIX names the dicts that hold group members; MAX_GROUPS bounds the groups read per round. */
+const GROUP_DICT_PREFIX = '_baton.group:';
+const PARTITION_LOCK_PREFIX = '_baton.partition:';
+const MAX_GROUPS = 20;
 
 let needToken = false;
 let timer: ReturnType<typeof setTimeout> | undefined;
@@ -77,24 +88,65 @@ async function poll(): Promise<void> {
 /** round reads and shows everything once, then schedules the next round. */
 async function round(): Promise<void> {
   const started = performance.now();
-  const [ready, l, s, r, d] = await Promise.all([
+  const [ready, l, s, r, d, g, e] = await Promise.all([
     getJson<unknown>('/readyz'),
     getJson<{ locks: LockView[] }>('/v1/locks'),
     getJson<{ semaphores: SemaphoreView[] }>('/v1/semaphores'),
     getJson<{ rwlocks: RwLockView[] }>('/v1/rwlocks'),
     getJson<{ dicts: DictView[] }>('/v1/dicts'),
+    readGroups(),
+    getJson<{ entries: Array<{ key: string; value: { value: unknown; fence: number } }> }>(
+      '/v1/dicts/_baton.elections?limit=100',
+    ),
   ]);
   const up = showReadiness(ready);
-  const answers = [l, s, r, d];
+  const answers = [l, s, r, d, g, e];
   const unauthorized = answers.find((a): a is Failure => !a.ok && a.status === 401);
   if (unauthorized) askForToken(unauthorized);
   show(locks, l, (x) => x.locks);
   show(semaphores, s, (x) => x.semaphores);
   show(rwlocks, r, (x) => x.rwlocks);
   show(dicts, d, (x) => x.dicts);
+  show(groups, g, (x) => x.map((group) => withPartitions(group, l.ok ? l.data.locks : [])));
+  show(elections, e, (x) =>
+    x.entries.map((en) => ({ name: en.key, value: en.value.value, fence: en.value.fence })),
+  );
   if (answers.some((a) => a.ok)) updated.textContent = `updated ${clock(new Date())}`;
   const elapsed = performance.now() - started;
   if (!document.hidden && !needToken) schedule(Math.max(MIN_GAP_MS, (up ? POLL_MS : DOWN_POLL_MS) - elapsed));
+}
+
+/** readGroups lists the group dicts (at most MAX_GROUPS) and reads each one's members. */
+async function readGroups(): Promise<Answer<GroupView[]>> {
+  const listed = await getJson<{ dicts: DictView[] }>(
+    `/v1/dicts?prefix=${encodeURIComponent(GROUP_DICT_PREFIX)}&limit=${MAX_GROUPS}`,
+  );
+  if (!listed.ok) return listed;
+  const names = listed.data.dicts.map((x) => x.name.slice(GROUP_DICT_PREFIX.length));
+  const answers = await Promise.all(
+    names.map((n) =>
+      getJson<{ members: Array<{ id: string }> }>(`/v1/groups/${encodeURIComponent(n)}/members`),
+    ),
+  );
+  const failed = answers.find((a): a is Failure => !a.ok);
+  if (failed) return failed;
+  return {
+    ok: true,
+    data: names.map((name, i) => {
+      const a = answers[i];
+      return { name, members: a?.ok ? a.data.members : [], partitions: [] };
+    }),
+  };
+}
+
+/** withPartitions adds the group's held partition locks, from the lock listing of the same round. */
+function withPartitions(group: GroupView, held: readonly LockView[]): GroupView {
+  const prefix = `${PARTITION_LOCK_PREFIX}${group.name}:`;
+  const partitions = held
+    .filter((x) => x.name.startsWith(prefix) && /^\d+$/.test(x.name.slice(prefix.length)))
+    .map((x) => ({ partition: Number(x.name.slice(prefix.length)), owner: x.owner, fence: x.fence }))
+    .sort((a, b) => a.partition - b.partition);
+  return { ...group, partitions };
 }
 
 function schedule(ms: number): void {

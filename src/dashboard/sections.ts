@@ -190,3 +190,40 @@ export function dictRow(d: DictView, selected: string | undefined): HTMLTableRow
     el('td', {}, el('button', { type: 'button', 'data-watch': d.name }, 'Watch')),
   );
 }
+
+/** GroupView is a group: its members (GET /v1/groups/{g}/members) and its held partition locks. */
+export interface GroupView {
+  readonly name: string;
+  readonly members: ReadonlyArray<{ id: string }>;
+  readonly partitions: ReadonlyArray<{ partition: number; owner?: string; fence: number }>;
+}
+
+/** ElectionView is an election's leader, an entry of the dict `_baton.elections`. */
+export interface ElectionView {
+  readonly name: string;
+  readonly value: unknown;
+  readonly fence: number;
+}
+
+/** groupRow renders a group: member ids, and each held partition's holder label and fence. */
+export function groupRow(g: GroupView): HTMLTableRowElement {
+  const held = g.partitions.map((p) => `${p.partition}: ${p.owner ?? '—'} (fence ${p.fence})`);
+  return el(
+    'tr',
+    { 'data-name': g.name },
+    el('td', {}, g.name),
+    el('td', {}, g.members.map((m) => m.id).join(', ') || '—'),
+    el('td', {}, held.join('; ') || '—'),
+  );
+}
+
+/** electionRow renders an election's leader: its value (JSON) and fence. */
+export function electionRow(e: ElectionView): HTMLTableRowElement {
+  return el(
+    'tr',
+    { 'data-name': e.name },
+    el('td', {}, e.name),
+    el('td', {}, JSON.stringify(e.value)),
+    el('td', { class: 'num' }, e.fence),
+  );
+}

@@ -20,11 +20,13 @@ import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { mountRoutes, type Route } from './route.js';
 import { dashboardRouter } from './routes/dashboard.js';
 import { dictRoutes } from './routes/dicts.js';
+import { electionRoutes, groupRoutes } from './routes/groups.js';
 import { keyRoutes } from './routes/keys.js';
 import { lockRoutes } from './routes/locks.js';
 import { poolRoutes } from './routes/semaphores.js';
 import { serviceRoutes } from './routes/service.js';
 import { watchRoute } from './routes/watch.js';
+import { WatchSlots } from './watch-slots.js';
 
 /** AppOptions configure createApp; only `baton` is required. */
 export interface AppOptions {
@@ -55,7 +57,8 @@ export function createApp(options: AppOptions): BatonApp {
   const logger = options.logger ?? createLogger();
   const metrics = options.metrics ?? createMetrics(options.baton);
   const shutdown = options.signal ?? new AbortController().signal;
-  const deps: RouteDeps = { baton: options.baton, limits, metrics, shutdown, logger };
+  const watchSlots = new WatchSlots(limits.maxWatches, limits.maxWatchesPerToken);
+  const deps: RouteDeps = { baton: options.baton, limits, metrics, shutdown, logger, watchSlots };
 
   let doc: OpenApiDocument | undefined;
   const openapi = () => {
@@ -69,6 +72,8 @@ export function createApp(options: AppOptions): BatonApp {
     ...keyRoutes(deps),
     watchRoute(deps),
     ...dictRoutes(deps),
+    ...groupRoutes(deps),
+    ...electionRoutes(deps),
   ];
 
   const app = express();

@@ -33,7 +33,13 @@ export type Access =
   | { readonly kind: 'public' }
   | { readonly kind: 'metrics' }
   | { readonly kind: 'token' }
-  | { readonly kind: 'lock' | 'dict'; readonly right: Right; readonly param: string };
+  | {
+      readonly kind: 'lock' | 'dict';
+      readonly right: Right;
+      readonly param: string;
+      /** prefix makes the checked name `<prefix><param>`: a group's dict, an election's lock. */
+      readonly prefix?: string;
+    };
 
 /** Principal is who is calling: a token's name, or `anonymous` with auth off. */
 export interface Principal {
@@ -77,7 +83,8 @@ export function authorize(auth: AuthOptions, req: Request, access: Access, param
   const principal: Principal = { name: rule.name, rule };
   principals.set(req, principal);
   if (access.kind === 'lock' || access.kind === 'dict') {
-    const name = (params as Record<string, unknown>)[access.param];
+    const raw = (params as Record<string, unknown>)[access.param];
+    const name = typeof raw === 'string' ? (access.prefix ?? '') + raw : raw;
     if (typeof name !== 'string' || !allows(principal, access.kind, name, access.right)) {
       throw new HttpProblem(
         'forbidden',

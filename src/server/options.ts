@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { type Baton, InvalidArgumentError, MAX_TTL_MS } from '../index.js';
 import type { ServerMetrics } from './metrics.js';
+import type { WatchSlots } from './watch-slots.js';
 
 /** Limits bound what one request may ask of the server. */
 export interface Limits {
@@ -69,4 +70,6 @@ export interface RouteDeps {
   /** shutdown aborts when the server starts draining. */
   readonly shutdown: AbortSignal;
   readonly logger: Logger;
+  /** watchSlots bounds every event stream together (dict watch, group watch, election observe). */
+  readonly watchSlots: WatchSlots;
 }

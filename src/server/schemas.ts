@@ -6,7 +6,7 @@
  * error name the field and happen before any backend call.
  */
 import { z } from 'zod';
-import { MAX_KEY_BYTES, MAX_NAME_LENGTH, MAX_PERMITS, MAX_TTL_MS } from '../index.js';
+import { MAX_KEY_BYTES, MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_PERMITS, MAX_TTL_MS } from '../index.js';
 
 const NAME_RE = /^[A-Za-z0-9._:-]{1,200}$/;
 
@@ -69,6 +69,16 @@ const Limit = (max: number, dflt: number) => queryInt(1, max, `page size, defaul
 export const LockParams = z.strictObject({ name: Name });
 /** DictParams addresses one dict. */
 export const DictParams = z.strictObject({ dict: Name });
+/** GroupParams addresses one group (its members are the dict `_baton.group:<group>`). */
+export const GroupParams = z.strictObject({ group: Name });
+/** MemberId names a group member: 1-64 of A-Z a-z 0-9 . _ : - */
+export const MemberId = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ : -');
+/** MemberParams addresses one member of one group. */
+export const MemberParams = z.strictObject({ group: Name, member: MemberId });
+/** ElectionParams addresses one election (its lock is `_baton.election:<election>`). */
+export const ElectionParams = z.strictObject({ election: Name });
 /** KeyParams addresses one key of one dict. */
 export const KeyParams = z.strictObject({ dict: Name, key: Key });
 
@@ -95,6 +105,12 @@ export const PutHeaders = FenceHeaders.extend({
 /** DeleteHeaders: If-Match plus fence headers. */
 export const DeleteHeaders = FenceHeaders.extend({
   'if-match': ETag.optional().meta({ description: 'only if the entry has this version' }),
+});
+/** LeaveHeaders: If-Match makes a leave conditional on the member's version. */
+export const LeaveHeaders = z.looseObject({
+  'if-match': ETag.optional().meta({
+    description: 'only if the member entry has this version (from join/heartbeat)',
+  }),
 });
 /** WatchHeaders: Last-Event-ID resumes a stream after that version (of that history). */
 export const WatchHeaders = z.looseObject({
@@ -138,6 +154,12 @@ export const WatchQuery = z.strictObject({
     .optional()
     .meta({ description: 'the history fromVersion belongs to (410 when the dict is in another one)' }),
 });
+/** MembersQuery may ask for the partition assignment of the members read. */
+export const MembersQuery = z.strictObject({
+  partitions: queryInt(1, MAX_PARTITIONS, 'also return assignPartitions(partitions, member ids)').optional(),
+});
+/** GroupWatchQuery resumes a group watch after a version of a history. */
+export const GroupWatchQuery = WatchQuery.omit({ prefix: true });
 
 // ---- request bodies --------------------------------------------------------------------------
 
@@ -169,6 +191,30 @@ export const ReleaseBody = z.strictObject({ token: LockToken });
 export const IncrBody = z.strictObject({ by: z.number().optional().meta({ description: 'default 1' }) });
 /** SetIfAbsentBody stores a value only if the key is absent. */
 export const SetIfAbsentBody = z.strictObject({ value: JsonValue, ttlMs: TtlMs.optional() });
+/** JoinBody is what a member shows (`meta`) and its TTL, default 10000. */
+export const JoinBody = z.strictObject({
+  meta: JsonValue.optional(),
+  ttlMs: TtlMs.optional().meta({ description: 'membership TTL, default 10000; heartbeat within it' }),
+});
+/** HeartbeatBody renews a membership at the version the last join or heartbeat returned. */
+export const HeartbeatBody = z.strictObject({
+  version: Version.meta({ description: 'from the last join or heartbeat' }),
+  ttlMs: TtlMs.optional().meta({ description: 'new TTL, default 10000' }),
+});
+/** MembershipBody answers a join or heartbeat. */
+export const MembershipBody = z.object({ id: MemberId, version: Version, ttlMs: TtlMs });
+/** LeftBody answers a leave. */
+export const LeftBody = z.object({ left: z.boolean() });
+/** MembersBody lists a group's live members, ordered by id. */
+export const MembersBody = z.object({
+  members: z.array(z.object({ id: MemberId, meta: JsonValue.optional() })),
+  assignment: z
+    .array(MemberId.nullable())
+    .optional()
+    .meta({ description: 'owner of each partition 0..partitions-1 by assignPartitions (null: no members)' }),
+});
+/** LeaderBody is an election's current leader. */
+export const LeaderBody = z.object({ value: JsonValue, fence: Fence });
 /** EmptyBody is the body of POST routes that need none. */
 export const EmptyBody = z.strictObject({});
 

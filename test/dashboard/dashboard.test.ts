@@ -11,6 +11,8 @@
  * - A Redis killed under the server: a banner and greyed data while it is down, and everything
  *   live again (feed included) once it is back. On bare Redlock: "not supported by this backend"
  *   for semaphores, rwlocks and dicts, while locks are listed.
+ * - Groups with their members and held partition locks, and elections with their leader, all
+ *   made over REST.
  * - The page itself: a strict Content-Security-Policy, no inline code, and the loopback Host rule
  *   when auth is off.
  *
@@ -362,6 +364,49 @@ describe('the page itself', () => {
       req.end();
     });
   }
+
+  it('shows groups with their members and held partitions, and each election with its leader', async () => {
+    // All over REST: two members join, one holds partition 0's lock, a campaigner wins the
+    // election as docs/REST.md describes (lock, then a fenced put of the leader entry).
+    for (const id of ['m1', 'm2']) {
+      expect(
+        (await rest(server.url, 'PUT', `/v1/groups/fleet/members/${id}`, { json: { ttlMs: 30_000 } })).status,
+      ).toBe(201);
+    }
+    const p0 = await rest(server.url, 'POST', '/v1/locks/_baton.partition:fleet:0/acquire', {
+      json: { ttlMs: 30_000, owner: 'm1' },
+    });
+    const won = await rest(server.url, 'POST', '/v1/locks/_baton.election:primary/acquire', {
+      json: { ttlMs: 30_000 },
+    });
+    const fence = String(won.json.fence);
+    const put = await rest(server.url, 'PUT', '/v1/dicts/_baton.elections/keys/primary?ttlMs=30000', {
+      json: { value: 'node-a', fence: won.json.fence },
+      headers: { 'baton-fence-lock': '_baton.election:primary', 'baton-fence': fence },
+    });
+    expect(put.status, put.text).toBe(200);
+    expect((await rest(server.url, 'GET', '/v1/elections/primary')).json).toEqual({
+      value: 'node-a',
+      fence: won.json.fence,
+    });
+
+    const { page, problems } = await open(server);
+    try {
+      const group = page.locator('#groups tr[data-name="fleet"]');
+      await group.waitFor({ timeout: 5_000 });
+      expect(await group.locator('td').allTextContents()).toEqual([
+        'fleet',
+        'm1, m2',
+        `0: m1 (fence ${p0.json.fence})`,
+      ]);
+      const election = page.locator('#elections tr[data-name="primary"]');
+      await election.waitFor({ timeout: 5_000 });
+      expect(await election.locator('td').allTextContents()).toEqual(['primary', '"node-a"', fence]);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
 
   it('has a strict CSP and no inline code; with auth off only loopback Host names are served', async () => {
     const page = await get('/', `127.0.0.1:${new URL(server.url).port}`);

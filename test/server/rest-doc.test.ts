@@ -106,7 +106,9 @@ describe('docs/REST.md and /openapi.json', () => {
           const url = path
             .replace('{name}', 'doc-check')
             .replace('{dict}', 'doc-check')
-            .replace('{key}', 'k');
+            .replace('{key}', 'k')
+            .replace('{group}', 'doc-check')
+            .replace('{member}', 'm');
           const r = await rest(s.url, 'POST', url, { json: {} });
           expect({ endpoint, status: r.status }).toEqual({ endpoint, status: 400 });
           for (const f of openapi.required) expect(r.json.detail).toContain(`body.${f}`);

@@ -20,17 +20,14 @@
  * skipped while a write waits; the backend's watch bound (WatchOverflowError, sent as `event:
  * problem` code `watch_overflow`) applies to what the backend holds meanwhile.
  */
-import type { Response } from 'express';
 import type { Change } from '../../index.js';
 import type { RouteDeps } from '../options.js';
-import { problemOf } from '../problems.js';
 import { defineRoute, type Route } from '../route.js';
 import { DictParams, WatchHeaders, WatchQuery } from '../schemas.js';
-import { WatchSlots } from '../watch-slots.js';
+import { slotKey, streamEvents } from './sse.js';
 
 /** watchRoute declares GET /v1/dicts/{dict}/watch. */
-export function watchRoute({ baton, limits, metrics, shutdown }: RouteDeps): Route {
-  const slots = new WatchSlots(limits.maxWatches, limits.maxWatchesPerToken);
+export function watchRoute({ baton, limits, metrics, shutdown, watchSlots }: RouteDeps): Route {
   return defineRoute({
     method: 'get',
     path: '/v1/dicts/:dict/watch',
@@ -49,69 +46,10 @@ export function watchRoute({ baton, limits, metrics, shutdown }: RouteDeps): Rou
     problems: [410],
     async handler({ params, query, headers, req, res, signal, principal }) {
       // The slot is given back when the response is over, however it ends.
-      res.once('close', slots.take(principal.rule ? `t:${principal.name}` : `a:${req.socket.remoteAddress}`));
-      const last = parseEventId(headers['last-event-id']);
-      const fromVersion = last ? last.version : query.fromVersion;
-      const history = last ? last.history : query.history;
+      res.once('close', watchSlots.take(slotKey(principal, req)));
+      const { fromVersion, history } = resumePoint(headers, query);
       const changes = baton.dict(params.dict).watch({ prefix: query.prefix, fromVersion, history, signal });
-      const it = changes[Symbol.asyncIterator]();
-      let next = it.next();
-      // Wait briefly for the backend's first answer, so a compacted history is a plain 410.
-      const early = await Promise.race([
-        next.then(
-          () => 'ready' as const,
-          (err: unknown) => ({ err }),
-        ),
-        delay(limits.watchOpenGraceMs),
-      ]);
-      if (typeof early === 'object') throw early.err;
-
-      res.writeHead(200, {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-store',
-        'X-Accel-Buffering': 'no',
-      });
-      if (req.method === 'HEAD') {
-        // The same status and headers as GET (410 above for a compacted history), then the end:
-        // Node sends a HEAD response's headers only when it ends, and a stream never would. The
-        // backend's watch stops when the response closes (`signal`).
-        res.end();
-        return;
-      }
-      res.write(': watching\n\n');
-      metrics.openStreams.inc({ kind: 'watch' });
-      const keepAlive = setInterval(() => {
-        if (!res.writableNeedDrain) res.write(': keepalive\n\n');
-      }, limits.sseKeepAliveMs);
-      keepAlive.unref();
-      const stop = untilAborted(signal);
-      try {
-        for (;;) {
-          const r = await Promise.race([next, stop]);
-          if (r.done) break;
-          if (!res.write(eventOf(r.value))) await drained(res);
-          next = it.next();
-        }
-      } catch (err) {
-        if (!signal.aborted) {
-          const problem = problemOf(err);
-          const body = {
-            ...problem.extra,
-            code: problem.code,
-            status: problem.status,
-            detail: problem.detail,
-          };
-          const event = problem.code === 'history_compacted' ? 'reset' : 'problem';
-          res.write(`event: ${event}\ndata: ${JSON.stringify(body)}\n\n`);
-        }
-      } finally {
-        clearInterval(keepAlive);
-        metrics.openStreams.dec({ kind: 'watch' });
-        // The backend ends its watch on `signal`; do not wait for it if it is slow to notice.
-        void it.return?.(undefined)?.catch(() => undefined);
-        if (shutdown.aborted && !res.destroyed) res.write(': server shutting down\n\n');
-        res.end();
-      }
+      await streamEvents({ req, res, signal, limits, metrics, shutdown }, changes, eventOf);
     },
   });
 }
@@ -126,6 +64,17 @@ function eventOf(c: Change<unknown>): string {
   return `id: ${id}\nevent: ${c.type}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/** resumePoint is where a stream starts: after Last-Event-ID when given, else ?fromVersion=&history=. */
+export function resumePoint(
+  headers: { 'last-event-id'?: string | undefined },
+  query: { fromVersion?: number | undefined; history?: string | undefined },
+): { fromVersion: number | undefined; history: string | undefined } {
+  const last = parseEventId(headers['last-event-id']);
+  return last
+    ? { fromVersion: last.version, history: last.history }
+    : { fromVersion: query.fromVersion, history: query.history };
+}
+
 /**
  * parseEventId reads a Last-Event-ID (already validated): `<history>:<version>`, or a plain
  * `<version>` from a client older than history ids (resumed with only the version check).
@@ -135,28 +84,4 @@ function parseEventId(id: string | undefined): { version: number; history?: stri
   const colon = id.lastIndexOf(':');
   if (colon < 0) return { version: Number(id) };
   return { version: Number(id.slice(colon + 1)), history: id.slice(0, colon) };
-}
-
-function untilAborted(signal: AbortSignal): Promise<{ done: true; value: undefined }> {
-  return new Promise((resolve) => {
-    const done = () => resolve({ done: true, value: undefined });
-    if (signal.aborted) done();
-    else signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-function delay(ms: number): Promise<'timeout'> {
-  return new Promise((resolve) => setTimeout(resolve, ms, 'timeout').unref());
-}
-
-function drained(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

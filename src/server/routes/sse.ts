@@ -1,0 +1,122 @@
+/**
+ * streamEvents writes an async iterable as Server-Sent Events, for every streaming route (dict
+ * watch, group watch, election observe). It waits `limits.watchOpenGraceMs` for the first item
+ * so that an early failure (a compacted history) is a plain problem response; after the head is
+ * sent, a failure is one `event: reset` (history compacted) or `event: problem` carrying the
+ * problem+json body, and the stream ends. `: keepalive` comments flow every
+ * `limits.sseKeepAliveMs`, skipped while a write waits; the next item is read only once the
+ * previous one is written out (`drain`), so a client that stops reading holds one item.
+ *
+ * The caller takes a watch slot (`deps.watchSlots`) before calling it.
+ */
+import type { Request, Response } from 'express';
+import type { Limits, RouteDeps } from '../options.js';
+import { problemOf } from '../problems.js';
+
+/** StreamEnv is what streamEvents needs from the route. */
+export interface StreamEnv {
+  readonly req: Request;
+  readonly res: Response;
+  readonly signal: AbortSignal;
+  readonly limits: Limits;
+  readonly metrics: RouteDeps['metrics'];
+  readonly shutdown: AbortSignal;
+}
+
+/** streamEvents streams `items`, each rendered by `render` as one complete SSE event. */
+export async function streamEvents<T>(
+  { req, res, signal, limits, metrics, shutdown }: StreamEnv,
+  items: AsyncIterable<T>,
+  render: (item: T) => string,
+): Promise<void> {
+  const it = items[Symbol.asyncIterator]();
+  let next = it.next();
+  // Wait briefly for the backend's first answer, so a compacted history is a plain 410.
+  const early = await Promise.race([
+    next.then(
+      () => 'ready' as const,
+      (err: unknown) => ({ err }),
+    ),
+    delay(limits.watchOpenGraceMs),
+  ]);
+  if (typeof early === 'object') {
+    void it.return?.(undefined)?.catch(() => undefined);
+    throw early.err;
+  }
+
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Accel-Buffering': 'no',
+  });
+  if (req.method === 'HEAD') {
+    // The same status and headers as GET (410 above for a compacted history), then the end:
+    // Node sends a HEAD response's headers only when it ends, and a stream never would. The
+    // backend's watch stops when the response closes (`signal`).
+    res.end();
+    return;
+  }
+  res.write(': watching\n\n');
+  metrics.openStreams.inc({ kind: 'watch' });
+  const keepAlive = setInterval(() => {
+    if (!res.writableNeedDrain) res.write(': keepalive\n\n');
+  }, limits.sseKeepAliveMs);
+  keepAlive.unref();
+  const stop = untilAborted(signal);
+  try {
+    for (;;) {
+      const r = await Promise.race([next, stop]);
+      if (r.done) break;
+      if (!res.write(render(r.value))) await drained(res);
+      next = it.next();
+    }
+  } catch (err) {
+    if (!signal.aborted) {
+      const problem = problemOf(err);
+      const body = {
+        ...problem.extra,
+        code: problem.code,
+        status: problem.status,
+        detail: problem.detail,
+      };
+      const event = problem.code === 'history_compacted' ? 'reset' : 'problem';
+      res.write(`event: ${event}\ndata: ${JSON.stringify(body)}\n\n`);
+    }
+  } finally {
+    clearInterval(keepAlive);
+    metrics.openStreams.dec({ kind: 'watch' });
+    // The backend ends its watch on `signal`; do not wait for it if it is slow to notice.
+    void it.return?.(undefined)?.catch(() => undefined);
+    if (shutdown.aborted && !res.destroyed) res.write(': server shutting down\n\n');
+    res.end();
+  }
+}
+
+/** slotKey is whom a stream's watch slot is counted against: its token, or its address. */
+export function slotKey(principal: { name: string; rule: unknown }, req: Request): string {
+  return principal.rule ? `t:${principal.name}` : `a:${req.socket.remoteAddress}`;
+}
+
+function untilAborted(signal: AbortSignal): Promise<{ done: true; value: undefined }> {
+  return new Promise((resolve) => {
+    const done = () => resolve({ done: true, value: undefined });
+    if (signal.aborted) done();
+    else signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function delay(ms: number): Promise<'timeout'> {
+  return new Promise((resolve) => setTimeout(resolve, ms, 'timeout').unref());
+}
+
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
