@@ -119,8 +119,10 @@ async function lockAppears(page: Page, url: string, name: string, headers: Recor
 
 /** watchDict starts the feed on `dict` from its row in the dict table and waits until it is live. */
 async function watchDict(page: Page, dict: string): Promise<void> {
-  await page.locator(`#dicts button[data-watch="${dict}"]`).click({ timeout: 5_000 });
-  await page.locator('#feed-section[data-state="live"]').waitFor({ timeout: 5_000 });
+  // The dict table is redrawn by each poll round; on a loaded machine a click can meet a
+  // detached row several times before one lands, so the wait is long (it only ends a hang).
+  await page.locator(`#dicts button[data-watch="${dict}"]`).click({ timeout: 30_000 });
+  await page.locator('#feed-section[data-state="live"]').waitFor({ timeout: 30_000 });
 }
 
 describe.each([
