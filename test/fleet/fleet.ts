@@ -103,7 +103,12 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const violations: string[] = [];
   let parent: Baton | undefined;
   try {
-    parent = await connect(backend.target, { timeoutMs: 2_000 });
+    // A machine loaded far past its cores can take longer than one timeout to reach a Sentinel
+    // deployment's master (sentinel first, then the master): retry for the recovery time.
+    await untilSucceeds(async () => {
+      parent = await connect(backend.target, { timeoutMs: 2_000 });
+    });
+    if (parent === undefined) throw new Error('unreachable: connected without a client');
     const guard = parent.capabilities.dicts.ownershipGuard;
     const fencedRead =
       options.fencedRead === 'auto' || options.fencedRead === undefined ? !guard : options.fencedRead;
