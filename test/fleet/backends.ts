@@ -12,19 +12,28 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectTarget } from '../../src/index.js';
 import { batonEtcdUrl } from '../etcd/helpers.js';
 import { redlockUrl } from '../redlock/helpers.js';
+import { startSentinelDeployment } from '../support/redis-sentinel.js';
 import {
   type EtcdClusterHandle,
   type RedisHandle,
+  redisCommand,
   startEtcdCluster,
   startRedis,
   startRedisCluster,
 } from '../support/services.js';
+import { waitUntil } from '../support/wait.js';
 import { type BatonServer, startBatonServer } from './server.js';
 
 /** BackendFault is one kind of fault in a backend; `inject` applies it, heals it, and names its target. */
 export interface BackendFault {
   readonly kind: string;
-  inject(random: () => number): Promise<string>;
+  inject(random: () => number, names: FleetNames): Promise<string>;
+}
+
+/** FleetNames are the lock and dict a run's workers use (a fault may aim at the server that holds them). */
+export interface FleetNames {
+  readonly lock: string;
+  readonly dict: string;
 }
 
 /** FleetBackend is a running backend for one fleet run. */
@@ -46,12 +55,20 @@ export interface FleetBackend {
 export const BACKENDS = ['memory', 'redis', 'redis-cluster', 'redlock', 'etcd', 'http-redis'] as const;
 
 /**
+ * FAILOVER_BACKENDS are the Redis deployments with replicas, whose faults are failovers (issue 18):
+ * `redis-sentinel-replicas` (1 master, 2 replicas, 3 sentinels, down-after 1000 ms) and
+ * `redis-cluster-replicas` (3 masters with a replica each, node timeout 1000 ms). Workers connect
+ * with `replicas=1`, so every acknowledged grant and write is on a replica too.
+ */
+export const FAILOVER_BACKENDS = ['redis-sentinel-replicas', 'redis-cluster-replicas'] as const;
+
+/**
  * BackendName is one of BACKENDS, or `redis-outage`: a durable Redis that two thirds of the
  * workers use directly and one third through a baton server (both with a 2 s timeout), whose
  * faults are 3 s outages: killed (connections refused) or frozen (SIGSTOP: connections open,
  * nothing answers).
  */
-export type BackendName = (typeof BACKENDS)[number] | 'redis-outage';
+export type BackendName = (typeof BACKENDS)[number] | (typeof FAILOVER_BACKENDS)[number] | 'redis-outage';
 
 /** startBackend starts the services of backend `name`. */
 export function startBackend(name: BackendName): Promise<FleetBackend> {
@@ -70,6 +87,10 @@ export function startBackend(name: BackendName): Promise<FleetBackend> {
       return httpRedis();
     case 'redis-outage':
       return redisOutage();
+    case 'redis-sentinel-replicas':
+      return sentinelReplicas();
+    case 'redis-cluster-replicas':
+      return clusterReplicas();
   }
 }
 
@@ -281,6 +302,135 @@ async function redisOutage(): Promise<FleetBackend> {
       await server.stop('SIGKILL').catch(() => {});
       await redisServer.stop().catch(() => {});
     },
+  };
+}
+
+/** FAILOVER_TIMEOUT_MS bounds each wait of a failover fault (a promotion, the replicas back in sync). */
+const FAILOVER_TIMEOUT_MS = 30_000;
+
+/**
+ * freezeThenWake SIGSTOPs `server`, waits for `promoted` (another master named), keeps it frozen
+ * 0–1000 ms longer and SIGCONTs it: it wakes still believing it is the master (split-brain) until
+ * it is demoted.
+ */
+async function freezeThenWake(
+  server: RedisHandle,
+  promoted: () => Promise<void>,
+  random: () => number,
+): Promise<void> {
+  const pid = server.pid;
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await promoted();
+    await sleep(between(random, 0, 1000));
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+}
+
+/** killThenRestart SIGKILLs `server`, waits for `promoted`, keeps it down 0–1000 ms and restarts it (empty: it rejoins as a replica). */
+async function killThenRestart(
+  server: RedisHandle,
+  promoted: () => Promise<void>,
+  random: () => number,
+): Promise<void> {
+  await server.kill();
+  await promoted();
+  await sleep(between(random, 0, 1000));
+  await server.restart();
+}
+
+/**
+ * onlineReplicas counts the online replicas of the master on `port` (0 when it is not a master or
+ * does not answer). The support helpers' waitForReplicas also wants every replica at the master's
+ * offset, which a fleet writing without pause rarely shows at the instant of asking.
+ */
+async function onlineReplicas(port: number): Promise<number> {
+  const info = await redisCommand(port, ['INFO', 'replication']).catch(() => '');
+  if (!info.includes('role:master')) return 0;
+  return [...info.matchAll(/slave\d+:[^\r\n]*state=online/g)].length;
+}
+
+async function sentinelReplicas(): Promise<FleetBackend> {
+  const dep = await startSentinelDeployment({ replicas: 2, sentinels: 3, downAfterMs: 1000 });
+  // Each fault aims at the current master, waits for the sentinels to promote a replica, heals
+  // the old master (Sentinel makes it a replica of the new one) and ends once every server is an
+  // in-sync replica of the new master again.
+  const failover = async (
+    random: () => number,
+    how: (server: RedisHandle, promoted: () => Promise<void>, random: () => number) => Promise<void>,
+  ): Promise<string> => {
+    const port = await dep.masterPort();
+    const promoted = async (): Promise<void> => {
+      await dep.waitForNewMaster(port, FAILOVER_TIMEOUT_MS);
+    };
+    await how(dep.server(port), promoted, random);
+    await waitUntil(
+      async () => (await onlineReplicas(await dep.masterPort())) === dep.servers.length - 1,
+      'every other server an online replica of the new master',
+      { timeoutMs: FAILOVER_TIMEOUT_MS, intervalMs: 100 },
+    );
+    return `master :${port} → :${await dep.masterPort()}`;
+  };
+  return {
+    name: 'redis-sentinel-replicas',
+    target: `${dep.url}&replicas=1&prefix=${prefix()}`,
+    faults: [
+      { kind: 'master-freeze', inject: (random) => failover(random, freezeThenWake) },
+      { kind: 'master-kill', inject: (random) => failover(random, killThenRestart) },
+    ],
+    describe: `Sentinel: 1 master, 2 replicas, 3 sentinels, down-after ${dep.downAfterMs} ms, no persistence (${dep.url}); workers use replicas=1`,
+    problems: () => [],
+    stop: () => dep.stop().catch(() => {}),
+  };
+}
+
+async function clusterReplicas(): Promise<FleetBackend> {
+  const cluster = await startRedisCluster(3, { replicas: 1, nodeTimeoutMs: 1000 });
+  // Each fault aims at the master serving the lock's slot or the dict's (at random), waits for the
+  // cluster to promote its replica, heals the old master (it rejoins as a replica) and ends once
+  // the cluster is ok and every master has its replica in sync.
+  const failover = async (
+    random: () => number,
+    names: FleetNames,
+    how: (server: RedisHandle, promoted: () => Promise<void>, random: () => number) => Promise<void>,
+  ): Promise<string> => {
+    const aimAt = random() < 0.5 ? 'lock' : 'dict';
+    const live = cluster.nodes.map((n) => n.port);
+    const slot = Number(await redisCommand(live[0]!, ['CLUSTER', 'KEYSLOT', `{${names[aimAt]}}`]));
+    const old = await cluster.masterOf(slot);
+    const promoted = async (): Promise<void> => {
+      await waitUntil(
+        async () => {
+          const now = await cluster.masterOf(slot).catch(() => old);
+          return now !== old;
+        },
+        `a replica promoted in place of :${old.port}`,
+        { timeoutMs: FAILOVER_TIMEOUT_MS, intervalMs: 100 },
+      );
+    };
+    await how(old, promoted, random);
+    await cluster.waitForOk();
+    await waitUntil(
+      async () => {
+        const counts = await Promise.all(cluster.nodes.map((n) => onlineReplicas(n.port)));
+        return counts.filter((c) => c >= 1).length === cluster.nodes.length / 2;
+      },
+      'every master with an online replica',
+      { timeoutMs: FAILOVER_TIMEOUT_MS, intervalMs: 100 },
+    );
+    return `${aimAt} master :${old.port} → :${(await cluster.masterOf(slot)).port}`;
+  };
+  return {
+    name: 'redis-cluster-replicas',
+    target: `${cluster.url}?replicas=1&prefix=${prefix()}`,
+    faults: [
+      { kind: 'master-freeze', inject: (random, names) => failover(random, names, freezeThenWake) },
+      { kind: 'master-kill', inject: (random, names) => failover(random, names, killThenRestart) },
+    ],
+    describe: `Redis Cluster: 3 masters with a replica each, node timeout 1000 ms, no persistence (${cluster.url}); workers use replicas=1`,
+    problems: () => [],
+    stop: () => cluster.stop().catch(() => {}),
   };
 }
 

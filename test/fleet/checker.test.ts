@@ -150,6 +150,29 @@ describe('fleet checker', () => {
     );
   });
 
+  it('finds a stale write accepted in real time even when the version order hides it (a failover lost the newer write)', () => {
+    // w0 wrote under fence 5 and was acknowledged; the store failed over and forgot it, so w1's
+    // write under fence 3, sent after, was accepted at version 0: the version order alone looks fine.
+    const { events, final } = history([{ fence: 5 }, { fence: 3 }]);
+    const forgot = events.map((e) => (e.type === 'write-ok' && e.elem === 'w1.1' ? { ...e, version: 0 } : e));
+    const r = check(forgot, final, []);
+    expect(r.violations).toContainEqual(
+      expect.stringMatching(/stale write accepted: w1.1 \(fence 3\) was accepted after w0.0 \(fence 5\)/),
+    );
+    expect(r.violations).not.toContainEqual(expect.stringMatching(/accepted writes went backwards/));
+  });
+
+  it("finds the split-brain of issue 18: one fence issued on both sides, and the old side's acknowledged writes lost", () => {
+    // w0 (fence 4) on the promoted replica, w1 granted fence 4 again on the deposed master and
+    // acknowledged there; the deposed master is then demoted and w1's write vanishes.
+    const { events, final } = history([...ok(3), { fence: 4, worker: 'w0' }, { fence: 4, worker: 'w1' }]);
+    const r = check(events, { c: 4, elems: final.elems.filter((e) => e !== 'w1.4') }, []);
+    expect(r.violations).toContainEqual(expect.stringMatching(/fence 4 granted twice: to w0 and w1/));
+    expect(r.violations).toContainEqual(
+      expect.stringMatching(/acknowledged write lost: accepted element w1.4 is missing from S/),
+    );
+  });
+
   it('finds an accepted element missing from the final state', () => {
     const { events, final } = history(ok(3));
     const r = check(events, { c: 3, elems: final.elems.slice(1) }, []);

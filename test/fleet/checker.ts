@@ -6,10 +6,13 @@
  *
  * The checks, per lock L and dict D:
  *   1. fences are unique, and a grant that began after another ended has the larger fence;
- *   2. the accepted fenced writes, in the dict's version order, never go backwards in fence;
+ *   2. the accepted fenced writes, in the dict's version order, never go backwards in fence; and
+ *      in real time: no write is accepted with a fence below that of a write accepted before it
+ *      was sent (a failover that lost the higher fence must still refuse the stale holder);
  *   3. no lost update, no phantom: no two accepted writes wrote the same C, each accepted write
  *      read C = |S| (nobody wrote between its read and its write), every accepted element is in
- *      the final S, every element of the final S was written by an accepted or unknown write,
+ *      the final S (no acknowledged write lost: the fleets on replicated deployments connect with
+ *      `replicas=1`, and no fault there erases what a replica acknowledged), every element of the final S was written by an accepted or unknown write,
  *      and the final C = |S|, between the accepted count and accepted + unknown;
  *   4. every refused write was stale: its lease had passed its expiry, or a grant with a higher
  *      fence had begun, by the time the refusal came back;
@@ -111,6 +114,7 @@ export function check(
   }
 
   checkWriteOrder(ok, violations);
+  checkAcceptedFences(ok, violations);
   checkLostUpdates(ok, unknown, invokeOf, outcomeOf, final, violations);
   checkRefusals(stale, grants, violations);
 
@@ -238,6 +242,29 @@ function checkWriteOrder(ok: ReadonlyArray<WriteInvoke & { version: number }>, v
   }
 }
 
+/**
+ * (2, real time) No write is accepted with a fence below the highest fence among the writes
+ * accepted before it was sent. Unlike the version order, this holds even if a failover lost
+ * versions: a store that forgot the higher fence would accept the stale write.
+ */
+function checkAcceptedFences(ok: ReadonlyArray<WriteInvoke & { done: number }>, violations: string[]): void {
+  const byDone = [...ok].sort((a, b) => a.done - b.done);
+  const bySent = [...ok].sort((a, b) => a.t - b.t);
+  let i = 0;
+  let max: (WriteInvoke & { done: number }) | undefined;
+  for (const w of bySent) {
+    while (i < byDone.length && byDone[i]!.done < w.t) {
+      if (max === undefined || byDone[i]!.fence > max.fence) max = byDone[i];
+      i++;
+    }
+    if (max !== undefined && w.fence < max.fence) {
+      violations.push(
+        `stale write accepted: ${w.elem} (fence ${w.fence}) was accepted after ${max.elem} (fence ${max.fence}) had been`,
+      );
+    }
+  }
+}
+
 /** (3) No lost update, no phantom. */
 function checkLostUpdates(
   ok: ReadonlyArray<WriteInvoke>,
@@ -262,7 +289,8 @@ function checkLostUpdates(
   const finalSet = new Set(final.elems);
   if (finalSet.size !== final.elems.length) violations.push('the final S lists an element twice');
   for (const w of ok)
-    if (!finalSet.has(w.elem)) violations.push(`accepted element ${w.elem} is missing from S`);
+    if (!finalSet.has(w.elem))
+      violations.push(`acknowledged write lost: accepted element ${w.elem} is missing from S`);
   for (const elem of finalSet) {
     const w = invokeOf.get(elem);
     const o = outcomeOf.get(elem);

@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { type Baton, connect } from '../../src/index.js';
 import { makeTempDir, removeTempDir } from '../support/processes.js';
 import { untilSucceeds } from '../support/retry.js';
-import { type BackendName, type FleetBackend, startBackend } from './backends.js';
+import { type BackendName, type FleetBackend, type FleetNames, startBackend } from './backends.js';
 import { check, type FinalState, type Report } from './checker.js';
 import { type Fault, readHistory } from './history.js';
 import type { WorkerConfig, WorkerMessage } from './worker.js';
@@ -103,7 +103,12 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const violations: string[] = [];
   let parent: Baton | undefined;
   try {
-    parent = await connect(backend.target, { timeoutMs: 2_000 });
+    // A machine loaded far past its cores can take longer than one timeout to reach a Sentinel
+    // deployment's master (sentinel first, then the master): retry for the recovery time.
+    await untilSucceeds(async () => {
+      parent = await connect(backend.target, { timeoutMs: 2_000 });
+    });
+    if (parent === undefined) throw new Error('unreachable: connected without a client');
     const guard = parent.capabilities.dicts.ownershipGuard;
     const fencedRead =
       options.fencedRead === 'auto' || options.fencedRead === undefined ? !guard : options.fencedRead;
@@ -176,6 +181,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       ttlMs,
       slots,
       lock: parent.lock(base.lock),
+      names: { lock: base.lock, dict: base.dict },
       spawn: (slot) => spawnWorker(slot),
       workerFaults: options.workerFaults ?? true,
       log,
@@ -243,6 +249,7 @@ interface NemesisContext {
   /** slots holds the live worker of each slot; kill replaces it. */
   readonly slots: WorkerHandle[];
   readonly lock: ReturnType<Baton['lock']>;
+  readonly names: FleetNames;
   readonly spawn: (slot: number) => WorkerHandle;
   readonly workerFaults: boolean;
   readonly log: (line: string) => void;
@@ -258,7 +265,7 @@ async function nemesis(ctx: NemesisContext): Promise<Fault[]> {
           { kind: 'kill', inject: () => kill(ctx) },
         ]
       : []),
-    ...ctx.backend.faults.map((f) => ({ kind: f.kind, inject: () => f.inject(random) })),
+    ...ctx.backend.faults.map((f) => ({ kind: f.kind, inject: () => f.inject(random, ctx.names) })),
   ];
   const faults: Fault[] = [];
   let bag: typeof kinds = [];

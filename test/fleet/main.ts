@@ -12,14 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanUpAll, ensureBinaries } from '../support/services.js';
-import { BACKENDS, type BackendName } from './backends.js';
+import { BACKENDS, type BackendName, FAILOVER_BACKENDS } from './backends.js';
 import { formatReport } from './checker.js';
 import { type FleetResult, runFleet } from './fleet.js';
 import { LONG, SHORT } from './profiles.js';
 
 const usage =
   'usage: npm run test:fleet -- [--long] [--minutes m] [--backend name]... [--seed n] [--plain-read] [--json file]\n' +
-  `backends: ${BACKENDS.join(', ')}`;
+  `backends: ${BACKENDS.join(', ')} (the default), and on request ${FAILOVER_BACKENDS.join(', ')}`;
 
 let args: ReturnType<typeof parse>;
 function parse() {
@@ -47,7 +47,8 @@ if (args.values.help) {
   process.exit(0);
 }
 const chosen = (args.values.backend ?? [...BACKENDS]) as string[];
-const unknown = chosen.filter((b) => !(BACKENDS as readonly string[]).includes(b));
+const known: readonly string[] = [...BACKENDS, ...FAILOVER_BACKENDS];
+const unknown = chosen.filter((b) => !known.includes(b));
 const minutes = args.values.minutes === undefined ? undefined : Number(args.values.minutes);
 const seed = args.values.seed === undefined ? undefined : Number(args.values.seed);
 if (

@@ -26,3 +26,14 @@ export const LONG: Profile = Object.freeze({
   quietMs: 10_000,
   faultGapMs: [500, 3000] as const,
 });
+
+/**
+ * FAILOVER_SHORT is the failover backends' profile in `npm test`: one cycle of every fault kind.
+ * A failover fault itself lasts several seconds (down-after, the promotion, the replicas'
+ * resync), so the nemesis's own duration is short.
+ */
+export const FAILOVER_SHORT: Profile = Object.freeze({
+  durationMs: 5_000,
+  quietMs: 3_000,
+  faultGapMs: [300, 1000] as const,
+});

@@ -23,6 +23,7 @@ export const LONG_FIRST: readonly string[] = [
   'test/backends/etcd.test.ts',
   'test/server/multiprocess.test.ts',
   'test/backends/redis-cluster.test.ts',
+  'test/fleet/failover.test.ts',
   'test/backends/http-redis.test.ts',
   'test/backends/http.test.ts',
   'test/backends/redis-sentinel.test.ts',
