@@ -28,7 +28,15 @@ describe('redis cluster with replicas: failover', () => {
 
   /** grantAgain retries tryAcquire until it is answered with a grant (the slot may be moving). */
   async function grantAgain(url: string, name: string): Promise<Lease> {
-    const c = await connect(url);
+    // Right after a failover a node can still report the cluster down, which fails connecting
+    // (seen in a fresh-clone run: "not connected within 5000 ms").
+    let c!: Awaited<ReturnType<typeof connect>>;
+    await untilSucceeds(
+      async () => {
+        c = await connect(url);
+      },
+      { timeoutMs: 30_000 },
+    );
     let lease: Lease | null = null;
     try {
       await waitUntil(
