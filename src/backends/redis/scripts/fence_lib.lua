@@ -7,7 +7,9 @@
   (docs/SAFETY.md, "Fences across failover", states the clock assumption). 1024 per millisecond
   is far more grants than one lock gets; fences stay below 2^53 until the year 2248.
   The counter is written as text formatted by hand: Lua's own number-to-text keeps 14 digits.
-  next_fence(key) returns the fence as text (callers store it and return tonumber of it).
+  KEYS[1..]: none of its own; next_fence(key) is given the caller's fence counter key (a string
+  key, read with GET and written with SET); no ARGV.
+  Returns: next_fence(key) returns the fence as text (callers store it and return tonumber of it).
 ]]
 local function next_fence(key)
   local t = redis.call('TIME')
