@@ -15,7 +15,9 @@ import {
   partitionScore,
 } from '../../src/index.js';
 
-const python = spawnSync('python3', ['--version']).status === 0;
+// Skipped only where python3 is not installed, and never under CI (CI installs it; there a
+// missing python3 fails the test instead of hiding the cross-language check).
+const python = spawnSync('python3', ['--version']).status === 0 || process.env.CI !== undefined;
 const reference = fileURLToPath(new URL('./assign_reference.py', import.meta.url));
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `worker-${i}`);
@@ -65,19 +67,22 @@ describe('assignPartitions', () => {
     );
   });
 
-  it.skipIf(!python)('matches an independent Python implementation written from the docs', () => {
-    const cases: Array<[number, string[]]> = [
-      [10, ['a', 'b', 'c']],
-      [64, ids(5)],
-      [33, ['m-a', 'm-b', 'm-c', 'M-d', 'x.y:z']],
-    ];
-    const py = JSON.parse(execFileSync('python3', [reference, JSON.stringify(cases)]).toString()) as Array<
-      Array<string | null>
-    >;
-    for (const [i, [count, members]] of cases.entries()) {
-      expect(assignPartitions(count, members)).toEqual(py[i]?.map((o) => o ?? undefined));
-    }
-  });
+  it.skipIf(!python)(
+    'matches an independent Python implementation written from the docs (skipped without python3)',
+    () => {
+      const cases: Array<[number, string[]]> = [
+        [10, ['a', 'b', 'c']],
+        [64, ids(5)],
+        [33, ['m-a', 'm-b', 'm-c', 'M-d', 'x.y:z']],
+      ];
+      const py = JSON.parse(execFileSync('python3', [reference, JSON.stringify(cases)]).toString()) as Array<
+        Array<string | null>
+      >;
+      for (const [i, [count, members]] of cases.entries()) {
+        expect(assignPartitions(count, members)).toEqual(py[i]?.map((o) => o ?? undefined));
+      }
+    },
+  );
 
   it('refuses a bad count or member id with InvalidArgumentError', () => {
     for (const count of [0, -1, 1.5, MAX_PARTITIONS + 1, Number.NaN])
