@@ -38,10 +38,21 @@ import {
 import { BackendUnavailableError, StaleFenceError, VersionConflictError } from '../../errors.js';
 import type { FenceCheck } from '../../shared-state/backend.js';
 import type { EtcdClient, Retry } from './client.js';
-import { decodeFenceRecord, FENCE_IS_MOD_REVISION } from './holder.js';
+import { decodeFenceRecord, FENCE_IS_MOD_REVISION } from './fence-record.js';
 import { padFence, prefixEnd } from './keys.js';
-import { valueIs } from './pool-record.js';
-import { byCreate, createIs, del, get, kvsOf, modIs, nested, put, range, revisionOf } from './txn.js';
+import {
+  byCreate,
+  createIs,
+  del,
+  get,
+  kvsOf,
+  modIs,
+  nested,
+  put,
+  range,
+  revisionOf,
+  valueIs,
+} from './txn.js';
 
 /** EntryCheck expects entry `key` to be at `version` (0 = absent). */
 export interface EntryCheck {
