@@ -108,7 +108,7 @@ export class EtcdDicts implements DictBackend {
       what: 'dict delete',
     });
     if (!r.ok) throw conflictError(r.conflict);
-    return Number(r.response.responses[0]?.response_delete_range?.deleted ?? 0) > 0;
+    return Number(r.writes[0]?.response_delete_range?.deleted ?? 0) > 0;
   }
 
   async pop(dict: string, key: string, options: WriteOptions): Promise<StoredEntry | undefined> {
@@ -121,7 +121,7 @@ export class EtcdDicts implements DictBackend {
       what: 'dict pop',
     });
     if (!r.ok) throw conflictError(r.conflict);
-    const gone = r.response.responses[0]?.response_delete_range?.prev_kvs[0];
+    const gone = r.writes[0]?.response_delete_range?.prev_kvs[0];
     return gone && decodeStored(gone);
   }
 
