@@ -32,7 +32,7 @@ export function escapeName(name: string): string {
 }
 
 /** unescapeName reverses escapeName. */
-function unescapeName(segment: string): string {
+export function unescapeName(segment: string): string {
   return segment.replace(/%(25|2F)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
