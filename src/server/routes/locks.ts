@@ -11,7 +11,6 @@
  * races the disconnect, it is released at once, so nobody is left holding a lock no one knows.
  */
 import { type LockInfo, LockLostError } from '../../index.js';
-import { allows } from '../auth.js';
 import type { RouteDeps } from '../options.js';
 import { KeyedQueue } from '../ordered.js';
 import { defineRoute, type Route } from '../route.js';
@@ -20,7 +19,6 @@ import {
   ExtendBody,
   ExtendedBody,
   GrantBody,
-  ListLocksQuery,
   LockInfoBody,
   LockParams,
   LocksBody,
@@ -28,7 +26,7 @@ import {
   ReleasedBody,
 } from '../schemas.js';
 import { answerGrant } from './grant.js';
-import { pageRest, visiblePage } from './listing.js';
+import { listingRoute } from './listing.js';
 
 /** lockRoutes declares the /v1/locks endpoints. */
 export function lockRoutes(deps: RouteDeps): Route[] {
@@ -97,24 +95,15 @@ export function lockRoutes(deps: RouteDeps): Route[] {
         res.json(publicInfo(await baton.lock(params.name).inspect()));
       },
     }),
-    defineRoute({
-      method: 'get',
+    listingRoute(deps.limits.maxListScan, {
       path: '/v1/locks',
       summary: 'List held locks this token may read (never their tokens)',
       tag: 'locks',
-      access: { kind: 'token' },
-      query: ListLocksQuery,
-      responses: { 200: { description: 'held locks, by name', schema: LocksBody } },
-      async handler({ query, principal, res }) {
-        const page = await visiblePage({
-          list: (limit) => baton.listLocks({ prefix: query.prefix, limit }),
-          visible: (name) => allows(principal, 'lock', name, 'read'),
-          limit: query.limit ?? 1000,
-          cursor: query.cursor,
-          maxScan: deps.limits.maxListScan,
-        });
-        res.json({ locks: page.items.map(publicInfo), ...pageRest(page) });
-      },
+      field: 'locks',
+      description: 'held locks, by name',
+      schema: LocksBody,
+      kind: 'lock',
+      list: async (options) => (await baton.listLocks(options)).map(publicInfo),
     }),
   ];
 }

@@ -26,7 +26,6 @@ import {
   type SemaphoreInfo,
 } from '../../index.js';
 import type { TokenLeases } from '../../locks/semaphore.js';
-import { allows } from '../auth.js';
 import type { RouteDeps } from '../options.js';
 import { KeyedQueue } from '../ordered.js';
 import { defineRoute, type Route } from '../route.js';
@@ -34,7 +33,6 @@ import {
   ExtendBody,
   ExtendedBody,
   GrantBody,
-  ListLocksQuery,
   LockParams,
   ReleaseBody,
   ReleasedBody,
@@ -46,7 +44,7 @@ import {
   SemaphoresBody,
 } from '../schemas.js';
 import { type AcquireCall, answerGrant } from './grant.js';
-import { pageRest, visiblePage } from './listing.js';
+import { listingRoute } from './listing.js';
 
 /** PoolKind is what differs between semaphores and read-write locks on the wire. */
 interface PoolKind<B extends z.ZodType, I extends { name: string }> {
@@ -177,25 +175,16 @@ function routesOf<B extends z.ZodType, I extends { name: string }>(
         res.json(await k.inspect(params.name));
       },
     }),
-    defineRoute({
-      method: 'get',
+    listingRoute(deps.limits.maxListScan, {
       path: base,
       summary: `List the ${k.plural} with holders that this token may read (never their tokens)`,
       tag: k.plural,
-      access: { kind: 'token' },
-      query: ListLocksQuery,
-      responses: { 200: { description: `${k.plural} with holders, by name`, schema: k.list } },
+      field: k.plural,
+      description: `${k.plural} with holders, by name`,
+      schema: k.list,
       problems: [501],
-      async handler({ query, principal, res }) {
-        const page = await visiblePage({
-          list: (limit) => k.listed({ prefix: query.prefix, limit }),
-          visible: (name) => allows(principal, 'lock', name, 'read'),
-          limit: query.limit ?? 1000,
-          cursor: query.cursor,
-          maxScan: deps.limits.maxListScan,
-        });
-        res.json({ [k.plural]: page.items, ...pageRest(page) });
-      },
+      kind: 'lock',
+      list: (options) => k.listed(options),
     }),
   ];
 }
