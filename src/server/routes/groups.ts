@@ -42,7 +42,7 @@ import {
   WatchHeaders,
 } from '../schemas.js';
 import { counted, ifVersionFrom } from './conditions.js';
-import { slotKey, streamEvents } from './sse.js';
+import { streamRoute } from './sse.js';
 import { resumePoint } from './watch.js';
 
 const GROUP_PREFIX = groupDict('');
@@ -54,7 +54,7 @@ const MEMBER_PATH = '/v1/groups/:group/members/:member';
 
 /** groupRoutes declares the /v1/groups/{group} endpoints. */
 export function groupRoutes(deps: RouteDeps): Route[] {
-  const { baton, metrics, limits, shutdown, watchSlots } = deps;
+  const { baton, metrics } = deps;
   /** members is the group's dict, after the group name is checked (400 when too long). */
   const members = (group: string) => {
     baton.group(group);
@@ -152,8 +152,7 @@ export function groupRoutes(deps: RouteDeps): Route[] {
         res.json({ members: out, ...(assignment ? { assignment } : {}) });
       },
     }),
-    defineRoute({
-      method: 'get',
+    streamRoute(deps, {
       path: '/v1/groups/:group/watch',
       summary: 'Stream joins and leaves as Server-Sent Events (resumable with Last-Event-ID)',
       tag: 'groups',
@@ -161,26 +160,20 @@ export function groupRoutes(deps: RouteDeps): Route[] {
       params: GroupParams,
       query: GroupWatchQuery,
       headers: WatchHeaders,
-      responses: {
-        200: {
-          description: 'the present members as join events, then every join and leave',
-          contentType: 'text/event-stream',
-        },
-      },
+      description: 'the present members as join events, then every join and leave',
       problems: [410],
-      async handler({ params, query, headers, req, res, signal, principal }) {
-        res.once('close', watchSlots.take(slotKey(principal, req)));
+      open({ params, query, headers, signal }) {
         const { fromVersion, history } = resumePoint(headers, query);
-        const changes = baton.group(params.group).watch({ fromVersion, history, signal });
-        await streamEvents({ req, res, signal, limits, metrics, shutdown }, changes, groupEventOf);
+        return baton.group(params.group).watch({ fromVersion, history, signal });
       },
+      render: groupEventOf,
     }),
   ];
 }
 
 /** electionRoutes declares the /v1/elections/{election} endpoints. */
 export function electionRoutes(deps: RouteDeps): Route[] {
-  const { baton, metrics, limits, shutdown, watchSlots } = deps;
+  const { baton, metrics } = deps;
   return [
     defineRoute({
       method: 'get',
@@ -197,24 +190,15 @@ export function electionRoutes(deps: RouteDeps): Route[] {
         res.json({ value: leader.value, fence: leader.fence });
       },
     }),
-    defineRoute({
-      method: 'get',
+    streamRoute(deps, {
       path: '/v1/elections/:election/observe',
       summary: 'Stream leader changes as Server-Sent Events (the current one first)',
       tag: 'elections',
       access: ELECTION_READ,
       params: ElectionParams,
-      responses: {
-        200: {
-          description: 'an endless text/event-stream of leader and none events',
-          contentType: 'text/event-stream',
-        },
-      },
-      async handler({ params, req, res, signal, principal }) {
-        res.once('close', watchSlots.take(slotKey(principal, req)));
-        const leaders = baton.election(params.election).observe({ signal });
-        await streamEvents({ req, res, signal, limits, metrics, shutdown }, leaders, leaderEventOf);
-      },
+      description: 'an endless text/event-stream of leader and none events',
+      open: ({ params, signal }) => baton.election(params.election).observe({ signal }),
+      render: leaderEventOf,
     }),
   ];
 }

@@ -22,14 +22,13 @@
  */
 import type { Change } from '../../index.js';
 import type { RouteDeps } from '../options.js';
-import { defineRoute, type Route } from '../route.js';
+import type { Route } from '../route.js';
 import { DictParams, WatchHeaders, WatchQuery } from '../schemas.js';
-import { slotKey, streamEvents } from './sse.js';
+import { streamRoute } from './sse.js';
 
 /** watchRoute declares GET /v1/dicts/{dict}/watch. */
-export function watchRoute({ baton, limits, metrics, shutdown, watchSlots }: RouteDeps): Route {
-  return defineRoute({
-    method: 'get',
+export function watchRoute(deps: RouteDeps): Route {
+  return streamRoute(deps, {
     path: '/v1/dicts/:dict/watch',
     summary: 'Stream changes after a version as Server-Sent Events (resumable with Last-Event-ID)',
     tag: 'dicts',
@@ -37,20 +36,13 @@ export function watchRoute({ baton, limits, metrics, shutdown, watchSlots }: Rou
     params: DictParams,
     query: WatchQuery,
     headers: WatchHeaders,
-    responses: {
-      200: {
-        description: 'an endless text/event-stream of set, delete and expire events',
-        contentType: 'text/event-stream',
-      },
-    },
+    description: 'an endless text/event-stream of set, delete and expire events',
     problems: [410],
-    async handler({ params, query, headers, req, res, signal, principal }) {
-      // The slot is given back when the response is over, however it ends.
-      res.once('close', watchSlots.take(slotKey(principal, req)));
+    open({ params, query, headers, signal }) {
       const { fromVersion, history } = resumePoint(headers, query);
-      const changes = baton.dict(params.dict).watch({ prefix: query.prefix, fromVersion, history, signal });
-      await streamEvents({ req, res, signal, limits, metrics, shutdown }, changes, eventOf);
+      return deps.baton.dict(params.dict).watch({ prefix: query.prefix, fromVersion, history, signal });
     },
+    render: eventOf,
   });
 }
 
