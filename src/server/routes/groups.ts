@@ -39,11 +39,10 @@ import {
   MembersBody,
   MembershipBody,
   MembersQuery,
-  WatchHeaders,
 } from '../schemas.js';
 import { counted, ifVersionFrom } from './conditions.js';
-import { streamRoute } from './sse.js';
-import { resumePoint } from './watch.js';
+import { sseEvent, streamRoute } from './sse.js';
+import { eventId, resumableRoute } from './watch.js';
 
 const GROUP_PREFIX = groupDict('');
 const GROUP_READ = { kind: 'dict', right: 'read', param: 'group', prefix: GROUP_PREFIX } as const;
@@ -152,20 +151,15 @@ export function groupRoutes(deps: RouteDeps): Route[] {
         res.json({ members: out, ...(assignment ? { assignment } : {}) });
       },
     }),
-    streamRoute(deps, {
+    resumableRoute(deps, {
       path: '/v1/groups/:group/watch',
       summary: 'Stream joins and leaves as Server-Sent Events (resumable with Last-Event-ID)',
       tag: 'groups',
       access: GROUP_READ,
       params: GroupParams,
       query: GroupWatchQuery,
-      headers: WatchHeaders,
       description: 'the present members as join events, then every join and leave',
-      problems: [410],
-      open({ params, query, headers, signal }) {
-        const { fromVersion, history } = resumePoint(headers, query);
-        return baton.group(params.group).watch({ fromVersion, history, signal });
-      },
+      open: ({ params, signal }, from) => baton.group(params.group).watch({ ...from, signal }),
       render: groupEventOf,
     }),
   ];
@@ -211,13 +205,10 @@ function groupEventOf(c: GroupChange): string {
         ? { id: c.id, version: c.version }
         : { id: c.id, meta: c.meta, version: c.version }
       : { id: c.id, reason: c.reason, version: c.version };
-  const id = c.history === undefined ? `${c.version}` : `${c.history}:${c.version}`;
-  return `id: ${id}\nevent: ${c.type}\ndata: ${JSON.stringify(data)}\n\n`;
+  return sseEvent(c.type, data, eventId(c.version, c.history));
 }
 
 /** leaderEventOf renders a leader (or none); observe has no resume: it starts from the present. */
 function leaderEventOf(l: Leader | undefined): string {
-  return l === undefined
-    ? 'event: none\ndata: {}\n\n'
-    : `event: leader\ndata: ${JSON.stringify({ value: l.value, fence: l.fence })}\n\n`;
+  return l === undefined ? sseEvent('none', {}) : sseEvent('leader', { value: l.value, fence: l.fence });
 }

@@ -123,8 +123,7 @@ async function streamEvents<T>(
         status: problem.status,
         detail: problem.detail,
       };
-      const event = problem.code === 'history_compacted' ? 'reset' : 'problem';
-      res.write(`event: ${event}\ndata: ${JSON.stringify(body)}\n\n`);
+      res.write(sseEvent(problem.code === 'history_compacted' ? 'reset' : 'problem', body));
     }
   } finally {
     clearInterval(keepAlive);
@@ -134,6 +133,11 @@ async function streamEvents<T>(
     if (shutdown.aborted && !res.destroyed) res.write(': server shutting down\n\n');
     res.end();
   }
+}
+
+/** sseEvent renders one SSE event: `id:` when given, `event:`, and `data:` as JSON (which escapes newlines, so data stays one line). */
+export function sseEvent(event: string, data: unknown, id?: string): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 /** slotKey is whom a stream's watch slot is counted against: its token, or its address. */
