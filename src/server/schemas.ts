@@ -260,14 +260,18 @@ export const GrantBody = z.object({
 export const ExtendedBody = z.object({ name: Name, fence: Fence, expiresAt: z.int(), ttlMs: TtlMs });
 /** ReleasedBody answers a release. */
 export const ReleasedBody = z.object({ released: z.boolean() });
-/** LocksBody lists held locks. */
-export const LocksBody = z.object({
-  locks: z.array(LockInfoBody),
+/** PageFields end every listing of names: the next page's cursor, and whether the scan was cut. */
+const PageFields = {
   cursor: z.string().optional().meta({ description: 'pass back for the next page' }),
   truncated: z
     .literal(true)
     .optional()
     .meta({ description: 'the scan stopped at the server limit; narrow the prefix' }),
+};
+/** LocksBody lists held locks. */
+export const LocksBody = z.object({
+  locks: z.array(LockInfoBody),
+  ...PageFields,
 });
 const PermitHolderBody = z.object({
   count: z.int(),
@@ -287,11 +291,7 @@ export const SemaphoreInfoBody = z.object({
 /** SemaphoresBody lists semaphores with holders. */
 export const SemaphoresBody = z.object({
   semaphores: z.array(SemaphoreInfoBody),
-  cursor: z.string().optional().meta({ description: 'pass back for the next page' }),
-  truncated: z
-    .literal(true)
-    .optional()
-    .meta({ description: 'the scan stopped at the server limit; narrow the prefix' }),
+  ...PageFields,
 });
 /** RwLockInfoBody is the public view of a read-write lock (never a token). */
 export const RwLockInfoBody = z.object({
@@ -312,11 +312,7 @@ export const RwLockInfoBody = z.object({
 /** RwLocksBody lists read-write locks with holders. */
 export const RwLocksBody = z.object({
   rwlocks: z.array(RwLockInfoBody),
-  cursor: z.string().optional().meta({ description: 'pass back for the next page' }),
-  truncated: z
-    .literal(true)
-    .optional()
-    .meta({ description: 'the scan stopped at the server limit; narrow the prefix' }),
+  ...PageFields,
 });
 /** VersionBody carries a dict version. */
 export const VersionBody = z.object({ version: Version });
@@ -336,11 +332,7 @@ export const DictInfoBody = z.object({ name: Name, size: z.int(), version: Versi
 /** DictsBody lists the dicts that have entries. */
 export const DictsBody = z.object({
   dicts: z.array(z.object({ name: Name, size: z.int() })),
-  cursor: z.string().optional().meta({ description: 'pass back for the next page' }),
-  truncated: z
-    .literal(true)
-    .optional()
-    .meta({ description: 'the scan stopped at the server limit; narrow the prefix' }),
+  ...PageFields,
 });
 /** OkBody answers /healthz and /readyz. */
 export const OkBody = z.object({ ok: z.literal(true) });
