@@ -295,7 +295,7 @@ export class MemoryDicts implements DictBackend {
       throw new StaleFenceError(fence.lock, fence.fence, 'unissued_fence');
     if (fence.fence < (st.fences.get(fence.lock) ?? 0))
       throw new StaleFenceError(fence.lock, fence.fence, 'newer_fence');
-    if (fence.token !== undefined && !this.#store.locks.get(fence.lock)?.holders.has(fence.token)) {
+    if (fence.token !== undefined && !this.#store.locks.get(fence.lock)?.holder(fence.token)) {
       throw new StaleFenceError(fence.lock, fence.fence, 'not_holder');
     }
   }

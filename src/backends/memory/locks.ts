@@ -8,8 +8,9 @@
  * it); a wait rejects with `signal.reason` when its signal aborts.
  */
 import type { AcquireRequest, LockBackend, LockGrant, LockInfo } from '../../locks/backend.js';
+import type { PoolState } from './pool-state.js';
 import { MemoryPools } from './pools.js';
-import type { MemoryStore, PoolState } from './store.js';
+import type { MemoryStore } from './store.js';
 
 /** MemoryLocks is one client's view of the locks of a MemoryStore: pools of one permit, keyed by lock name. */
 export class MemoryLocks extends MemoryPools<AcquireRequest, LockInfo> implements LockBackend {
@@ -27,7 +28,7 @@ export class MemoryLocks extends MemoryPools<AcquireRequest, LockInfo> implement
 
   /** view shows the lock's one holder, if any: held, until when, and its owner label. */
   protected view(name: string, state: PoolState | undefined, fence: number): LockInfo {
-    const holder = state?.holders.values().next().value;
+    const [holder] = state?.holders() ?? [];
     if (!holder) return { name, held: false, fence };
     return { name, held: true, fence, expiresAt: Math.floor(holder.expiresAt), owner: holder.owner };
   }

@@ -24,9 +24,10 @@ import type {
   LeaseInfo,
   LockGrant,
 } from '../../locks/backend.js';
+import { type PoolHolder, PoolState, type PoolWaiter } from './pool-state.js';
 import { now } from './scheduler.js';
 import type { SteadyMap } from './steady-map.js';
-import { byName, type MemoryStore, type PoolState, type PoolWaiter } from './store.js';
+import { byName, type MemoryStore } from './store.js';
 
 /** CAPABILITIES are the guarantees of every memory pool: locks and semaphores alike. */
 const CAPABILITIES: LeaseCapabilities = Object.freeze({
@@ -67,13 +68,13 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
     this.open();
     const key = this.#prefix + name;
     const state = this.#pools.get(key);
-    const holder = state?.holders.get(token);
+    const holder = state?.holder(token);
     if (!state || !holder) return null;
     const startedAt = performance.now();
     const ttlMs = given ?? holder.ttlMs;
     holder.ttlMs = ttlMs;
     holder.expiresAt = now() + ttlMs;
-    this.#scheduleExpiry(key, state, token);
+    this.#scheduleExpiry(key, state, holder);
     return { fence: holder.fence, ttlMs, startedAt };
   }
 
@@ -81,8 +82,9 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
     this.open();
     const key = this.#prefix + name;
     const state = this.#pools.get(key);
-    if (!state?.holders.has(token)) return false;
-    this.#free(key, state, token);
+    const holder = state?.holder(token);
+    if (!state || !holder) return false;
+    this.#free(key, state, holder);
     return true;
   }
 
@@ -99,7 +101,7 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
     const keep = this.#prefix.length;
     return byName(
       this.#pools,
-      (key, state) => state.holders.size > 0 && key.startsWith(start),
+      (key, state) => state.holderCount > 0 && key.startsWith(start),
       (key, state) => this.view(key.slice(keep), state, this.#store.fences.get(key) ?? 0),
       options.limit,
     );
@@ -127,7 +129,7 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
     this.open();
     const key = this.#prefix + name;
     const state = this.#poolFor(key, permits, count);
-    if (!state.holders.has(req.token) && state.waiters.length === 0 && state.used + count <= state.permits) {
+    if (!state.holder(req.token) && state.waiters.length === 0 && state.used + count <= state.permits) {
       return this.#grant(key, state, req.token, count, req.ttlMs, req.owner);
     }
     if (req.waitMs <= 0 || req.signal?.aborted) {
@@ -196,7 +198,7 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
   #poolFor(key: string, permits: number, count: number): PoolState {
     let state = this.#pools.get(key);
     if (!state) {
-      state = { permits, used: 0, holders: new Map(), waiters: [] };
+      state = new PoolState(permits);
       this.#pools.set(key, state);
     } else if (state.permits !== permits) {
       throw new InvalidArgumentError(
@@ -219,29 +221,32 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
   ): LockGrant {
     const startedAt = performance.now();
     const fence = this.#store.nextFence(key);
-    state.holders.set(token, { count, fence, owner, expiresAt: now() + ttlMs, ttlMs, timer: undefined });
-    state.used += count;
-    this.#scheduleExpiry(key, state, token);
+    const holder: PoolHolder = {
+      token,
+      count,
+      fence,
+      owner,
+      expiresAt: now() + ttlMs,
+      ttlMs,
+      timer: undefined,
+    };
+    state.add(holder);
+    this.#scheduleExpiry(key, state, holder);
     return { fence, ttlMs, startedAt };
   }
 
-  #scheduleExpiry(key: string, state: PoolState, token: string): void {
-    const holder = state.holders.get(token);
-    if (!holder) return;
+  #scheduleExpiry(key: string, state: PoolState, holder: PoolHolder): void {
     const at = holder.expiresAt;
     this.#store.scheduler.cancel(holder.timer);
     holder.timer = this.#store.scheduler.at(at, () => {
-      if (state.holders.get(token) === holder && holder.expiresAt === at) this.#free(key, state, token);
+      if (state.holder(holder.token) === holder && holder.expiresAt === at) this.#free(key, state, holder);
     });
   }
 
   /** #free returns a holder's permits and serves the queue. */
-  #free(key: string, state: PoolState, token: string): void {
-    const holder = state.holders.get(token);
-    if (!holder) return;
+  #free(key: string, state: PoolState, holder: PoolHolder): void {
     this.#store.scheduler.cancel(holder.timer);
-    state.holders.delete(token);
-    state.used -= holder.count;
+    state.remove(holder);
     this.#drain(key, state);
   }
 
@@ -260,7 +265,7 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
 
   /** #dropIfUnused forgets an unused pool (its size may then be set anew; its fence counter stays). */
   #dropIfUnused(key: string, state: PoolState): void {
-    if (state.holders.size === 0 && state.waiters.length === 0 && this.#pools.get(key) === state) {
+    if (state.holderCount === 0 && state.waiters.length === 0 && this.#pools.get(key) === state) {
       this.#pools.delete(key);
     }
   }

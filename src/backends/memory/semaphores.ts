@@ -11,8 +11,9 @@
  */
 import type { LockGrant } from '../../locks/backend.js';
 import type { PermitRequest, SemaphoreBackend, SemaphoreInfo } from '../../locks/semaphore-backend.js';
+import type { PoolState } from './pool-state.js';
 import { MemoryPools } from './pools.js';
-import type { MemoryStore, PoolState } from './store.js';
+import type { MemoryStore } from './store.js';
 
 /** MemorySemaphores is one client's view of one namespace of pools in a MemoryStore. */
 export class MemorySemaphores extends MemoryPools<PermitRequest, SemaphoreInfo> implements SemaphoreBackend {
@@ -27,7 +28,7 @@ export class MemorySemaphores extends MemoryPools<PermitRequest, SemaphoreInfo> 
   /** view shows the pool's size, use, holders in grant order (never tokens) and queue length. */
   protected view(name: string, state: PoolState | undefined, fence: number): SemaphoreInfo {
     if (!state) return { name, permits: 0, used: 0, fence, holders: [], waiting: 0 };
-    const holders = [...state.holders.values()]
+    const holders = [...state.holders()]
       .sort((a, b) => a.fence - b.fence)
       .map((h) => ({
         count: h.count,

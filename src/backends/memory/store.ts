@@ -9,39 +9,9 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import type { LockGrant } from '../../locks/backend.js';
+import type { PoolState } from './pool-state.js';
 import { Scheduler, type Timer } from './scheduler.js';
 import { SteadyMap } from './steady-map.js';
-
-/** PoolHolder is one holder of a pool's permits (of a lock: its one permit). */
-export interface PoolHolder {
-  readonly count: number;
-  readonly fence: number;
-  readonly owner: string | undefined;
-  expiresAt: number;
-  /** ttlMs is the TTL of the grant or last extension, kept by an extend that gives none. */
-  ttlMs: number;
-  /** timer frees the permits at expiresAt; cancelled on release. */
-  timer: Timer | undefined;
-}
-
-/** PoolWaiter is one pending permit request, in arrival order. */
-export interface PoolWaiter {
-  readonly token: string;
-  readonly count: number;
-  readonly ttlMs: number;
-  readonly owner: string | undefined;
-  /** grant hands the permits to this waiter (the store already recorded it as holder). */
-  grant(grant: LockGrant): void;
-}
-
-/** PoolState is one pool — a semaphore's, an rwlock's, or a lock's of one permit: its fixed size, holders by token, and FIFO queue. */
-export interface PoolState {
-  permits: number;
-  used: number;
-  readonly holders: Map<string, PoolHolder>;
-  readonly waiters: PoolWaiter[];
-}
 
 /** EntryState is one stored dict entry. */
 export interface EntryState {
