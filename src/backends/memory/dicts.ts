@@ -32,7 +32,7 @@ import type {
   WriteOptions,
 } from '../../shared-state/backend.js';
 import { now } from './scheduler.js';
-import type { DictState, EntryState, MemoryStore } from './store.js';
+import { byName, type DictState, type EntryState, type MemoryStore } from './store.js';
 
 /** EXPIRE_GROUP is the most expire changes one version holds. */
 export const EXPIRE_GROUP = 100;
@@ -249,13 +249,13 @@ export class MemoryDicts implements DictBackend {
   ): Promise<Array<{ name: string; size: number }>> {
     this.#open();
     this.#store.scheduler.runDue();
-    const out: Array<{ name: string; size: number }> = [];
-    for (const [name, st] of this.#store.dicts) {
-      if (st.entries.size > 0 && (!options.prefix || name.startsWith(options.prefix)))
-        out.push({ name, size: st.entries.size });
-    }
-    out.sort((a, b) => compareKeys(a.name, b.name));
-    return out.slice(0, options.limit ?? 1000);
+    const prefix = options.prefix ?? '';
+    return byName(
+      this.#store.dicts,
+      (name, st) => st.entries.size > 0 && name.startsWith(prefix),
+      (name, st) => ({ name, size: st.entries.size }),
+      options.limit,
+    );
   }
 
   async ping(): Promise<void> {
@@ -295,7 +295,7 @@ export class MemoryDicts implements DictBackend {
       throw new StaleFenceError(fence.lock, fence.fence, 'unissued_fence');
     if (fence.fence < (st.fences.get(fence.lock) ?? 0))
       throw new StaleFenceError(fence.lock, fence.fence, 'newer_fence');
-    if (fence.token !== undefined && this.#store.locks.get(fence.lock)?.token !== fence.token) {
+    if (fence.token !== undefined && !this.#store.locks.get(fence.lock)?.holder(fence.token)) {
       throw new StaleFenceError(fence.lock, fence.fence, 'not_holder');
     }
   }
