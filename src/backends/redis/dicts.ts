@@ -37,10 +37,11 @@ import type {
   WatchRequest,
   WriteOptions,
 } from '../../shared-state/backend.js';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
 import type { RedisConnections } from './client.js';
 import { type Call, Coalescer } from './coalesce.js';
 import { DictNames } from './dict-names.js';
-import { decodeCursor, encodeCursor, lexMin, parseEntry } from './entries.js';
+import { lexMin, parseEntry } from './entries.js';
 import { checkReply, type ScriptReply, translateError } from './errors.js';
 import { ExpirySweep } from './expiry-sweep.js';
 import type { KeyLayout } from './keys.js';

@@ -40,6 +40,7 @@ import type {
   SemaphoreCapabilities,
   SemaphoreInfo,
 } from '../../locks/semaphore-backend.js';
+import { byteOrder } from '../common/byte-order.js';
 import { checkReply, type ScriptReply } from './errors.js';
 import type { PoolKeyLayout, PoolKeys } from './pool-keys.js';
 import type { ScriptName, Scripts } from './scripts.js';
@@ -284,11 +285,6 @@ export class RedisSemaphores implements SemaphoreBackend {
   #open(): void {
     if (this.#closing.signal.aborted) throw new BackendUnavailableError('baton client is closed');
   }
-}
-
-/** byteOrder compares names by code unit (names are ASCII), as the other backends list them. */
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** pause waits `ms` (Infinity: until aborted); rejects with `signal.reason` on abort. */
