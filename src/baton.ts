@@ -5,6 +5,7 @@
  */
 
 import { InvalidArgumentError, UnsupportedError } from './errors.js';
+import type { FenceScope } from './fence-scope.js';
 import type { LockBackend, LockCapabilities, LockInfo } from './locks/backend.js';
 import { type Lease, type LeaseSettings, runHeld } from './locks/lease.js';
 import { type AcquireOptions, Lock, type LockOptions } from './locks/lock.js';
@@ -113,7 +114,7 @@ export class Baton implements AsyncDisposable {
     options: AcquireOptions = {},
   ): Promise<R> {
     const lease = await this.lock(name).acquire({ ...options, autoExtend: true });
-    return runHeld(lease, name, fn);
+    return runHeld(lease, fn);
   }
 
   /**
@@ -182,16 +183,15 @@ export class Baton implements AsyncDisposable {
   }
 
   /**
-   * #issuedFence reads the issued-fence counter of a fence scope (a lock name, `semaphore/<name>`
-   * or `rwlock/<name>`) from the lock store: 0 where nothing was ever issued, or where this
+   * #issuedFence reads the issued-fence counter of a fence scope (a lock's, a semaphore's or an
+   * rwlock's) from the lock store: 0 where nothing was ever issued, or where this
    * client has no semaphores. BackendUnavailableError when the lock store cannot answer.
    */
-  async #issuedFence(scope: string): Promise<number> {
-    const slash = scope.indexOf('/');
-    if (slash < 0) return (await this.#locks.inspect(scope)).fence;
+  async #issuedFence(scope: FenceScope): Promise<number> {
+    if (scope.kind === 'lock') return (await this.#locks.inspect(scope.name)).fence;
     if (typeof this.#pools === 'string') return 0;
-    const pools = scope.startsWith('semaphore/') ? this.#pools.semaphores : this.#pools.rwlocks;
-    return (await pools.inspect(scope.slice(slash + 1))).fence;
+    const pools = scope.kind === 'semaphore' ? this.#pools.semaphores : this.#pools.rwlocks;
+    return (await pools.inspect(scope.name)).fence;
   }
 
   /**

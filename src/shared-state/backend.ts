@@ -8,6 +8,7 @@
  * Every method rejects with a BatonError: VersionConflictError, StaleFenceError,
  * TypeMismatchError, HistoryCompactedError or BackendUnavailableError as documented per method.
  */
+import type { FenceScope } from '../fence-scope.js';
 
 /** DictCapabilities describes what a dict backend guarantees. */
 export interface DictCapabilities {
@@ -42,15 +43,20 @@ export interface StoredEntry {
 }
 
 /**
- * FenceCheck makes a write conditional on a lock's fence (and, with `token`, on holding the lock).
- * `lock` is a fence scope: a lock name, or `semaphore/<name>` / `rwlock/<name>`. A store with
- * `fenceIssuedCheck` refuses a fence above the scope's issued-fence counter (`unissued_fence`)
- * before anything else, and then changes nothing.
+ * FenceCheck makes a write conditional on a fence of `scope` (and, with `token`, on holding the
+ * lock). A store with `fenceIssuedCheck` refuses a fence above the scope's issued-fence counter
+ * (`unissued_fence`) before anything else, and then changes nothing.
  */
 export interface FenceCheck {
+  /** scope is the fence counter the fence belongs to: a lock's, a semaphore's or an rwlock's. */
+  readonly scope: FenceScope;
+  /**
+   * lock is `scope` as text (encodeFenceScope): what a store files the scope's fences under and
+   * what StaleFenceError names. Read `scope` to tell the kinds apart, never this.
+   */
   readonly lock: string;
   readonly fence: number;
-  /** token asks for the ownership guard, where the backend has it (see capabilities). */
+  /** token asks for the ownership guard, where the backend has it (see capabilities); only for a lock's scope. */
   readonly token?: string | undefined;
   /**
    * issuedChecked tells the store that the caller already checked issuance against the lock's

@@ -51,7 +51,9 @@ describe('incr rule', () => {
 
   it('refuses a sum that would overflow to ±Infinity with InvalidArgumentError', () => {
     expect(() => incremented('k', Number.MAX_VALUE, Number.MAX_VALUE)).toThrow(InvalidArgumentError);
-    expect(() => incremented('k', -Number.MAX_VALUE, -Number.MAX_VALUE)).toThrow('would overflow to -Infinity');
+    expect(() => incremented('k', -Number.MAX_VALUE, -Number.MAX_VALUE)).toThrow(
+      'would overflow to -Infinity',
+    );
     expect(incremented('k', Number.MAX_VALUE, 0)).toBe(Number.MAX_VALUE);
   });
 });

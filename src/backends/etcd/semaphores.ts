@@ -20,6 +20,7 @@
  */
 import type { IKeyValue } from 'etcd3';
 import { BackendUnavailableError } from '../../errors.js';
+import { encodeFenceScope } from '../../fence-scope.js';
 import type { LockGrant } from '../../locks/backend.js';
 import type {
   PermitHolder,
@@ -71,7 +72,7 @@ export class EtcdSemaphores implements SemaphoreBackend {
     const contender = new PoolContender(
       this.#client,
       this.#keys,
-      `${this.#namespace}/${name}`,
+      encodeFenceScope({ kind: this.#namespace, name }),
       name,
       req,
       this.capabilities.minTtlMs,

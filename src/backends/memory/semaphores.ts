@@ -9,6 +9,7 @@
  * cancelled with it).
  */
 import { BackendUnavailableError, InvalidArgumentError } from '../../errors.js';
+import { encodeFenceScope } from '../../fence-scope.js';
 import type { LockGrant } from '../../locks/backend.js';
 import type {
   PermitRequest,
@@ -30,7 +31,7 @@ const CAPABILITIES: SemaphoreCapabilities = Object.freeze({
 export class MemorySemaphores implements SemaphoreBackend {
   readonly capabilities = CAPABILITIES;
   readonly #store: MemoryStore;
-  readonly #namespace: string;
+  readonly #namespace: 'semaphore' | 'rwlock';
   readonly #cancels = new Set<(err: Error) => void>();
   #closed = false;
 
@@ -155,7 +156,7 @@ export class MemorySemaphores implements SemaphoreBackend {
   }
 
   #key(name: string): string {
-    return `${this.#namespace}/${name}`;
+    return encodeFenceScope({ kind: this.#namespace, name });
   }
 
   /** #poolFor returns the pool, fixing its size on first use; InvalidArgumentError on a mismatch. */

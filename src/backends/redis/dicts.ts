@@ -357,7 +357,7 @@ export class RedisDicts implements DictBackend {
     const head = this.#head(options);
     if (fence && this.capabilities.fenceIssuedCheck) {
       // KEYS[7]: the counter to check issuance against, or '' when the caller already checked it.
-      keys.push(fence.issuedChecked ? '' : this.#keys.fenceCounter(fence.lock));
+      keys.push(fence.issuedChecked ? '' : this.#keys.fenceCounter(fence.scope));
       if (head[4] !== '') keys.push(this.#keys.lock(fence.lock).holder);
     }
     const [reply] = await Promise.all([

@@ -32,6 +32,7 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { BackendUnavailableError } from '../../errors.js';
+import { encodeFenceScope } from '../../fence-scope.js';
 import type { LockGrant } from '../../locks/backend.js';
 import type {
   PermitHolder,
@@ -229,7 +230,7 @@ export class RedisSemaphores implements SemaphoreBackend {
       req.owner ?? '',
       req.owner === undefined ? '0' : '1',
       lease,
-      `${this.#keys.namespace}/${name}`,
+      encodeFenceScope({ kind: this.#keys.namespace, name }),
     ]);
     switch (r[1]) {
       case 'granted':
