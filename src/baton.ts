@@ -19,7 +19,7 @@ import type { JsonValue } from './shared-state/codec.js';
 import { type DictSettings, SharedDict } from './shared-state/dict.js';
 import { checkCacheOptions, NearCache, type NearCacheOptions } from './shared-state/near-cache.js';
 import { BARRIERS_DICT, Barrier } from './sync/barrier.js';
-import { EVENTS_DICT, Event } from './sync/event.js';
+import { EVENTS_DICT, SharedEvent } from './sync/event.js';
 import { assertName } from './validation.js';
 
 /** BatonSettings are the client-side rules chosen at connect time. */
@@ -149,8 +149,8 @@ export class Baton implements AsyncDisposable {
    * event returns a handle on the event `name` (set / clear / wait), kept in the reserved dict
    * `_baton.events`. InvalidArgumentError for a bad name.
    */
-  event(name: string): Event {
-    return new Event(assertName(name, 'event'), this.dict<true>(EVENTS_DICT));
+  event(name: string): SharedEvent {
+    return new SharedEvent(assertName(name, 'event'), this.dict<true>(EVENTS_DICT));
   }
 
   /**

@@ -54,5 +54,5 @@ export {
   type NearCacheStats,
 } from './shared-state/near-cache.js';
 export { Barrier, MAX_PARTIES } from './sync/barrier.js';
-export { Event } from './sync/event.js';
+export { Event, SharedEvent } from './sync/event.js';
 export { MAX_KEY_BYTES, MAX_NAME_LENGTH, MAX_TTL_MS } from './validation.js';
