@@ -21,7 +21,15 @@ import {
   assertVersion,
   preview,
 } from '../validation.js';
-import type { BatchOp, DictBackend, FenceCheck, StoredEntry } from './backend.js';
+import type {
+  BatchOp,
+  DeleteOptions,
+  DictBackend,
+  FenceCheck,
+  SetOptions,
+  StoredEntry,
+  WriteOptions,
+} from './backend.js';
 import { DEFAULT_MAX_VALUE_BYTES, decodeValue, encodeValue, type JsonValue } from './codec.js';
 import type { NearCache, NearCacheStats } from './near-cache.js';
 
@@ -61,10 +69,8 @@ export interface Change<T> {
   readonly history?: string | undefined;
 }
 
-/** DictOp is one operation of a batch. */
-export type DictOp<T> =
-  | { op: 'set'; key: string; value: T; ifVersion?: number; ttlMs?: number }
-  | { op: 'delete'; key: string; ifVersion?: number };
+/** DictOp is one operation of a batch: `set` (optionally `ifVersion`, `ttlMs`) or `delete` (optionally `ifVersion`). */
+export type DictOp<T> = BatchOp<T>;
 
 /** Page is one page of entries from `entries()`. */
 export interface Page<T> {
@@ -77,17 +83,11 @@ export interface Page<T> {
   readonly history?: string | undefined;
 }
 
-/** FencedOptions carry an optional fence. */
-export interface FencedOptions {
-  /** fence: a lease (`fence: lease`) or `{ lock, fence, token? }`. */
-  readonly fence?: FenceSource | undefined;
-}
+/** FencedOptions carry an optional fence: a lease (`fence: lease`) or `{ lock, fence, token? }`. */
+export type FencedOptions = WriteOptions<FenceSource>;
 
-/** SetOptions: `ifVersion` 0 means "only if absent"; n > 0 "only if the entry's version is n". */
-export interface DictSetOptions extends FencedOptions {
-  readonly ttlMs?: number | undefined;
-  readonly ifVersion?: number | undefined;
-}
+/** DictSetOptions: `ttlMs`; `ifVersion` 0 means "only if absent", n > 0 "only if the entry's version is n". */
+export type DictSetOptions = SetOptions<FenceSource>;
 
 /** UpdateOptions tune the `update(fn)` loop. */
 export interface UpdateOptions extends FencedOptions {
@@ -195,7 +195,7 @@ export class SharedDict<T = JsonValue> {
   }
 
   /** delete removes `key`; resolves false when it was absent. VersionConflictError, StaleFenceError. */
-  async delete(key: string, options: { ifVersion?: number } & FencedOptions = {}): Promise<boolean> {
+  async delete(key: string, options: DeleteOptions<FenceSource> = {}): Promise<boolean> {
     assertKey(key);
     const ifVersion = optionalVersion(options.ifVersion);
     const fence = await this.#issued(this.#fence(options.fence));
