@@ -78,7 +78,7 @@ export class Lease implements AsyncDisposable {
     grant: LockGrant,
     backend: LeaseBackend,
     settings: LeaseSettings,
-    scope: FenceScope = { kind: 'lock', name },
+    scope: FenceScope = Object.freeze({ kind: 'lock', name }),
   ) {
     this.name = name;
     this.scope = scope;
@@ -291,8 +291,8 @@ export class Lease implements AsyncDisposable {
 
 /**
  * runHeld runs `fn(lease)` and releases the lease in `finally`; it resolves to what `fn` returned.
- * If the lease was lost while `fn` ran, it rejects with LockLostError (naming its fence scope) after `fn`
- * settles, because the section was not exclusive to its end. A release that fails because the
+ * If the lease was lost while `fn` ran, it rejects with LockLostError (naming its fence scope)
+ * after `fn` settles, because the section was not exclusive to its end. A release that fails because the
  * store is unreachable is not reported: the lease then ends at its TTL.
  */
 export async function runHeld<R>(lease: Lease, fn: (lease: Lease) => Promise<R> | R): Promise<R> {

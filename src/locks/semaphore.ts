@@ -66,7 +66,7 @@ class Pool {
     settings: LeaseSettings,
   ) {
     this.name = name;
-    this.scope = { kind, name };
+    this.scope = Object.freeze({ kind, name });
     this.permits = permits;
     this.#backend = backend;
     this.#options = options;
