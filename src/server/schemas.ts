@@ -6,6 +6,7 @@
  * error name the field and happen before any backend call.
  */
 import { z } from 'zod';
+import { FENCE_SCOPE_PATTERN } from '../fence-scope.js';
 import { MAX_KEY_BYTES, MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_PERMITS, MAX_TTL_MS } from '../index.js';
 
 const NAME_RE = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -19,10 +20,7 @@ export const Name = z
 /** FenceScope is what a fenced write names: a lock, or rwlock/<name> or semaphore/<name>. */
 export const FenceScope = z
   .string()
-  .regex(
-    /^(?:(?:rwlock|semaphore)\/)?[A-Za-z0-9._:-]{1,200}$/,
-    'must be a lock name, or rwlock/<name> or semaphore/<name>',
-  )
+  .regex(FENCE_SCOPE_PATTERN, 'must be a lock name, or rwlock/<name> or semaphore/<name>')
   .meta({ example: 'nightly-report' });
 
 /** Key is a dict key: 1-1024 UTF-8 bytes, no NUL, well-formed Unicode (percent-encoded in paths). */

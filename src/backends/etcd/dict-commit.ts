@@ -86,7 +86,7 @@ export type CommitResult =
 
 /** commitDict runs a CommitSpec as one transaction (see the file comment). */
 export async function commitDict(client: EtcdClient, spec: CommitSpec): Promise<CommitResult> {
-  let form: RecordForm = spec.fence?.lock.includes('/') ? 'padded' : 'modrev';
+  let form: RecordForm = spec.fence && spec.fence.scope.kind !== 'lock' ? 'padded' : 'modrev';
   for (let attempt = 1; ; attempt++) {
     try {
       return await commitOnce(client, spec, form);
@@ -197,7 +197,7 @@ function fenceParts(
     own: [],
     oldest: [],
   };
-  const issued = keys.issuedFenceRecord(fence.lock);
+  const issued = keys.issuedFenceRecord(fence.scope);
   const checkIssued = !fence.issuedChecked;
   if (checkIssued) {
     if (form === 'modrev')

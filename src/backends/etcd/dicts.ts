@@ -12,7 +12,6 @@
  * BackendUnavailableError when etcd cannot answer within the client's timeout;
  * PayloadTooLargeError when a transaction exceeds etcd's request size (1.5 MiB by default).
  */
-import { InvalidArgumentError, TypeMismatchError } from '../../errors.js';
 import type {
   BatchOp,
   ChangeBatch,
@@ -26,13 +25,15 @@ import type {
   WatchRequest,
   WriteOptions,
 } from '../../shared-state/backend.js';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { incremented, jsonKind, notANumberError } from '../common/incr.js';
 import type { EtcdClient } from './client.js';
 import { batchDict } from './dict-batch.js';
 import { type CommitSpec, commitDict, conflictError, contentionPause } from './dict-commit.js';
 import { listDicts } from './dict-names.js';
 import { historyOf, watchDict } from './dict-watch.js';
 import { prefixEnd } from './keys.js';
-import { decodeCursor, decodeStored, encodeCursor, encodeStored } from './stored.js';
+import { decodeStored, encodeStored } from './stored.js';
 import { TTL_SLACK_MS, TtlBuckets } from './ttl-buckets.js';
 import { createIs, del, get, kvsOf, put, putKeepLease, range, revisionOf, Txn } from './txn.js';
 
@@ -146,13 +147,9 @@ export class EtcdDicts implements DictBackend {
             fence: options.fence,
             what: 'dict incr',
           });
-        throw new TypeMismatchError(
-          `incr on key ${JSON.stringify(key)}: its value is ${describe(parsed)}, not a number`,
-        );
+        throw notANumberError(key, jsonKind(parsed));
       }
-      const next = parsed + by;
-      if (!Number.isFinite(next))
-        throw new InvalidArgumentError(`incr on key ${JSON.stringify(key)} would overflow to ${next}`);
+      const next = incremented(key, parsed, by);
       const text = JSON.stringify(next);
       const r = await this.#commit({
         dict,
@@ -265,10 +262,4 @@ export class EtcdDicts implements DictBackend {
   #entry(dict: string, key: string): Buffer {
     return this.#client.keys.entryKey(dict, key);
   }
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }

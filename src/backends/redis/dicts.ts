@@ -37,10 +37,11 @@ import type {
   WatchRequest,
   WriteOptions,
 } from '../../shared-state/backend.js';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
 import type { RedisConnections } from './client.js';
 import { type Call, Coalescer } from './coalesce.js';
 import { DictNames } from './dict-names.js';
-import { decodeCursor, encodeCursor, lexMin, parseEntry } from './entries.js';
+import { lexMin, parseEntry } from './entries.js';
 import { checkReply, type ScriptReply, translateError } from './errors.js';
 import { ExpirySweep } from './expiry-sweep.js';
 import type { KeyLayout } from './keys.js';
@@ -356,7 +357,7 @@ export class RedisDicts implements DictBackend {
     const head = this.#head(options);
     if (fence && this.capabilities.fenceIssuedCheck) {
       // KEYS[7]: the counter to check issuance against, or '' when the caller already checked it.
-      keys.push(fence.issuedChecked ? '' : this.#keys.fenceCounter(fence.lock));
+      keys.push(fence.issuedChecked ? '' : this.#keys.fenceCounter(fence.scope));
       if (head[4] !== '') keys.push(this.#keys.lock(fence.lock).holder);
     }
     const [reply] = await Promise.all([

@@ -28,6 +28,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BackendUnavailableError } from '../../errors.js';
 import type { LockInfo } from '../../locks/backend.js';
+import { byteOrder } from '../common/byte-order.js';
 import type { AnyClient } from './client.js';
 import { translateError } from './errors.js';
 
@@ -194,9 +195,4 @@ export class RedisLockListing {
     );
     return held;
   }
-}
-
-/** byteOrder compares names as Redis and etcd do: by their UTF-8 bytes. */
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

@@ -7,9 +7,9 @@
  * subscriber connection per client, see wakeups.ts), retries once at once (a release may have
  * come before the subscription), and from then on retries when its release message is heard
  * (a release wakes only the waiter first in line), when the observed holder's TTL runs out (a
- * crashed holder publishes nothing), or every REFRESH_MS at the latest, which keeps its place in
- * line (a waiter not heard from for ENTRY_TTL_MS loses it, so a crashed waiter cannot block the
- * queue). A waiter that gives up (timeout, abort, close) leaves the queue before it returns.
+ * crashed holder publishes nothing), or every LOCK_WAITER_REFRESH_MS at the latest, which keeps
+ * its place in line (a waiter not heard from for WAITER_TTL_MS loses it, so a crashed waiter
+ * cannot block the queue). A waiter that gives up (timeout, abort, close) leaves the queue before it returns.
  *
  * FIFO (capabilities.fairOrdering): live waiters are granted in the order of their first attempt;
  * `tryAcquire` on a free lock with waiters in line is refused. How it fails:
@@ -28,7 +28,7 @@ import type { RedisConnections } from './client.js';
 import { translateError } from './errors.js';
 import type { KeyLayout, LockKeys } from './keys.js';
 import { GRACE_MS, RedisLockListing, scoreFraction } from './listing.js';
-import { ENTRY_TTL_MS, newWaiterId, queueKeys, REFRESH_MS, wakeMessage } from './lock-queue.js';
+import { LOCK_WAITER_REFRESH_MS, newWaiterId, queueKeys, WAITER_TTL_MS, wakeMessage } from './lock-queue.js';
 import type { Scripts } from './scripts.js';
 import type { LockWakeups } from './wakeups.js';
 
@@ -183,7 +183,7 @@ export class RedisLocks implements LockBackend {
           const left = deadline - performance.now();
           if (left <= 0) return null;
           const retryIn = next.pttl >= 0 ? next.pttl + 1 : Number.POSITIVE_INFINITY;
-          await wake.wait(Math.min(left, retryIn, REFRESH_MS), req.signal);
+          await wake.wait(Math.min(left, retryIn, LOCK_WAITER_REFRESH_MS), req.signal);
         }
       } finally {
         wake.leave();
@@ -222,7 +222,7 @@ export class RedisLocks implements LockBackend {
     const owner = req.owner ?? '';
     const q = queueKeys(keys);
     const lockKeys = [keys.holder, keys.fence, q.queue, q.alive];
-    const args = [req.token, req.ttlMs, owner, req.owner === undefined ? '0' : '1', waiter, ENTRY_TTL_MS];
+    const args = [req.token, req.ttlMs, owner, req.owner === undefined ? '0' : '1', waiter, WAITER_TTL_MS];
     let r: number[];
     try {
       r = (await this.#scripts.run(

@@ -6,14 +6,14 @@
  * every grant increments.
  *
  * Waiting: the first attempt grants only when nobody waits and the count fits; otherwise the
- * caller joins the tail of the queue with a deadline QUEUE_LEASE_MS ahead. A waiter is granted by
+ * caller joins the tail of the queue with a deadline WAITER_TTL_MS ahead. A waiter is granted by
  * its own poll (sem_poll.lua), and only at the head of the queue, so its lease starts at a
  * request it sent. It polls when it hears its own wake message on the pool's channel (published,
  * as `w:<SHA-1 of the head's token>`, when permits come back, the head changes, or a grant leaves
  * room for the next head — and only if the head fits then), when the first holder's
  * lease or the head's queue deadline runs out (an expiry publishes nothing), and at least every
- * REFRESH_MS, which also renews its deadline. A waiter that crashes stops renewing and is dropped
- * from the queue within QUEUE_LEASE_MS; one that stalls longer than that rejoins at the tail.
+ * POOL_WAITER_REFRESH_MS, which also renews its deadline. A waiter that crashes stops renewing
+ * and is dropped from the queue within WAITER_TTL_MS; one that stalls longer than that rejoins at the tail.
  * Waiters that time out, are aborted, or whose client closes leave the queue (sem_leave.lua).
  *
  * Listing: a per-namespace sorted set of pool names scored by their latest holder expiry
@@ -32,6 +32,7 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { BackendUnavailableError } from '../../errors.js';
+import { encodeFenceScope } from '../../fence-scope.js';
 import type { LockGrant } from '../../locks/backend.js';
 import type {
   PermitHolder,
@@ -40,7 +41,9 @@ import type {
   SemaphoreCapabilities,
   SemaphoreInfo,
 } from '../../locks/semaphore-backend.js';
+import { byteOrder } from '../common/byte-order.js';
 import { checkReply, type ScriptReply } from './errors.js';
+import { WAITER_TTL_MS } from './lock-queue.js';
 import type { PoolKeyLayout, PoolKeys } from './pool-keys.js';
 import type { ScriptName, Scripts } from './scripts.js';
 import type { LockWakeups, Wakeup } from './wakeups.js';
@@ -52,11 +55,12 @@ const CAPABILITIES: SemaphoreCapabilities = Object.freeze({
   listing: true,
 });
 
-/** QUEUE_LEASE_MS is how long a waiter keeps its place in the queue without renewing it. */
-export const QUEUE_LEASE_MS = 3000;
-
-/** REFRESH_MS is the longest a waiter sleeps between polls (which renew its place). */
-export const REFRESH_MS = 750;
+/**
+ * POOL_WAITER_REFRESH_MS is the longest a semaphore or rwlock waiter sleeps between polls (which
+ * renew its place): four times per WAITER_TTL_MS (lock-queue.ts), where a lock waiter re-asks
+ * every LOCK_WAITER_REFRESH_MS.
+ */
+export const POOL_WAITER_REFRESH_MS = 750;
 
 /** LIST_BATCH is how many pools list() inspects at once. */
 const LIST_BATCH = 100;
@@ -204,7 +208,7 @@ export class RedisSemaphores implements SemaphoreBackend {
         }
         if (next.kind === 'busy' || left <= 0) return null;
         const retry = next.retryMs >= 0 ? next.retryMs + 1 : Number.POSITIVE_INFINITY;
-        await wake.wait(Math.min(left, retry, REFRESH_MS), signal);
+        await wake.wait(Math.min(left, retry, POOL_WAITER_REFRESH_MS), signal);
       }
     } finally {
       wake?.leave();
@@ -219,7 +223,7 @@ export class RedisSemaphores implements SemaphoreBackend {
     keys: PoolKeys,
     req: PermitRequest,
   ): Promise<Attempt> {
-    const lease = script === 'semPoll' || req.waitMs > 0 ? QUEUE_LEASE_MS : 0;
+    const lease = script === 'semPoll' || req.waitMs > 0 ? WAITER_TTL_MS : 0;
     const r = await this.#run(script, keys, [
       req.token,
       req.permits,
@@ -228,7 +232,7 @@ export class RedisSemaphores implements SemaphoreBackend {
       req.owner ?? '',
       req.owner === undefined ? '0' : '1',
       lease,
-      `${this.#keys.namespace}/${name}`,
+      encodeFenceScope({ kind: this.#keys.namespace, name }),
     ]);
     switch (r[1]) {
       case 'granted':
@@ -284,11 +288,6 @@ export class RedisSemaphores implements SemaphoreBackend {
   #open(): void {
     if (this.#closing.signal.aborted) throw new BackendUnavailableError('baton client is closed');
   }
-}
-
-/** byteOrder compares names by code unit (names are ASCII), as the other backends list them. */
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** pause waits `ms` (Infinity: until aborted); rejects with `signal.reason` on abort. */
