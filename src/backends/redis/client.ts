@@ -13,7 +13,7 @@
  * drops itself on a failover or on a READONLY reply, then asks the sentinels which server is the
  * master now (ioredis checks the server's role on connect). The main client keeps reconnecting in the
  * background (every 50 ms growing to 1 s), so the same baton client works again once Redis is
- * back. Opening fails with BackendUnavailableError if the first connection is not ready within
+ * back — also after ioredis itself gave the client up (#keepConnecting). Opening fails with BackendUnavailableError if the first connection is not ready within
  * `timeoutMs`.
  *
  * Auto-pipelining (ioredis `enableAutoPipelining`) is off on purpose: measured on a 2-core VM
@@ -99,9 +99,38 @@ export class RedisConnections {
   readonly main: AnyClient;
   readonly settings: RedisSettings;
 
+  #closed = false;
+  #restarts = 0;
+  #restartTimer: NodeJS.Timeout | undefined;
+
   private constructor(settings: RedisSettings, main: AnyClient) {
     this.settings = settings;
     this.main = main;
+    if (main instanceof Redis) this.#keepConnecting(main);
+  }
+
+  /**
+   * #keepConnecting connects the main client again when ioredis gives it up. ioredis ends a client
+   * for good ('end'; every command then fails with "Connection is closed.") when its connection is
+   * dropped while a reconnection attempt is still under way — through Sentinel, a `+switch-master`
+   * (failover detector) or a READONLY reply arriving while ioredis asks the sentinels for the
+   * master — and no retry follows. Until close(), an 'end' schedules `connect()` with the same
+   * back-off as ioredis' own retries (test/redis/reconnect-cut-short.test.ts).
+   */
+  #keepConnecting(main: Redis): void {
+    main.on('ready', () => {
+      this.#restarts = 0;
+    });
+    main.on('end', () => {
+      if (this.#closed || this.#restartTimer) return;
+      this.#restartTimer = setTimeout(
+        () => {
+          this.#restartTimer = undefined;
+          if (!this.#closed && main.status === 'end') main.connect().catch(() => undefined);
+        },
+        retryDelay(++this.#restarts),
+      );
+    });
   }
 
   /** open connects the main client; BackendUnavailableError when it is not ready within `timeoutMs`. */
@@ -151,6 +180,9 @@ export class RedisConnections {
 
   /** close disconnects the main client at once (pending commands fail). */
   close(): void {
+    this.#closed = true;
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
     this.main.disconnect();
   }
 }
