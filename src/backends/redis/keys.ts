@@ -66,6 +66,11 @@ export class KeyLayout {
     this.prefix = checkPrefix(prefix);
   }
 
+  /** lockIndex is the lock index's key (listing.ts): no hash tag, so a slot of its own in a cluster. */
+  get lockIndex(): string {
+    return `${this.prefix}lock-index`;
+  }
+
   /** lock returns the keys of lock `name`. */
   lock(name: string): LockKeys {
     const holder = `${this.prefix}lock:{${escapeTag(name)}}`;

@@ -5,6 +5,7 @@
   Returns {'ok', packed entry} or {'ok', ''} when absent (nothing changes then).
   Errors: {'fence', lock, fence, detail}.
 ]]
+--@include "dict_lib.lua"
 local key = ARGV[6]
 purge({ key })
 local refused = check_fence()

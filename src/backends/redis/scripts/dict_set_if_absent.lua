@@ -5,6 +5,7 @@
   Returns {'ok', created (1|0), packed entry now stored}.
   Errors: {'fence', lock, fence, detail}.
 ]]
+--@include "dict_lib.lua"
 local key = ARGV[6]
 purge({ key })
 local refused = check_fence()

@@ -8,21 +8,25 @@
           then loses its place (a crashed waiter cannot block the queue)
   ARGV[1] token, ARGV[2] ttl ms, ARGV[3] owner label, ARGV[4] '1' when an owner label is given,
   ARGV[5] waiter id ('' for a caller that does not wait), ARGV[6] queue entry ttl ms
-  KEYS[5] (optional, only where it shares the node: not in a cluster) the lock index, written on a
-          grant (index_lib.lua, which runs before this script): ARGV[7] lock name, ARGV[8]
-          fraction, ARGV[9] grace ms
-  Returns {1, fence} when granted (the counter is raised, fence_lib.lua, in the same step and the caller
-  leaves the queue); {0, pttl} when held (pttl -1 if the holder key has no TTL); {0, ms, 1} when
-  free but promised to the waiter at the head of the queue (ms: until that waiter's entry lapses).
+  ARGV[7] lock name, ARGV[8] fraction, ARGV[9] grace ms: the lock index entry of a grant
+  (index_lib.lua), written here only when the index shares the node, i.e. not in a cluster:
+  KEYS[5] the lock index. The script set of a client registers this script with 4 or 5 KEYS once,
+  by its deployment (scripts.ts); in a cluster the client writes the index beside this script.
+  Returns {'ok', 'granted', fence} when granted (the counter is raised, fence_lib.lua, in the same
+  step and the caller leaves the queue); {'ok', 'held', pttl} when held (pttl -1 if the holder key
+  has no TTL); {'ok', 'promised', ms} when free but promised to the waiter at the head of the
+  queue (ms: until that waiter's entry lapses).
   Queue keys expire ARGV[6] ms after the last waiter was heard from.
 ]]
+--@include "clock_lib.lua"
+--@include "fence_lib.lua"
+--@include "index_lib.lua"
 local waiter = ARGV[5]
 local queued = redis.call('EXISTS', KEYS[3]) == 1
 local now = 0
 local head = false
 if queued then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  now = now_ms()
   local dead = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
   for _, id in ipairs(dead) do redis.call('ZREM', KEYS[3], id) end
   if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now) end
@@ -39,14 +43,11 @@ if redis.call('EXISTS', KEYS[1]) == 0 and (head == false or head == waiter) then
   if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'o', ARGV[3]) end
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   if KEYS[5] then touch_index(KEYS[5], ARGV[7], ARGV[2], ARGV[8], ARGV[9]) end
-  return { 1, tonumber(fence) }
+  return { 'ok', 'granted', tonumber(fence) }
 end
 
 if waiter ~= '' then
-  if not queued then
-    local t = redis.call('TIME')
-    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
+  if not queued then now = now_ms() end
   if not redis.call('ZSCORE', KEYS[3], waiter) then
     local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
     redis.call('ZADD', KEYS[3], (tonumber(last[2]) or 0) + 1, waiter)
@@ -57,5 +58,5 @@ if waiter ~= '' then
 end
 
 local pttl = redis.call('PTTL', KEYS[1])
-if pttl ~= -2 then return { 0, pttl } end
-return { 0, math.max(0, tonumber(redis.call('ZSCORE', KEYS[4], head)) - now), 1 }
+if pttl ~= -2 then return { 'ok', 'held', pttl } end
+return { 'ok', 'promised', math.max(0, tonumber(redis.call('ZSCORE', KEYS[4], head)) - now) }

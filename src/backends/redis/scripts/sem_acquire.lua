@@ -10,6 +10,7 @@
   {'ok','busy'} (tried once, not granted) | {'ok','held'} (the token already holds permits here)
   | {'invalid',message} (permits differ from the pool's in use, or count exceeds them).
 ]]
+--@include "sem_lib.lua"
 local token, want, count, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local lease = tonumber(ARGV[8])
 local now = now_ms()

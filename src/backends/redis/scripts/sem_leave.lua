@@ -5,6 +5,7 @@
   ARGV[1] wake channel, ARGV[2] token
   Returns {'ok', 1} when the token was queued or held permits, {'ok', 0} otherwise.
 ]]
+--@include "sem_lib.lua"
 local token = ARGV[2]
 local changed = purge(now_ms())
 local first = head()

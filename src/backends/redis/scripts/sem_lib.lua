@@ -1,5 +1,5 @@
 --[[
-  sem_lib: the part every sem_* pool script shares (prepended to each body): the store clock,
+  sem_lib: the part every sem_* pool script shares (each includes it: `--@include`): the store clock,
   the purge of expired holders and of waiters past their queue deadline, the permit count check,
   granting, queueing, and `settle`, which keeps the pool's keys alive exactly as long as someone
   is in it and wakes the queue when its head may go.
@@ -14,13 +14,10 @@
   ARGV[1] the pool's wake channel (in every script); the rest as each script says
   Returns nothing itself: it defines the functions the scripts call.
 ]]
+--@include "clock_lib.lua"
+--@include "fence_lib.lua"
 local H, E, Q, W, D, M, F = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local CHANNEL = ARGV[1]
-
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
 
 local function used() return tonumber(redis.call('HGET', M, 'u') or '0') end
 local function permits() return tonumber(redis.call('HGET', M, 'p') or '0') end

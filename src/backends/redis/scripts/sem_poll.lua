@@ -7,6 +7,7 @@
   Returns {'ok','granted',fence,expiresAt} | {'ok','queued',retryInMs (-1: none)} |
   {'ok','held'} | {'invalid',message}.
 ]]
+--@include "sem_lib.lua"
 local token, want, count, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local lease = tonumber(ARGV[8])
 local now = now_ms()
