@@ -48,6 +48,22 @@ export function unescapeTag(tag: string): string {
   return tag.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
+/** taggedBase is `<prefix><kind>:{<escaped name>}`: the stem of every key of one lock, dict or pool. */
+export function taggedBase(prefix: string, kind: string, name: string): string {
+  return `${prefix}${kind}:{${escapeTag(name)}}`;
+}
+
+/** keysUnder names the keys `<base>:<suffix>` for `suffixes`, in their order (a dict's or a pool's KEYS). */
+export function keysUnder<const S extends readonly string[]>(
+  base: string,
+  suffixes: S,
+): { readonly [I in keyof S]: string } {
+  return suffixes.map((s) => `${base}:${s}`) as { readonly [I in keyof S]: string };
+}
+
+/** DICT_SUFFIXES are the suffixes of a dict's keys, in the order of dict_lib.lua's KEYS[1..6]. */
+const DICT_SUFFIXES = ['entries', 'index', 'ttl', 'meta', 'fences', 'changes'] as const;
+
 /** checkPrefix validates a key prefix: any text without braces (they would capture the hash tag). */
 export function checkPrefix(prefix: string): string {
   if (/[{}]/.test(prefix)) {
@@ -73,7 +89,7 @@ export class KeyLayout {
 
   /** lock returns the keys of lock `name`. */
   lock(name: string): LockKeys {
-    const holder = `${this.prefix}lock:{${escapeTag(name)}}`;
+    const holder = taggedBase(this.prefix, 'lock', name);
     return { holder, fence: `${holder}:fence`, channel: `${holder}:released` };
   }
 
@@ -84,7 +100,7 @@ export class KeyLayout {
   fenceCounter(scope: string): string {
     const slash = scope.indexOf('/');
     if (slash < 0) return this.lock(scope).fence;
-    return `${this.prefix}${scope.slice(0, slash)}:{${escapeTag(scope.slice(slash + 1))}}:fence`;
+    return `${taggedBase(this.prefix, scope.slice(0, slash), scope.slice(slash + 1))}:fence`;
   }
 
   /** lockName recovers the lock name from a holder key, or undefined for another key. */
@@ -97,17 +113,7 @@ export class KeyLayout {
 
   /** dict returns the keys of dict `name`. */
   dict(name: string): DictKeys {
-    const base = `${this.prefix}dict:{${escapeTag(name)}}`;
-    return {
-      entries: `${base}:entries`,
-      all: [
-        `${base}:entries`,
-        `${base}:index`,
-        `${base}:ttl`,
-        `${base}:meta`,
-        `${base}:fences`,
-        `${base}:changes`,
-      ],
-    };
+    const all = keysUnder(taggedBase(this.prefix, 'dict', name), DICT_SUFFIXES);
+    return { entries: all[0], all };
   }
 }

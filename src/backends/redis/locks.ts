@@ -26,6 +26,7 @@ import type {
 } from '../../locks/backend.js';
 import type { RedisConnections } from './client.js';
 import { translateError } from './errors.js';
+import { extendListed } from './extend.js';
 import type { KeyLayout, LockKeys } from './keys.js';
 import { RedisLockListing } from './listing.js';
 import { newWaiterId, REFRESH_MS, wakeMessage } from './lock-queue.js';
@@ -94,18 +95,12 @@ export class RedisLocks implements LockBackend {
 
   async extend(name: string, token: string, given: number | undefined): Promise<LockGrant | null> {
     this.#open();
-    const startedAt = performance.now();
     const holder = this.#keys.lock(name).holder;
-    const touching = !this.#scripts.indexesLocks;
-    // In a cluster the index write goes beside the script (one round trip); a refused extension's is
-    // harmless. Without a TTL (undefined: the script keeps the holder's stored TTL) it goes after
-    // the script, which tells the TTL it kept.
-    const touched = touching && given !== undefined ? this.#listing.touch(name, given) : undefined;
-    const extended = await this.#scripts.call(LOCK_EXTEND, { name, holder, token, ttlMs: given });
-    await touched;
-    if (!extended) return null;
-    if (touching && given === undefined) await this.#listing.touch(name, extended.ttlMs);
-    return { ...extended, startedAt };
+    return extendListed(
+      given, // undefined: the script keeps the holder's stored TTL
+      () => this.#scripts.call(LOCK_EXTEND, { name, holder, token, ttlMs: given }),
+      this.#scripts.indexesLocks ? undefined : (ttlMs) => this.#listing.touch(name, ttlMs),
+    );
   }
 
   async release(name: string, token: string): Promise<boolean> {

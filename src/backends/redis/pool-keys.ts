@@ -21,7 +21,10 @@
  * All pool keys but the fence counter expire together when the pool's last holder and waiter
  * are due (PEXPIREAT, set by every pool script), so an abandoned pool leaves only its counter.
  */
-import { checkPrefix, escapeTag } from './keys.js';
+import { checkPrefix, keysUnder, taggedBase } from './keys.js';
+
+/** POOL_SUFFIXES are the suffixes of a pool's keys, in the order of sem_lib.lua's KEYS[1..7]. */
+const POOL_SUFFIXES = ['holders', 'expiry', 'queue', 'waiters', 'deadlines', 'meta', 'fence'] as const;
 
 /** PoolNamespace names the two kinds of pool. */
 export type PoolNamespace = 'semaphore' | 'rwlock';
@@ -47,18 +50,7 @@ export class PoolKeyLayout {
 
   /** pool returns the keys and wake channel of pool `name`. */
   pool(name: string): PoolKeys {
-    const base = `${this.prefix}${this.namespace}:{${escapeTag(name)}}`;
-    return {
-      all: [
-        `${base}:holders`,
-        `${base}:expiry`,
-        `${base}:queue`,
-        `${base}:waiters`,
-        `${base}:deadlines`,
-        `${base}:meta`,
-        `${base}:fence`,
-      ],
-      channel: `${base}:wake`,
-    };
+    const base = taggedBase(this.prefix, this.namespace, name);
+    return { all: keysUnder(base, POOL_SUFFIXES), channel: `${base}:wake` };
   }
 }

@@ -39,6 +39,7 @@ import type {
   SemaphoreCapabilities,
   SemaphoreInfo,
 } from '../../locks/semaphore-backend.js';
+import { extendListed } from './extend.js';
 import type { PoolKeyLayout, PoolKeys } from './pool-keys.js';
 import {
   type PoolAttempt,
@@ -104,16 +105,11 @@ export class RedisSemaphores implements SemaphoreBackend {
   async extend(name: string, token: string, given: number | undefined): Promise<LockGrant | null> {
     this.#open();
     const keys = this.#keys.pool(name);
-    const startedAt = performance.now();
-    // The index write goes beside the script (a refused extension's entry is harmless); without a
-    // TTL, after it, once the script has told the TTL it kept.
-    const [extended] = await Promise.all([
-      this.#scripts.call(SEM_EXTEND, { keys, token, ttlMs: given }),
-      given !== undefined ? this.#touchIndex(name, given) : undefined,
-    ]);
-    if (!extended) return null;
-    if (given === undefined) await this.#touchIndex(name, extended.ttlMs);
-    return { ...extended, startedAt };
+    return extendListed(
+      given,
+      () => this.#scripts.call(SEM_EXTEND, { keys, token, ttlMs: given }),
+      (ttlMs) => this.#touchIndex(name, ttlMs),
+    );
   }
 
   async release(name: string, token: string): Promise<boolean> {

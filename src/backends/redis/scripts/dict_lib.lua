@@ -182,6 +182,16 @@ local function check_fence()
   return nil
 end
 
+-- read_for_write starts a single-key fenced write (dict_pop, dict_set_if_absent): the purge step
+-- for `key`, then the fence check. Returns the refusal reply, or nil and the key's stored entry
+-- (packed, or false when absent).
+local function read_for_write(key)
+  purge({ key })
+  local refused = check_fence()
+  if refused then return refused, false end
+  return nil, redis.call('HGET', K_ENTRIES, key)
+end
+
 -- record_fence remembers the fence of a write that changed the dict.
 local function record_fence()
   if FENCE_LOCK == '' then return end

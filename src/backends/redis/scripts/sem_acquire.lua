@@ -13,12 +13,8 @@
 --@include "sem_lib.lua"
 local token, want, count, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local lease = tonumber(ARGV[8])
-local now = now_ms()
-local changed = purge(now)
-if redis.call('HEXISTS', H, token) == 1 then
-  settle(changed)
-  return { 'ok', 'held' }
-end
+local now, changed = begin_request(token)
+if not now then return { 'ok', 'held' } end
 local err = claim_pool(want, count, ARGV[9])
 if err then
   settle(changed)

@@ -151,3 +151,16 @@ local function settle(changed)
     end
   end
 end
+
+-- begin_request starts sem_acquire and sem_poll: it reads the clock and purges, and returns the
+-- time and whether the queue's head may now go (purge's answer); nil when `token` holds permits
+-- here already (the pool is settled then, and the script answers 'held').
+local function begin_request(token)
+  local now = now_ms()
+  local changed = purge(now)
+  if redis.call('HEXISTS', H, token) == 1 then
+    settle(changed)
+    return nil
+  end
+  return now, changed
+end

@@ -10,12 +10,8 @@
 --@include "sem_lib.lua"
 local token, want, count, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local lease = tonumber(ARGV[8])
-local now = now_ms()
-local changed = purge(now)
-if redis.call('HEXISTS', H, token) == 1 then
-  settle(changed)
-  return { 'ok', 'held' }
-end
+local now, changed = begin_request(token)
+if not now then return { 'ok', 'held' } end
 local rank = redis.call('ZRANK', Q, token)
 if rank then
   redis.call('ZADD', D, now + lease, token)
