@@ -12,7 +12,7 @@
  * <prefix><ns>:{<name>}:queue      zset  token -> arrival number (FIFO)
  * <prefix><ns>:{<name>}:waiters    hash  token -> count asked for
  * <prefix><ns>:{<name>}:deadlines  zset  token -> queue deadline (ms), refreshed by the waiter
- * <prefix><ns>:{<name>}:meta       hash  p = permits, u = used, s = last arrival number
+ * <prefix><ns>:{<name>}:meta       hash  p = permits, u = used, l:<token> = holder TTL
  * <prefix><ns>:{<name>}:fence      string: last fence granted (INCR; never expires)
  * <prefix><ns>:{<name>}:wake       pub/sub channel: "the queue's head may go now"
  * <prefix><ns>:index               zset  pool name -> latest holder expiry known (ms)

@@ -1,6 +1,7 @@
 --[[
   lock_acquire: take the lock if it is free and nobody queued before the caller; otherwise say how
-  long until asking again is worth it, and keep (or take) the caller's place in the lock's queue.
+  long until asking again is worth it, and keep (or take) the caller's place in the lock's queue
+  (queue_lib.lua, the queue pools use too: a lock is its one-permit case).
   KEYS[1] holder hash (t = token, f = fence, o = owner if given, l = lease ttl ms), expiring with the lease (PEXPIRE)
   KEYS[2] fence counter (string, never expires)
   KEYS[3] queue zset: waiter id -> arrival ticket (FIFO order)
@@ -21,23 +22,20 @@
 --@include "clock_lib.lua"
 --@include "fence_lib.lua"
 --@include "index_lib.lua"
+--@include "queue_lib.lua"
+local QUEUE = { order = KEYS[3], deadline = KEYS[4] }
 local waiter = ARGV[5]
+-- An uncontended lock has no queue: then neither the clock nor the queue is read.
 local queued = redis.call('EXISTS', KEYS[3]) == 1
 local now = 0
 local head = false
 if queued then
   now = now_ms()
-  local dead = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
-  for _, id in ipairs(dead) do redis.call('ZREM', KEYS[3], id) end
-  if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now) end
-  head = redis.call('ZRANGE', KEYS[3], 0, 0)[1] or false
+  head = queue_next(QUEUE, now) or false
 end
 
 if redis.call('EXISTS', KEYS[1]) == 0 and (head == false or head == waiter) then
-  if head then
-    redis.call('ZREM', KEYS[3], waiter)
-    redis.call('ZREM', KEYS[4], waiter)
-  end
+  if head then queue_leave(QUEUE, waiter) end
   local fence = next_fence(KEYS[2])
   redis.call('HSET', KEYS[1], 't', ARGV[1], 'f', fence, 'l', ARGV[2])
   if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'o', ARGV[3]) end
@@ -48,11 +46,7 @@ end
 
 if waiter ~= '' then
   if not queued then now = now_ms() end
-  if not redis.call('ZSCORE', KEYS[3], waiter) then
-    local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
-    redis.call('ZADD', KEYS[3], (tonumber(last[2]) or 0) + 1, waiter)
-  end
-  redis.call('ZADD', KEYS[4], now + tonumber(ARGV[6]), waiter)
+  queue_join(QUEUE, waiter, now + tonumber(ARGV[6]))
   redis.call('PEXPIRE', KEYS[3], ARGV[6])
   redis.call('PEXPIRE', KEYS[4], ARGV[6])
 end

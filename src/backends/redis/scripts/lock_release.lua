@@ -8,15 +8,10 @@
   or '*' when nobody is queued (every listener re-checks).
 ]]
 --@include "clock_lib.lua"
+--@include "queue_lib.lua"
 if redis.call('HGET', KEYS[1], 't') ~= ARGV[1] then return { 'ok', 0 } end
 redis.call('DEL', KEYS[1])
 local head = false
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  local now = now_ms()
-  local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
-  for _, id in ipairs(dead) do redis.call('ZREM', KEYS[2], id) end
-  if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now) end
-  head = redis.call('ZRANGE', KEYS[2], 0, 0)[1] or false
-end
+if redis.call('EXISTS', KEYS[2]) == 1 then head = queue_next({ order = KEYS[2], deadline = KEYS[3] }, now_ms()) or false end
 redis.call('PUBLISH', ARGV[2], head and ('w:' .. head) or '*')
 return { 'ok', 1 }

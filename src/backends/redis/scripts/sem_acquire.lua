@@ -29,6 +29,6 @@ if lease <= 0 then
   settle(changed)
   return { 'ok', 'busy' }
 end
-enqueue(token, count, now + lease)
+queue_join(QUEUE, token, now + lease, count)
 settle(changed)
 return { 'ok', 'queued', retry_in(now, token) }

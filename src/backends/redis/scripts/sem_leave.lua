@@ -9,7 +9,7 @@
 local token = ARGV[2]
 local changed = purge(now_ms())
 local first = head()
-local left = dequeue(token)
+local left = queue_leave(QUEUE, token)
 if left and first == token then changed = true end
 if drop_holder(token) then
   left = true

@@ -5,10 +5,11 @@
   is in it and wakes the queue when its head may go.
   KEYS[1] holders hash   token -> "<count>:<fence>:<0|1><owner>"
   KEYS[2] expiry zset    token -> holder's expiresAt (ms, server clock)
-  KEYS[3] queue zset     token -> arrival number (FIFO order)
-  KEYS[4] waiters hash   token -> count asked for
-  KEYS[5] deadlines zset token -> queue deadline (ms); a waiter refreshes it while it waits
-  KEYS[6] meta hash      p = permits, u = permits held, s = last arrival number,
+  KEYS[3] queue zset     token -> arrival ticket (FIFO order)     } the waiter queue,
+  KEYS[4] waiters hash   token -> count asked for                  } queue_lib.lua's
+  KEYS[5] deadlines zset token -> queue deadline (ms); a waiter    } order, asked and
+                         refreshes it while it waits               } deadline
+  KEYS[6] meta hash      p = permits, u = permits held,
                          l:<token> = the holder's TTL ms (of its grant or last extension)
   KEYS[7] fence counter  string, never expires
   ARGV[1] the pool's wake channel (in every script); the rest as each script says
@@ -16,13 +17,16 @@
 ]]
 --@include "clock_lib.lua"
 --@include "fence_lib.lua"
+--@include "queue_lib.lua"
 local H, E, Q, W, D, M, F = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local CHANNEL = ARGV[1]
+-- QUEUE is the pool's waiter queue (queue_lib.lua, the one locks use too), asking for counts.
+local QUEUE = { order = Q, deadline = D, asked = W }
 
 local function used() return tonumber(redis.call('HGET', M, 'u') or '0') end
 local function permits() return tonumber(redis.call('HGET', M, 'p') or '0') end
 local function fits(count) return used() + count <= permits() end
-local function head() return redis.call('ZRANGE', Q, 0, 0)[1] end
+local function head() return queue_head(QUEUE) end
 
 -- holder_count is the count `token` holds, or nil.
 local function holder_count(token)
@@ -42,13 +46,6 @@ local function drop_holder(token)
   return true
 end
 
--- dequeue takes `token` out of the queue; false when it was not queued.
-local function dequeue(token)
-  redis.call('HDEL', W, token)
-  redis.call('ZREM', D, token)
-  return redis.call('ZREM', Q, token) == 1
-end
-
 -- purge drops holders whose lease ended and waiters past their deadline; true when the head of
 -- the queue may now go (permits came back or the head changed).
 local function purge(now)
@@ -57,12 +54,7 @@ local function purge(now)
     drop_holder(token)
     changed = true
   end
-  local dead = redis.call('ZRANGEBYSCORE', D, '-inf', now)
-  if #dead > 0 then
-    local first = head()
-    for _, token in ipairs(dead) do dequeue(token) end
-    if head() ~= first then changed = true end
-  end
+  if queue_drop_lapsed(QUEUE, now) then changed = true end
   return changed
 end
 
@@ -101,14 +93,6 @@ local function grant(token, count, ttl, owner, has_owner, now)
   redis.call('ZADD', E, expires, token)
   redis.call('HINCRBY', M, 'u', count)
   return fence, expires
-end
-
--- enqueue puts `token` at the tail of the queue with a deadline.
-local function enqueue(token, count, deadline)
-  local n = redis.call('HINCRBY', M, 's', 1)
-  redis.call('ZADD', Q, n, token)
-  redis.call('HSET', W, token, count)
-  redis.call('ZADD', D, deadline, token)
 end
 
 -- retry_in is how long a waiter may sleep before the pool can change without a message: until

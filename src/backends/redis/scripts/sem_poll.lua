@@ -14,18 +14,18 @@ local now, changed = begin_request(token)
 if not now then return { 'ok', 'held' } end
 local rank = redis.call('ZRANK', Q, token)
 if rank then
-  redis.call('ZADD', D, now + lease, token)
+  queue_join(QUEUE, token, now + lease, count) -- renews its deadline
 else
   local err = claim_pool(want, count, ARGV[9])
   if err then
     settle(changed)
     return err
   end
-  enqueue(token, count, now + lease)
+  queue_join(QUEUE, token, now + lease, count)
   rank = redis.call('ZRANK', Q, token)
 end
 if rank == 0 and fits(count) then
-  dequeue(token)
+  queue_leave(QUEUE, token)
   local fence, expires = grant(token, count, ttl, ARGV[6], ARGV[7], now)
   settle(true)
   return { 'ok', 'granted', fence, expires }
