@@ -39,6 +39,7 @@ import {
   type LockAttempt,
 } from './script-defs.js';
 import type { Scripts } from './scripts.js';
+import { type Turn, waitTurn } from './waiting.js';
 import type { LockWakeups } from './wakeups.js';
 
 const CAPABILITIES: LockCapabilities = Object.freeze({
@@ -152,26 +153,21 @@ export class RedisLocks implements LockBackend {
   ): Promise<LockGrant | null> {
     let granted = false;
     try {
-      req.signal?.throwIfAborted();
-      const wake = await this.#wakeups.listen(keys.channel, wakeMessage(waiter));
-      try {
-        for (;;) {
-          wake.reset();
-          req.signal?.throwIfAborted();
+      return await waitTurn({
+        wakeups: this.#wakeups,
+        channel: keys.channel,
+        message: wakeMessage(waiter),
+        signal: req.signal,
+        deadline,
+        refreshMs: REFRESH_MS,
+        poll: async (): Promise<Turn<LockGrant>> => {
           this.#open();
           const next = await this.#attempt(name, keys, req, waiter);
-          if (next.grant) {
-            granted = true;
-            return next.grant;
-          }
-          const left = deadline - performance.now();
-          if (left <= 0) return null;
-          const retryIn = next.retryMs >= 0 ? next.retryMs + 1 : Number.POSITIVE_INFINITY;
-          await wake.wait(Math.min(left, retryIn, REFRESH_MS), req.signal);
-        }
-      } finally {
-        wake.leave();
-      }
+          if (!next.grant) return { done: false, retryMs: next.retryMs };
+          granted = true;
+          return { done: true, value: next.grant };
+        },
+      });
     } finally {
       if (!granted) await this.#leave(keys, waiter);
     }

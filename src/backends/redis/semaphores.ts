@@ -53,7 +53,8 @@ import {
   SEM_RELEASE,
 } from './script-defs.js';
 import type { Scripts } from './scripts.js';
-import type { LockWakeups, Wakeup } from './wakeups.js';
+import { type Turn, waitTurn } from './waiting.js';
+import type { LockWakeups } from './wakeups.js';
 
 const CAPABILITIES: SemaphoreCapabilities = Object.freeze({
   fairOrdering: true,
@@ -161,32 +162,34 @@ export class RedisSemaphores implements SemaphoreBackend {
       await pause(deadline - performance.now(), signal);
       return null;
     }
-    let wake: Wakeup | undefined;
     let settled = false; // the grant is handed over (#granted takes it back on abort): do not leave
     try {
-      signal.throwIfAborted();
-      wake = await this.#wakeups.listen(keys.channel, wakeMessageOf(req.token));
-      for (;;) {
-        wake.reset();
-        signal.throwIfAborted();
-        const polledAt = performance.now();
-        const next = await this.#attempt(SEM_POLL, name, keys, req);
-        if (next.kind === 'granted') {
-          settled = true;
-          return await this.#granted(name, keys, req, next, polledAt, signal);
-        }
-        const left = deadline - performance.now();
-        if (next.kind === 'held') {
-          settled = true; // this token holds permits already: nothing of ours to take back
-          await pause(left, signal);
-          return null;
-        }
-        if (next.kind === 'busy' || left <= 0) return null;
-        const retry = next.retryMs >= 0 ? next.retryMs + 1 : Number.POSITIVE_INFINITY;
-        await wake.wait(Math.min(left, retry, REFRESH_MS), signal);
-      }
+      return await waitTurn({
+        wakeups: this.#wakeups,
+        channel: keys.channel,
+        message: wakeMessageOf(req.token),
+        signal,
+        deadline,
+        refreshMs: REFRESH_MS,
+        poll: async (): Promise<Turn<LockGrant | null>> => {
+          const polledAt = performance.now();
+          const next = await this.#attempt(SEM_POLL, name, keys, req);
+          switch (next.kind) {
+            case 'granted':
+              settled = true;
+              return { done: true, value: await this.#granted(name, keys, req, next, polledAt, signal) };
+            case 'held':
+              settled = true; // this token holds permits already: nothing of ours to take back
+              await pause(deadline - performance.now(), signal);
+              return { done: true, value: null };
+            case 'busy':
+              return { done: true, value: null };
+            default:
+              return { done: false, retryMs: next.retryMs };
+          }
+        },
+      });
     } finally {
-      wake?.leave();
       if (!settled) await this.#leave(keys, req.token);
     }
   }
