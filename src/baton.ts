@@ -5,6 +5,7 @@
  */
 
 import { InvalidArgumentError, UnsupportedError } from './errors.js';
+import type { FenceScope } from './fence-scope.js';
 import type { LockBackend, LockCapabilities, LockInfo } from './locks/backend.js';
 import { type Lease, type LeaseSettings, runHeld } from './locks/lease.js';
 import { type AcquireOptions, Lock, type LockOptions } from './locks/lock.js';
@@ -18,7 +19,7 @@ import type { JsonValue } from './shared-state/codec.js';
 import { type DictSettings, SharedDict } from './shared-state/dict.js';
 import { checkCacheOptions, NearCache, type NearCacheOptions } from './shared-state/near-cache.js';
 import { BARRIERS_DICT, Barrier } from './sync/barrier.js';
-import { EVENTS_DICT, Event } from './sync/event.js';
+import { EVENTS_DICT, SharedEvent } from './sync/event.js';
 import { assertName } from './validation.js';
 
 /** BatonSettings are the client-side rules chosen at connect time. */
@@ -113,7 +114,7 @@ export class Baton implements AsyncDisposable {
     options: AcquireOptions = {},
   ): Promise<R> {
     const lease = await this.lock(name).acquire({ ...options, autoExtend: true });
-    return runHeld(lease, name, fn);
+    return runHeld(lease, fn);
   }
 
   /**
@@ -148,8 +149,8 @@ export class Baton implements AsyncDisposable {
    * event returns a handle on the event `name` (set / clear / wait), kept in the reserved dict
    * `_baton.events`. InvalidArgumentError for a bad name.
    */
-  event(name: string): Event {
-    return new Event(assertName(name, 'event'), this.dict<true>(EVENTS_DICT));
+  event(name: string): SharedEvent {
+    return new SharedEvent(assertName(name, 'event'), this.dict<true>(EVENTS_DICT));
   }
 
   /**
@@ -182,16 +183,15 @@ export class Baton implements AsyncDisposable {
   }
 
   /**
-   * #issuedFence reads the issued-fence counter of a fence scope (a lock name, `semaphore/<name>`
-   * or `rwlock/<name>`) from the lock store: 0 where nothing was ever issued, or where this
+   * #issuedFence reads the issued-fence counter of a fence scope (a lock's, a semaphore's or an
+   * rwlock's) from the lock store: 0 where nothing was ever issued, or where this
    * client has no semaphores. BackendUnavailableError when the lock store cannot answer.
    */
-  async #issuedFence(scope: string): Promise<number> {
-    const slash = scope.indexOf('/');
-    if (slash < 0) return (await this.#locks.inspect(scope)).fence;
+  async #issuedFence(scope: FenceScope): Promise<number> {
+    if (scope.kind === 'lock') return (await this.#locks.inspect(scope.name)).fence;
     if (typeof this.#pools === 'string') return 0;
-    const pools = scope.startsWith('semaphore/') ? this.#pools.semaphores : this.#pools.rwlocks;
-    return (await pools.inspect(scope.slice(slash + 1))).fence;
+    const pools = scope.kind === 'semaphore' ? this.#pools.semaphores : this.#pools.rwlocks;
+    return (await pools.inspect(scope.name)).fence;
   }
 
   /**

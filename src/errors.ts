@@ -122,25 +122,33 @@ export class StaleFenceError extends BatonError {
   }
 }
 
-/** TypeMismatchError: an operation met a stored value of the wrong type (for example `incr` on a string). */
-export class TypeMismatchError extends BatonError {
-  readonly code = 'type_mismatch';
+/** MessageErrorClass is a BatonError class with a fixed `code` whose constructor takes a message. */
+type MessageErrorClass<C extends ErrorCode> = new (
+  message: string,
+  options?: { cause?: unknown },
+) => BatonError & { readonly code: C };
+
+/**
+ * messageError makes the base of an error class that carries only a message (and an optional
+ * `cause`) under a fixed `code`; each such public class extends it under its own name.
+ */
+function messageError<C extends ErrorCode>(code: C): MessageErrorClass<C> {
+  return class extends BatonError {
+    readonly code: C = code;
+  };
 }
+
+/** TypeMismatchError: an operation met a stored value of the wrong type (for example `incr` on a string). */
+export class TypeMismatchError extends messageError('type_mismatch') {}
 
 /** InvalidArgumentError: the caller passed something baton does not accept; nothing was changed. */
-export class InvalidArgumentError extends BatonError {
-  readonly code = 'invalid_argument';
-}
+export class InvalidArgumentError extends messageError('invalid_argument') {}
 
 /** PayloadTooLargeError: an encoded value is larger than the configured limit; nothing was changed. */
-export class PayloadTooLargeError extends BatonError {
-  readonly code = 'payload_too_large';
-}
+export class PayloadTooLargeError extends messageError('payload_too_large') {}
 
 /** NotFoundError: the addressed entry does not exist (used where absence is an error, such as REST GET). */
-export class NotFoundError extends BatonError {
-  readonly code = 'not_found';
-}
+export class NotFoundError extends messageError('not_found') {}
 
 /** HistoryCompactedError: a watch asked for changes older than the retained history; re-list and watch from the listing's version. */
 export class HistoryCompactedError extends BatonError {
@@ -202,24 +210,29 @@ export class NotReplicatedError extends BackendUnavailableError {
  * UnsupportedError: the backend cannot do this operation (for example dicts on a bare Redlock URL),
  * or this installation cannot open the backend at all (its client library, ioredis or etcd3, is not installed).
  */
-export class UnsupportedError extends BatonError {
-  readonly code = 'unsupported';
-}
+export class UnsupportedError extends messageError('unsupported') {}
 
 /** UnauthorizedError: a baton server refused the call for a missing or unknown bearer token. */
-export class UnauthorizedError extends BatonError {
-  readonly code = 'unauthorized';
-}
+export class UnauthorizedError extends messageError('unauthorized') {}
 
 /** ForbiddenError: a baton server refused the call because the token may not use that name or right. */
-export class ForbiddenError extends BatonError {
-  readonly code = 'forbidden';
-}
+export class ForbiddenError extends messageError('forbidden') {}
 
 /** isBatonError tells whether `err` is one of baton's typed errors. */
 export function isBatonError(err: unknown): err is BatonError {
   return err instanceof BatonError;
 }
+
+/** MESSAGE_ERRORS are the classes that carry only a message, by code (for errorFromCode). */
+const MESSAGE_ERRORS = new Map<string, MessageErrorClass<ErrorCode>>([
+  ['type_mismatch', TypeMismatchError],
+  ['invalid_argument', InvalidArgumentError],
+  ['payload_too_large', PayloadTooLargeError],
+  ['not_found', NotFoundError],
+  ['unsupported', UnsupportedError],
+  ['unauthorized', UnauthorizedError],
+  ['forbidden', ForbiddenError],
+]);
 
 /**
  * errorFromCode rebuilds a typed error from a code and message received over the wire (the http
@@ -253,28 +266,14 @@ export function errorFromCode(
         isStaleFenceReason(extra.reason) ? extra.reason : 'newer_fence',
       );
       break;
-    case 'type_mismatch':
-      return new TypeMismatchError(message);
-    case 'invalid_argument':
-      return new InvalidArgumentError(message);
-    case 'payload_too_large':
-      return new PayloadTooLargeError(message);
-    case 'not_found':
-      return new NotFoundError(message);
     case 'history_compacted':
       err = new HistoryCompactedError(num('fromVersion') ?? 0, num('oldestVersion'));
       break;
     case 'watch_overflow':
       err = new WatchOverflowError(num('lastVersion') ?? 0, num('limitBytes') ?? 0);
       break;
-    case 'unsupported':
-      return new UnsupportedError(message);
-    case 'unauthorized':
-      return new UnauthorizedError(message);
-    case 'forbidden':
-      return new ForbiddenError(message);
     default:
-      return new BackendUnavailableError(message);
+      return new (MESSAGE_ERRORS.get(code) ?? BackendUnavailableError)(message);
   }
   err.message = message;
   return err;

@@ -1,8 +1,30 @@
-export { Baton, type BatonSettings, type DictOptions } from './baton.js';
+export { Baton, type DictOptions } from './baton.js';
 export { type ConnectOptions, type ConnectTarget, connect } from './connect.js';
-export * from './errors.js';
+export {
+  BackendUnavailableError,
+  BatonError,
+  type ErrorCode,
+  ForbiddenError,
+  HistoryCompactedError,
+  InvalidArgumentError,
+  isBatonError,
+  LockLostError,
+  LockNotHeldError,
+  LockTimeoutError,
+  NotFoundError,
+  NotReplicatedError,
+  PayloadTooLargeError,
+  StaleFenceError,
+  type StaleFenceReason,
+  TypeMismatchError,
+  UnauthorizedError,
+  UnsupportedError,
+  VersionConflictError,
+  WatchOverflowError,
+} from './errors.js';
+export type { FenceScope, FenceScopeKind } from './fence-scope.js';
 export type { LockCapabilities, LockInfo } from './locks/backend.js';
-export { Lease, type LeaseSettings } from './locks/lease.js';
+export { Lease } from './locks/lease.js';
 export { type AcquireOptions, DEFAULT_LOCK_OPTIONS, Lock, type LockOptions } from './locks/lock.js';
 export {
   type PermitOptions,
@@ -54,5 +76,5 @@ export {
   type NearCacheStats,
 } from './shared-state/near-cache.js';
 export { Barrier, MAX_PARTIES } from './sync/barrier.js';
-export { Event } from './sync/event.js';
+export { Event, SharedEvent } from './sync/event.js';
 export { MAX_KEY_BYTES, MAX_NAME_LENGTH, MAX_TTL_MS } from './validation.js';

@@ -26,21 +26,6 @@ export function assertName(
   return name;
 }
 
-const FENCE_SCOPE_RE = /^(?:(?:rwlock|semaphore)\/)?[A-Za-z0-9._:-]{1,200}$/;
-
-/**
- * assertFenceScope checks the name a fenced write is guarded by: a lock name, or
- * `rwlock/<name>` / `semaphore/<name>` for the fence of a read-write lock or a semaphore.
- */
-export function assertFenceScope(scope: unknown): string {
-  if (typeof scope !== 'string' || !FENCE_SCOPE_RE.test(scope)) {
-    throw new InvalidArgumentError(
-      `fence lock must be a lock name, or rwlock/<name> or semaphore/<name> (got ${preview(scope)})`,
-    );
-  }
-  return scope;
-}
-
 /** assertCount checks a permit count: an integer from 1 to `max`. */
 export function assertCount(count: unknown, max: number, what = 'permits'): number {
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > max) {

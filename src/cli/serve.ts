@@ -29,114 +29,62 @@ interface ServeFlags {
   logLevel: string;
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** COUNT is a positive 32-bit count (COUNT_0 may be 0); MS a duration (`500`, `2s`, `1m`) of at least 1 ms. */
+const COUNT = int(1, 2 ** 31 - 1);
+const COUNT_0 = int(0, 2 ** 31 - 1);
+const MS = durationArg(1, 'ms');
+
 /** registerServe adds the `serve` subcommand to the program. */
 export function registerServe(program: Command): void {
-  program
+  const serve = program
     .command('serve')
-    .description('Run the baton REST server (locks, dicts, SSE watch, metrics, OpenAPI).')
-    .addOption(new Option('--backend <url>', 'backend URL').env('BATON_URL').default('memory://'))
-    .addOption(new Option('--host <address>', 'listen address').env('BATON_HOST').default('127.0.0.1'))
-    .addOption(
-      new Option('--port <n>', 'listen port (0: any free port)')
-        .env('BATON_PORT')
-        .default(7070)
-        .argParser(int(0, 65_535)),
-    )
-    .addOption(
-      new Option('--auth-file <path>', 'bearer tokens file (JSON; see docs/OPERATIONS.md)').env(
-        'BATON_AUTH_FILE',
-      ),
-    )
-    .addOption(new Option('--insecure', 'allow a non-loopback address without auth'))
-    .addOption(new Option('--public-metrics', 'serve /metrics without a token'))
-    .addOption(
-      new Option('--max-body-bytes <n>', 'largest request body and stored value')
-        .env('BATON_MAX_BODY_BYTES')
-        .default(1024 * 1024)
-        .argParser(int(1, 2 ** 31 - 1)),
-    )
-    .addOption(
-      new Option('--max-wait-ms <ms>', 'longest wait of one acquire request')
-        .env('BATON_MAX_WAIT_MS')
-        .default(30_000)
-        .argParser(durationArg(1, 'ms')),
-    )
-    .addOption(
-      new Option('--sse-keepalive-ms <ms>', 'interval of keep-alive comments on watch streams')
-        .env('BATON_SSE_KEEPALIVE_MS')
-        .default(15_000)
-        .argParser(durationArg(1, 'ms')),
-    )
-    .addOption(
-      new Option('--max-watches <n>', 'watch streams open at once, in all (429 past it)')
-        .env('BATON_MAX_WATCHES')
-        .default(10_000)
-        .argParser(int(1, 2 ** 31 - 1)),
-    )
-    .addOption(
-      new Option('--max-watches-per-token <n>', 'watch streams open at once per token (429 past it)')
-        .env('BATON_MAX_WATCHES_PER_TOKEN')
-        .default(1000)
-        .argParser(int(1, 2 ** 31 - 1)),
-    )
-    .addOption(
-      new Option('--shutdown-ms <ms>', 'how long in-flight requests may take after SIGTERM')
-        .env('BATON_SHUTDOWN_MS')
-        .default(10_000)
-        .argParser(durationArg(1, 'ms')),
-    )
-    .addOption(
-      new Option('--headers-timeout-ms <ms>', 'longest time a client may take to send a request head')
-        .env('BATON_HEADERS_TIMEOUT_MS')
-        .default(10_000)
-        .argParser(durationArg(1, 'ms')),
-    )
-    .addOption(
-      new Option('--request-timeout-ms <ms>', 'longest time a client may take to send a whole request')
-        .env('BATON_REQUEST_TIMEOUT_MS')
-        .default(30_000)
-        .argParser(durationArg(1, 'ms')),
-    )
-    .addOption(
-      new Option('--keep-alive-timeout-ms <ms>', 'how long an idle connection stays open')
-        .env('BATON_KEEP_ALIVE_TIMEOUT_MS')
-        .default(10_000)
-        .argParser(durationArg(1, 'ms')),
-    )
-    .addOption(
-      new Option('--max-connections <n>', 'most open connections (watch streams included)')
-        .env('BATON_MAX_CONNECTIONS')
-        .default(10_000)
-        .argParser(int(1, 2 ** 31 - 1)),
-    )
-    .addOption(
-      new Option('--max-connections-per-ip <n>', 'most open connections of one client address; 0 = no cap')
-        .env('BATON_MAX_CONNECTIONS_PER_IP')
-        .default(0)
-        .argParser(int(0, 2 ** 31 - 1)),
-    )
-    .addOption(
-      new Option(
-        '--rate-limit <n>',
-        'requests per second per token; 0 = off (default: off on loopback, else 500)',
-      )
-        .env('BATON_RATE_LIMIT')
-        .argParser(int(0, 1_000_000)),
-    )
-    .addOption(
-      new Option('--rate-burst <n>', 'burst size per token (default: 2 x rate)')
-        .env('BATON_RATE_BURST')
-        .argParser(int(1, 10_000_000)),
-    )
-    .addOption(
-      new Option('--log-level <level>', 'pino log level')
-        .env('BATON_LOG_LEVEL')
-        .default('info')
-        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-    )
-    .action(async (flags: ServeFlags) => {
-      await runServe(flags);
-    });
+    .description('Run the baton REST server (locks, dicts, SSE watch, metrics, OpenAPI).');
+  for (const option of serveOptions()) serve.addOption(option);
+  serve.action(async (flags: ServeFlags) => {
+    await runServe(flags);
+  });
+}
+
+/** serveOptions are the flags of `serve`, in the order its help lists them. */
+function serveOptions(): Option[] {
+  return [
+    new Option('--backend <url>', 'backend URL').env('BATON_URL').default('memory://'),
+    setting('--host <address>', 'listen address', TEXT, '127.0.0.1'),
+    setting('--port <n>', 'listen port (0: any free port)', int(0, 65_535), 7070),
+    setting('--auth-file <path>', 'bearer tokens file (JSON; see docs/OPERATIONS.md)', TEXT),
+    new Option('--insecure', 'allow a non-loopback address without auth'),
+    new Option('--public-metrics', 'serve /metrics without a token'),
+    setting('--max-body-bytes <n>', 'largest request body and stored value', COUNT, 1024 * 1024),
+    setting('--max-wait-ms <ms>', 'longest wait of one acquire request', MS, 30_000),
+    setting('--sse-keepalive-ms <ms>', 'interval of keep-alive comments on watch streams', MS, 15_000),
+    setting('--max-watches <n>', 'watch streams open at once, in all (429 past it)', COUNT, 10_000),
+    setting('--max-watches-per-token <n>', 'watch streams open at once per token (429 past it)', COUNT, 1000),
+    setting('--shutdown-ms <ms>', 'how long in-flight requests may take after SIGTERM', MS, 10_000),
+    setting('--headers-timeout-ms <ms>', 'longest time a client may take to send a request head', MS, 10_000),
+    setting(
+      '--request-timeout-ms <ms>',
+      'longest time a client may take to send a whole request',
+      MS,
+      30_000,
+    ),
+    setting('--keep-alive-timeout-ms <ms>', 'how long an idle connection stays open', MS, 10_000),
+    setting('--max-connections <n>', 'most open connections (watch streams included)', COUNT, 10_000),
+    setting(
+      '--max-connections-per-ip <n>',
+      'most open connections of one client address; 0 = no cap',
+      COUNT_0,
+      0,
+    ),
+    setting(
+      '--rate-limit <n>',
+      'requests per second per token; 0 = off (default: off on loopback, else 500)',
+      int(0, 1_000_000),
+    ),
+    setting('--rate-burst <n>', 'burst size per token (default: 2 x rate)', int(1, 10_000_000)),
+    setting('--log-level <level>', 'pino log level', TEXT, 'info').choices(LOG_LEVELS),
+  ];
 }
 
 async function runServe(flags: ServeFlags): Promise<void> {
@@ -181,6 +129,26 @@ async function runServe(flags: ServeFlags): Promise<void> {
   });
   onShutdownSignals(() => running.close(), logger);
 }
+
+/**
+ * setting is a flag that takes a value, read also from the environment variable named after it
+ * (`--max-wait-ms` → BATON_MAX_WAIT_MS), checked by `parse`, and `fallback` when neither is given.
+ */
+function setting(
+  flags: string,
+  description: string,
+  parse: (value: string) => unknown,
+  fallback?: unknown,
+): Option {
+  const name = /^--([a-z-]+)/.exec(flags)?.[1] ?? flags;
+  const option = new Option(flags, description)
+    .env(`BATON_${name.replaceAll('-', '_').toUpperCase()}`)
+    .argParser(parse);
+  return fallback === undefined ? option : option.default(fallback);
+}
+
+/** TEXT takes a flag's value as it is. */
+const TEXT = (value: string): string => value;
 
 function int(min: number, max: number): (value: string) => number {
   return (value) => {

@@ -54,12 +54,55 @@ const watchForm = byId<HTMLFormElement>('watch-form');
 const watchName = byId<HTMLInputElement>('watch-name');
 
 const feed = new DictFeed((f) => askForToken(f));
-const locks = new Section<LockView>('locks', lockRow, 'No lock is held.');
-const semaphores = new Section<SemaphoreView>('semaphores', semaphoreRow, 'No semaphore has holders.');
-const rwlocks = new Section<RwLockView>('rwlocks', rwlockRow, 'No read-write lock has holders.');
-const dicts = new Section<DictView>('dicts', (d) => dictRow(d, feed.dict), 'No dict has entries.');
-const groups = new Section<GroupView>('groups', groupRow, 'No group has members.');
-const elections = new Section<ElectionView>('elections', electionRow, 'No election has a leader.');
+const name = { label: 'name' };
+const fence = { label: 'fence', num: true };
+const holders = { label: 'holders' };
+const waiting = { label: 'waiting', num: true };
+const nextExpiry = { label: 'next expiry' };
+const locks = new Section<LockView>({
+  id: 'locks',
+  title: 'Locks',
+  columns: [name, { label: 'owner' }, fence, { label: 'time left' }],
+  row: lockRow,
+  empty: 'No lock is held.',
+});
+const semaphores = new Section<SemaphoreView>({
+  id: 'semaphores',
+  title: 'Semaphores',
+  columns: [name, { label: 'used / permits', num: true }, fence, holders, waiting, nextExpiry],
+  row: semaphoreRow,
+  empty: 'No semaphore has holders.',
+});
+const rwlocks = new Section<RwLockView>({
+  id: 'rwlocks',
+  title: 'Read-write locks',
+  columns: [name, { label: 'mode' }, { label: 'readers', num: true }, fence, holders, waiting, nextExpiry],
+  row: rwlockRow,
+  empty: 'No read-write lock has holders.',
+});
+const dicts = new Section<DictView>({
+  id: 'dicts',
+  title: 'Dicts',
+  columns: [name, { label: 'keys', num: true }, { label: '' }],
+  row: (d) => dictRow(d, feed.dict),
+  empty: 'No dict has entries.',
+});
+const groups = new Section<GroupView>({
+  id: 'groups',
+  title: 'Groups',
+  columns: [{ label: 'group' }, { label: 'members' }, { label: 'held partitions: holder (fence)' }],
+  row: groupRow,
+  empty: 'No group has members.',
+});
+const elections = new Section<ElectionView>({
+  id: 'elections',
+  title: 'Elections',
+  columns: [{ label: 'election' }, { label: "leader's value" }, fence],
+  row: electionRow,
+  empty: 'No election has a leader.',
+});
+// The listings go before the live feed, in this order.
+byId('feed-section').before(...[locks, semaphores, rwlocks, dicts, groups, elections].map((s) => s.element));
 
 /** GROUP_DICT_PREFIX names the dicts that hold group members; MAX_GROUPS bounds the groups read per round. */
 const GROUP_DICT_PREFIX = '_baton.group:';

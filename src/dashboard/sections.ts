@@ -1,6 +1,7 @@
 /**
- * The dashboard's four listings — held locks, semaphores, read-write locks, dicts — each a
- * Section: a table body, a count and a note line. `render` replaces the rows with fresh data;
+ * The dashboard's listings — held locks, semaphores, read-write locks, dicts, groups, elections —
+ * each a Section: a titled table with its column heads, a count and a note line, all built here
+ * from a SectionSpec (the page holds only where they go). `render` replaces the rows with fresh data;
  * `fail` says why there is none: "not supported by this backend" for 404/501, "backend
  * unavailable" for 503 or no answer (the last rows stay, greyed, with their time), the server's
  * detail otherwise.
@@ -8,7 +9,7 @@
  * How it fails: it does not; an unexpected body shape shows as an error note.
  */
 import type { Failure } from './api.js';
-import { byId, clock, countdown, el } from './dom.js';
+import { clock, countdown, el } from './dom.js';
 
 /** LockView is a held lock as GET /v1/locks lists it (never a token). */
 export interface LockView {
@@ -44,9 +45,27 @@ export interface DictView {
   readonly size: number;
 }
 
-/** Section is one listing on the page. */
+/** Column is a column head; `num` right-aligns the column (class `num`). */
+export interface Column {
+  readonly label: string;
+  readonly num?: boolean;
+}
+
+/** SectionSpec is one listing: its id (of the elements below), title, columns, row renderer and empty text. */
+export interface SectionSpec<T> {
+  readonly id: string;
+  readonly title: string;
+  readonly columns: readonly Column[];
+  readonly row: (item: T) => HTMLTableRowElement;
+  readonly empty: string;
+}
+
+/**
+ * Section is one listing on the page: `element` is `<section id="<id>-section">` with its title
+ * `<id>-title`, count `<id>-count`, note `<id>-note` and table body `<id>`; the caller places it.
+ */
 export class Section<T> {
-  readonly #section: HTMLElement;
+  readonly element: HTMLElement;
   readonly #body: HTMLElement;
   readonly #count: HTMLElement;
   readonly #note: HTMLElement;
@@ -54,12 +73,18 @@ export class Section<T> {
   readonly #empty: string;
   #shownAt: Date | undefined;
 
-  /** constructor binds to the elements `<id>-section`, `<id>`, `<id>-count`, `<id>-note`. */
-  constructor(id: string, row: (item: T) => HTMLTableRowElement, empty: string) {
-    this.#section = byId(`${id}-section`);
-    this.#body = byId(id);
-    this.#count = byId(`${id}-count`);
-    this.#note = byId(`${id}-note`);
+  constructor({ id, title, columns, row, empty }: SectionSpec<T>) {
+    this.#body = el('tbody', { id });
+    this.#count = el('span', { class: 'count', id: `${id}-count` });
+    this.#note = el('p', { class: 'note', id: `${id}-note`, hidden: '' });
+    const heads = columns.map((c) => el('th', { class: c.num ? 'num' : undefined }, c.label));
+    this.element = el(
+      'section',
+      { id: `${id}-section`, 'aria-labelledby': `${id}-title` },
+      el('h2', { id: `${id}-title` }, `${title} `, this.#count),
+      this.#note,
+      el('table', {}, el('thead', {}, el('tr', {}, ...heads)), this.#body),
+    );
     this.#row = row;
     this.#empty = empty;
   }
@@ -75,15 +100,15 @@ export class Section<T> {
       });
       return;
     }
-    const columns = this.#section.querySelectorAll('thead th').length;
+    const columns = this.element.querySelectorAll('thead th').length;
     const rows = items.map((item) => this.#row(item as T));
     if (rows.length === 0)
       rows.push(el('tr', { class: 'empty' }, el('td', { colspan: String(columns) }, this.#empty)));
     this.#body.replaceChildren(...rows);
     this.#count.textContent = `(${items.length})`;
     this.#setNote(undefined, '');
-    this.#section.classList.remove('stale');
-    this.#section.dataset.state = 'ok';
+    this.element.classList.remove('stale');
+    this.element.dataset.state = 'ok';
     this.#shownAt = new Date();
   }
 
@@ -98,15 +123,15 @@ export class Section<T> {
           ? `Not supported by this backend: ${f.detail}`
           : 'Not supported by this backend (or this server version).',
       );
-      this.#section.dataset.state = 'unsupported';
+      this.element.dataset.state = 'unsupported';
       return;
     }
     const down = f.status === 503 || f.status === 0;
     if (down) {
-      this.#section.classList.add('stale');
+      this.element.classList.add('stale');
       const since = this.#shownAt ? ` Showing what was read at ${clock(this.#shownAt)}.` : '';
       this.#setNote('error', `Backend unavailable.${since}`);
-      this.#section.dataset.state = 'down';
+      this.element.dataset.state = 'down';
       return;
     }
     this.#body.replaceChildren();
@@ -118,7 +143,7 @@ export class Section<T> {
           ? `Not allowed: ${f.detail}`
           : f.detail;
     this.#setNote('error', what);
-    this.#section.dataset.state = 'error';
+    this.element.dataset.state = 'error';
   }
 
   #setNote(kind: string | undefined, text: string): void {

@@ -16,6 +16,7 @@
  * BackendUnavailableError when the store cannot be reached, so the caller can retry.
  */
 import { BackendUnavailableError, LockLostError } from '../errors.js';
+import { encodeFenceScope, type FenceScope } from '../fence-scope.js';
 import { assertTtl } from '../validation.js';
 import type { LockBackend, LockGrant } from './backend.js';
 
@@ -66,11 +67,8 @@ export class Lease implements AsyncDisposable {
   #extending: Promise<unknown> = Promise.resolve();
   readonly #backend: LeaseBackend;
   readonly #settings: LeaseSettings;
-  /**
-   * fenceScope names this lease's fence counter for fenced writes: the lock name, or
-   * `rwlock/<name>` / `semaphore/<name>` for leases of those.
-   */
-  readonly fenceScope: string;
+  /** scope names this lease's fence counter: `{ kind: 'lock', name }`, or the semaphore's or rwlock's. */
+  readonly scope: FenceScope;
   #ttlMs: number;
 
   /** @internal Leases are made by Lock.acquire. */
@@ -80,16 +78,25 @@ export class Lease implements AsyncDisposable {
     grant: LockGrant,
     backend: LeaseBackend,
     settings: LeaseSettings,
-    fenceScope: string = name,
+    scope: FenceScope = Object.freeze({ kind: 'lock', name }),
   ) {
     this.name = name;
-    this.fenceScope = fenceScope;
+    this.scope = scope;
     this.token = token;
     this.#fence = grant.fence;
     this.#ttlMs = grant.ttlMs;
     this.#backend = backend;
     this.#settings = settings;
     this.#setDeadline(grant);
+  }
+
+  /**
+   * fenceScope is `scope` as text, as fenced writes carry it outside this process (REST's
+   * Baton-Fence-Lock, `baton run`'s BATON_FENCE_LOCK, `{ lock }`): the lock name, or
+   * `rwlock/<name>` / `semaphore/<name>` for leases of those.
+   */
+  get fenceScope(): string {
+    return encodeFenceScope(this.scope);
   }
 
   /** fence strictly increases with every grant of this lock; pass it with writes (`{ fence: lease }`). */
@@ -284,15 +291,11 @@ export class Lease implements AsyncDisposable {
 
 /**
  * runHeld runs `fn(lease)` and releases the lease in `finally`; it resolves to what `fn` returned.
- * If the lease was lost while `fn` ran, it rejects with LockLostError (naming `scope`) after `fn`
- * settles, because the section was not exclusive to its end. A release that fails because the
+ * If the lease was lost while `fn` ran, it rejects with LockLostError (naming its fence scope)
+ * after `fn` settles, because the section was not exclusive to its end. A release that fails because the
  * store is unreachable is not reported: the lease then ends at its TTL.
  */
-export async function runHeld<R>(
-  lease: Lease,
-  scope: string,
-  fn: (lease: Lease) => Promise<R> | R,
-): Promise<R> {
+export async function runHeld<R>(lease: Lease, fn: (lease: Lease) => Promise<R> | R): Promise<R> {
   let result: R;
   try {
     result = await fn(lease);
@@ -306,6 +309,6 @@ export async function runHeld<R>(
   } catch (err) {
     if (!(err instanceof BackendUnavailableError)) throw err;
   }
-  if (lost) throw new LockLostError(scope, lost.reason, { cause: lost });
+  if (lost) throw new LockLostError(lease.fenceScope, lost.reason, { cause: lost });
   return result;
 }

@@ -20,36 +20,20 @@
  * Names, counts and TTLs arrive already validated. One backend object serves one namespace
  * (semaphores or rwlocks); the two never share a pool.
  */
-import type { LockGrant } from './backend.js';
+import type { AcquireRequest, LeaseBackend, LeaseCapabilities, LeaseInfo } from './backend.js';
 
-/** SemaphoreCapabilities describes what a semaphore backend guarantees. */
-export interface SemaphoreCapabilities {
-  /** fairOrdering is true when waiters are granted in arrival order (FIFO, head-of-line). */
-  readonly fairOrdering: boolean;
-  /** notifiedWaiting is true when waiters are woken by a release or expiry event, not by polling. */
-  readonly notifiedWaiting: boolean;
-  /** minTtlMs is the smallest TTL the store grants; shorter requests are rounded up to it. */
-  readonly minTtlMs: number;
-  /** listing is true when `list()` enumerates pools in use without scanning the whole keyspace. */
-  readonly listing: boolean;
-}
+/** SemaphoreCapabilities describes what a semaphore backend guarantees (the lease capabilities, unchanged). */
+export type SemaphoreCapabilities = LeaseCapabilities;
 
-/** PermitRequest is one attempt to take `count` of a pool's permits, waiting up to `waitMs`. */
-export interface PermitRequest {
-  /** token is the caller's random owner token; release and extend must present it. */
-  readonly token: string;
+/**
+ * PermitRequest is one attempt to take `count` of a pool's permits, waiting up to `waitMs`: a
+ * lock's AcquireRequest (token, ttlMs, waitMs, owner, signal) with the pool's size and the count.
+ */
+export interface PermitRequest extends AcquireRequest {
   /** permits is the pool's size as the caller expects it: 1..MAX_PERMITS. */
   readonly permits: number;
   /** count is how many permits this holder takes: 1..permits. */
   readonly count: number;
-  /** ttlMs is the lease length (1..2^31-1). */
-  readonly ttlMs: number;
-  /** waitMs: 0 tries once (and does not queue), Infinity waits for ever. */
-  readonly waitMs: number;
-  /** owner is a free-form label shown by inspect (never the token). */
-  readonly owner?: string | undefined;
-  /** signal cancels the wait; the backend then rejects with `signal.reason`, holds nothing, and leaves the queue. */
-  readonly signal?: AbortSignal | undefined;
 }
 
 /** PermitHolder is the public view of one holder: never its token. */
@@ -62,40 +46,23 @@ export interface PermitHolder {
 }
 
 /** SemaphoreInfo is the public view of a pool. */
-export interface SemaphoreInfo {
-  readonly name: string;
+export interface SemaphoreInfo extends LeaseInfo {
   /** permits is the pool's fixed size; 0 when the pool is unused (never held, or all holders gone). */
   readonly permits: number;
   /** used is the sum of the holders' counts. */
   readonly used: number;
-  /** fence is the last fence granted for this pool (0 if never granted). */
-  readonly fence: number;
   /** holders are the current holders, in grant order. */
   readonly holders: readonly PermitHolder[];
   /** waiting is the number of queued waiters, when the backend can tell cheaply. */
   readonly waiting?: number | undefined;
 }
 
-/** SemaphoreBackend is the set of primitives a semaphore store implements. */
-export interface SemaphoreBackend {
-  readonly capabilities: SemaphoreCapabilities;
-  /**
-   * acquire takes `req.count` permits for `req.token`, waiting up to `req.waitMs` by
-   * notification. Resolves to the grant, or null when not granted in time (leaving the queue).
-   * A token that already holds permits of this pool is not granted again (null after the wait).
-   */
-  acquire(name: string, req: PermitRequest): Promise<LockGrant | null>;
-  /** extend resets the TTL of `token`'s permits (without `ttlMs`: the TTL of its grant or last extension); null when it holds none. The fence is unchanged. */
-  extend(name: string, token: string, ttlMs: number | undefined): Promise<LockGrant | null>;
-  /** release returns `token`'s permits and wakes waiters; false when it held none. */
-  release(name: string, token: string): Promise<boolean>;
-  /** inspect reads the public state of one pool. */
-  inspect(name: string): Promise<SemaphoreInfo>;
-  /** list returns pools with at least one holder (bounded by `limit`, default 1000), by name. */
-  list(options?: { prefix?: string; limit?: number }): Promise<SemaphoreInfo[]>;
-  /** close cancels this client's waits and timers; the store keeps its state. */
-  close(): Promise<void>;
-}
+/**
+ * SemaphoreBackend is the set of primitives a semaphore store implements: the lease primitives
+ * over pools (acquire takes `req.count` permits; a token that already holds permits of the pool
+ * is not granted again), listing the pools with at least one holder, by name.
+ */
+export type SemaphoreBackend = LeaseBackend<PermitRequest, SemaphoreInfo>;
 
 /** MAX_PERMITS is the largest pool: 2^20 permits. */
 export const MAX_PERMITS = 1 << 20;

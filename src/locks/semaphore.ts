@@ -16,6 +16,7 @@
  * BackendUnavailableError when the store cannot be reached.
  */
 import { InvalidArgumentError, LockTimeoutError } from '../errors.js';
+import { encodeFenceScope, type FenceScope } from '../fence-scope.js';
 import { assertCount } from '../validation.js';
 import { Lease, type LeaseSettings, runHeld } from './lease.js';
 import {
@@ -50,7 +51,7 @@ export interface PermitOptions extends AcquireOptions {
 /** Pool is the acquire/inspect logic shared by Semaphore and RwLock. */
 class Pool {
   readonly name: string;
-  readonly scope: string;
+  readonly scope: FenceScope;
   readonly permits: number;
   readonly #backend: SemaphoreBackend;
   readonly #options: LockOptions;
@@ -65,7 +66,7 @@ class Pool {
     settings: LeaseSettings,
   ) {
     this.name = name;
-    this.scope = `${kind}/${name}`;
+    this.scope = Object.freeze({ kind, name });
     this.permits = permits;
     this.#backend = backend;
     this.#options = options;
@@ -88,7 +89,7 @@ class Pool {
     });
     if (!grant) {
       if (tryOnce) return null;
-      throw new LockTimeoutError(this.scope, opts.waitMs);
+      throw new LockTimeoutError(encodeFenceScope(this.scope), opts.waitMs);
     }
     const lease = new Lease(this.name, token, grant, this.#backend, this.#settings, this.scope);
     if (call.autoExtend) lease.keepAlive();
@@ -152,7 +153,7 @@ export class Semaphore implements TokenLeases {
   /** withPermits runs `fn` holding `count` permits, kept extended, released in `finally` (like withLock). */
   async withPermits<R>(fn: (lease: Lease) => Promise<R> | R, options: PermitOptions = {}): Promise<R> {
     const lease = await this.acquire({ ...options, autoExtend: true });
-    return runHeld(lease, this.#pool.scope, fn);
+    return runHeld(lease, fn);
   }
 
   /** inspect reads the pool: permits, used, holders (never tokens), last fence. */
@@ -224,12 +225,12 @@ export class RwLock implements TokenLeases {
 
   /** withRead runs `fn` under a read lease kept extended, released in `finally` (like withLock). */
   async withRead<R>(fn: (lease: Lease) => Promise<R> | R, options: AcquireOptions = {}): Promise<R> {
-    return runHeld(await this.read({ ...options, autoExtend: true }), this.#pool.scope, fn);
+    return runHeld(await this.read({ ...options, autoExtend: true }), fn);
   }
 
   /** withWrite runs `fn` under the write lease kept extended, released in `finally` (like withLock). */
   async withWrite<R>(fn: (lease: Lease) => Promise<R> | R, options: AcquireOptions = {}): Promise<R> {
-    return runHeld(await this.write({ ...options, autoExtend: true }), this.#pool.scope, fn);
+    return runHeld(await this.write({ ...options, autoExtend: true }), fn);
   }
 
   /** inspect reads the rwlock: its holders (a writer holds all permits), readers or writer, last fence. */

@@ -10,9 +10,9 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
+import { decodeFenceScope, FENCE_SCOPE_PATTERN } from '../fence-scope.js';
 import { type Right, sha256, type TokenRule } from './auth-file.js';
 import { HttpProblem } from './problems.js';
-import { FenceScope } from './schemas.js';
 
 /** AuthOptions: auth off, or bearer tokens from a tokens file. */
 export type AuthOptions =
@@ -102,9 +102,8 @@ export function authorize(auth: AuthOptions, req: Request, access: Access, param
  * left to the route's header validation (400). Throws HttpProblem forbidden.
  */
 export function authorizeFence(principal: Principal, header: string | string[] | undefined): void {
-  if (principal.rule === undefined || typeof header !== 'string' || !FenceScope.safeParse(header).success)
-    return;
-  const name = header.slice(header.indexOf('/') + 1);
+  if (principal.rule === undefined || typeof header !== 'string' || !FENCE_SCOPE_PATTERN.test(header)) return;
+  const { name } = decodeFenceScope(header);
   if (!allows(principal, 'lock', name, 'lock')) {
     throw new HttpProblem(
       'forbidden',

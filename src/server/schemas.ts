@@ -6,6 +6,7 @@
  * error name the field and happen before any backend call.
  */
 import { z } from 'zod';
+import { FENCE_SCOPE_PATTERN } from '../fence-scope.js';
 import { MAX_KEY_BYTES, MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_PERMITS, MAX_TTL_MS } from '../index.js';
 
 const NAME_RE = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -19,10 +20,7 @@ export const Name = z
 /** FenceScope is what a fenced write names: a lock, or rwlock/<name> or semaphore/<name>. */
 export const FenceScope = z
   .string()
-  .regex(
-    /^(?:(?:rwlock|semaphore)\/)?[A-Za-z0-9._:-]{1,200}$/,
-    'must be a lock name, or rwlock/<name> or semaphore/<name>',
-  )
+  .regex(FENCE_SCOPE_PATTERN, 'must be a lock name, or rwlock/<name> or semaphore/<name>')
   .meta({ example: 'nightly-report' });
 
 /** Key is a dict key: 1-1024 UTF-8 bytes, no NUL, well-formed Unicode (percent-encoded in paths). */
@@ -260,14 +258,18 @@ export const GrantBody = z.object({
 export const ExtendedBody = z.object({ name: Name, fence: Fence, expiresAt: z.int(), ttlMs: TtlMs });
 /** ReleasedBody answers a release. */
 export const ReleasedBody = z.object({ released: z.boolean() });
-/** LocksBody lists held locks. */
-export const LocksBody = z.object({
-  locks: z.array(LockInfoBody),
+/** PageFields end every listing of names: the next page's cursor, and whether the scan was cut. */
+const PageFields = {
   cursor: z.string().optional().meta({ description: 'pass back for the next page' }),
   truncated: z
     .literal(true)
     .optional()
     .meta({ description: 'the scan stopped at the server limit; narrow the prefix' }),
+};
+/** LocksBody lists held locks. */
+export const LocksBody = z.object({
+  locks: z.array(LockInfoBody),
+  ...PageFields,
 });
 const PermitHolderBody = z.object({
   count: z.int(),
@@ -287,11 +289,7 @@ export const SemaphoreInfoBody = z.object({
 /** SemaphoresBody lists semaphores with holders. */
 export const SemaphoresBody = z.object({
   semaphores: z.array(SemaphoreInfoBody),
-  cursor: z.string().optional().meta({ description: 'pass back for the next page' }),
-  truncated: z
-    .literal(true)
-    .optional()
-    .meta({ description: 'the scan stopped at the server limit; narrow the prefix' }),
+  ...PageFields,
 });
 /** RwLockInfoBody is the public view of a read-write lock (never a token). */
 export const RwLockInfoBody = z.object({
@@ -312,11 +310,7 @@ export const RwLockInfoBody = z.object({
 /** RwLocksBody lists read-write locks with holders. */
 export const RwLocksBody = z.object({
   rwlocks: z.array(RwLockInfoBody),
-  cursor: z.string().optional().meta({ description: 'pass back for the next page' }),
-  truncated: z
-    .literal(true)
-    .optional()
-    .meta({ description: 'the scan stopped at the server limit; narrow the prefix' }),
+  ...PageFields,
 });
 /** VersionBody carries a dict version. */
 export const VersionBody = z.object({ version: Version });
@@ -336,11 +330,7 @@ export const DictInfoBody = z.object({ name: Name, size: z.int(), version: Versi
 /** DictsBody lists the dicts that have entries. */
 export const DictsBody = z.object({
   dicts: z.array(z.object({ name: Name, size: z.int() })),
-  cursor: z.string().optional().meta({ description: 'pass back for the next page' }),
-  truncated: z
-    .literal(true)
-    .optional()
-    .meta({ description: 'the scan stopped at the server limit; narrow the prefix' }),
+  ...PageFields,
 });
 /** OkBody answers /healthz and /readyz. */
 export const OkBody = z.object({ ok: z.literal(true) });

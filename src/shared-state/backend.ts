@@ -8,6 +8,7 @@
  * Every method rejects with a BatonError: VersionConflictError, StaleFenceError,
  * TypeMismatchError, HistoryCompactedError or BackendUnavailableError as documented per method.
  */
+import type { FenceScope } from '../fence-scope.js';
 
 /** DictCapabilities describes what a dict backend guarantees. */
 export interface DictCapabilities {
@@ -42,12 +43,14 @@ export interface StoredEntry {
 }
 
 /**
- * FenceCheck makes a write conditional on a lock's fence (and, with `token`, on holding the lock).
- * `lock` is a fence scope: a lock name, or `semaphore/<name>` / `rwlock/<name>`. A store with
- * `fenceIssuedCheck` refuses a fence above the scope's issued-fence counter (`unissued_fence`)
- * before anything else, and then changes nothing.
+ * FenceCheck makes a write conditional on a fence of `scope` (and, with `token`, on holding the
+ * lock). A store with `fenceIssuedCheck` refuses a fence above the scope's issued-fence counter
+ * (`unissued_fence`) before anything else, and then changes nothing.
  */
 export interface FenceCheck {
+  /** scope is the fence counter the fence belongs to: a lock's, a semaphore's or an rwlock's. */
+  readonly scope: FenceScope;
+  /** lock is encodeFenceScope(scope), the text stores file fences under and errors name; never parse it. */
   readonly lock: string;
   readonly fence: number;
   /** token asks for the ownership guard, where the backend has it (see capabilities). */
@@ -59,32 +62,39 @@ export interface FenceCheck {
   readonly issuedChecked?: boolean | undefined;
 }
 
-/** WriteOptions are the conditions common to every mutation. */
-export interface WriteOptions {
+/**
+ * WriteOptions are the conditions common to every mutation. `F` is how the fence is given: a
+ * FenceCheck at this contract, a lease or `{ lock, fence, token? }` in SharedDict's options
+ * (FencedOptions), which SharedDict checks and turns into a FenceCheck.
+ */
+export interface WriteOptions<F = FenceCheck> {
   /**
-   * fence refuses the write with StaleFenceError when the fence was never issued for
-   * `fence.lock` (`unissued_fence`) or a higher fence for it was accepted by this dict (`newer_fence`).
+   * fence refuses the write with StaleFenceError when the fence was never issued for its scope
+   * (`unissued_fence`) or a higher fence for it was accepted by this dict (`newer_fence`).
    */
-  readonly fence?: FenceCheck | undefined;
+  readonly fence?: F | undefined;
 }
 
 /** SetOptions: `ifVersion` 0 means "only if absent"; n > 0 means "only if its version is n". */
-export interface SetOptions extends WriteOptions {
+export interface SetOptions<F = FenceCheck> extends WriteOptions<F> {
   readonly ttlMs?: number | undefined;
   readonly ifVersion?: number | undefined;
 }
 
 /** DeleteOptions: `ifVersion` n > 0 means "only if its version is n". */
-export interface DeleteOptions extends WriteOptions {
+export interface DeleteOptions<F = FenceCheck> extends WriteOptions<F> {
   readonly ifVersion?: number | undefined;
 }
 
-/** BatchOp is one operation of an all-or-nothing batch. */
-export type BatchOp =
+/**
+ * BatchOp is one operation of an all-or-nothing batch. `V` is its value: encoded JSON text at
+ * this contract, the value itself in SharedDict.batch (DictOp).
+ */
+export type BatchOp<V = string> =
   | {
       readonly op: 'set';
       readonly key: string;
-      readonly value: string;
+      readonly value: V;
       readonly ifVersion?: number | undefined;
       readonly ttlMs?: number | undefined;
     }

@@ -11,8 +11,8 @@
  * non-number; BackendUnavailableError when the store cannot be reached.
  */
 import { InvalidArgumentError, StaleFenceError, VersionConflictError } from '../errors.js';
+import { assertFenceScope, decodeFenceScope, encodeFenceScope, type FenceScope } from '../fence-scope.js';
 import {
-  assertFenceScope,
   assertKey,
   assertLimit,
   assertName,
@@ -21,21 +21,32 @@ import {
   assertVersion,
   preview,
 } from '../validation.js';
-import type { BatchOp, DictBackend, FenceCheck, StoredEntry } from './backend.js';
+import type {
+  BatchOp,
+  DeleteOptions,
+  DictBackend,
+  FenceCheck,
+  SetOptions,
+  StoredEntry,
+  WriteOptions,
+} from './backend.js';
 import { DEFAULT_MAX_VALUE_BYTES, decodeValue, encodeValue, type JsonValue } from './codec.js';
 import type { NearCache, NearCacheStats } from './near-cache.js';
 
 /** MAX_BATCH_OPS is the most operations one batch may carry (etcd's default transaction limit bounds it). */
 export const MAX_BATCH_OPS = 100;
 
-/** FenceSource is a held lease, or its lock name and fence (and optionally token) as plain data. */
+/**
+ * FenceSource is a held lease, or its fence as plain data: `lock` is the fence scope's text (a
+ * lock name, `semaphore/<name>` or `rwlock/<name>`, as `lease.fenceScope` gives it).
+ */
 export type FenceSource =
   | {
       readonly name: string;
       readonly fence: number;
       readonly token: string;
-      /** fenceScope names the fence counter when it is not `name` (rwlock and semaphore leases). */
-      readonly fenceScope?: string | undefined;
+      /** scope names the fence counter when it is not the lock `name` (rwlock and semaphore leases). */
+      readonly scope?: FenceScope | undefined;
     }
   | { readonly lock: string; readonly fence: number; readonly token?: string | undefined };
 
@@ -58,10 +69,8 @@ export interface Change<T> {
   readonly history?: string | undefined;
 }
 
-/** DictOp is one operation of a batch. */
-export type DictOp<T> =
-  | { op: 'set'; key: string; value: T; ifVersion?: number; ttlMs?: number }
-  | { op: 'delete'; key: string; ifVersion?: number };
+/** DictOp is one operation of a batch: `set` (optionally `ifVersion`, `ttlMs`) or `delete` (optionally `ifVersion`). */
+export type DictOp<T> = BatchOp<T>;
 
 /** Page is one page of entries from `entries()`. */
 export interface Page<T> {
@@ -74,17 +83,11 @@ export interface Page<T> {
   readonly history?: string | undefined;
 }
 
-/** FencedOptions carry an optional fence. */
-export interface FencedOptions {
-  /** fence: a lease (`fence: lease`) or `{ lock, fence, token? }`. */
-  readonly fence?: FenceSource | undefined;
-}
+/** FencedOptions carry an optional fence: a lease (`fence: lease`) or `{ lock, fence, token? }`. */
+export type FencedOptions = WriteOptions<FenceSource>;
 
-/** SetOptions: `ifVersion` 0 means "only if absent"; n > 0 "only if the entry's version is n". */
-export interface DictSetOptions extends FencedOptions {
-  readonly ttlMs?: number | undefined;
-  readonly ifVersion?: number | undefined;
-}
+/** DictSetOptions: `ttlMs`; `ifVersion` 0 means "only if absent", n > 0 "only if the entry's version is n". */
+export type DictSetOptions = SetOptions<FenceSource>;
 
 /** UpdateOptions tune the `update(fn)` loop. */
 export interface UpdateOptions extends FencedOptions {
@@ -105,7 +108,7 @@ export interface DictSettings {
    * `unissued_fence`). Issued fences only grow, so a fence found issued stays issued and the
    * check need not be atomic with the write.
    */
-  readonly issuedFence?: ((scope: string) => Promise<number>) | undefined;
+  readonly issuedFence?: ((scope: FenceScope) => Promise<number>) | undefined;
 }
 
 /** DEFAULT_DICT_SETTINGS are used when connect() is given none. */
@@ -192,7 +195,7 @@ export class SharedDict<T = JsonValue> {
   }
 
   /** delete removes `key`; resolves false when it was absent. VersionConflictError, StaleFenceError. */
-  async delete(key: string, options: { ifVersion?: number } & FencedOptions = {}): Promise<boolean> {
+  async delete(key: string, options: DeleteOptions<FenceSource> = {}): Promise<boolean> {
     assertKey(key);
     const ifVersion = optionalVersion(options.ifVersion);
     const fence = await this.#issued(this.#fence(options.fence));
@@ -427,8 +430,12 @@ export class SharedDict<T = JsonValue> {
     if (source === null || typeof source !== 'object') {
       throw new InvalidArgumentError('fence must be a lease or { lock, fence, token? }');
     }
-    const lock = 'lock' in source ? source.lock : (source.fenceScope ?? source.name);
-    assertFenceScope(lock);
+    const scope =
+      'lock' in source
+        ? decodeFenceScope(source.lock)
+        : source.scope === undefined
+          ? decodeFenceScope(source.name)
+          : assertFenceScope(source.scope);
     const fence = source.fence;
     if (typeof fence !== 'number' || !Number.isSafeInteger(fence) || fence < 1) {
       throw new InvalidArgumentError(`fence must be a positive integer (got ${preview(fence)})`);
@@ -438,8 +445,8 @@ export class SharedDict<T = JsonValue> {
       throw new InvalidArgumentError('fence token must be a non-empty string of at most 256 characters');
     }
     // The ownership guard checks a mutex holder; rwlock and semaphore fences are checked by fence alone.
-    const guarded = this.#settings.ownershipGuard && !lock.includes('/');
-    return { lock, fence, token: guarded ? token : undefined };
+    const guarded = this.#settings.ownershipGuard && scope.kind === 'lock';
+    return { scope, lock: encodeFenceScope(scope), fence, token: guarded ? token : undefined };
   }
 
   /**
@@ -450,7 +457,7 @@ export class SharedDict<T = JsonValue> {
   async #issued(check: FenceCheck | undefined): Promise<FenceCheck | undefined> {
     const read = this.#settings.issuedFence;
     if (check === undefined || read === undefined) return check;
-    if (check.fence > (await read(check.lock)))
+    if (check.fence > (await read(check.scope)))
       throw new StaleFenceError(check.lock, check.fence, 'unissued_fence');
     return { ...check, issuedChecked: true };
   }

@@ -1,5 +1,5 @@
 /**
- * Event: a named flag that fleets set, clear and wait for, like Python's `threading.Event` across
+ * SharedEvent: a named flag that fleets set, clear and wait for, like Python's `threading.Event` across
  * machines. The flag is an entry of the reserved dict `_baton.events`; `wait` reads it and then
  * follows the dict's watch, so a `set` is never missed, even one cleared again at once.
  *
@@ -14,8 +14,11 @@ import { watchUntil } from './watch-until.js';
 /** EVENTS_DICT is the dict that holds every event's flag (key: the event's name). */
 export const EVENTS_DICT = '_baton.events';
 
-/** Event is a handle on one named event; it holds nothing by itself. */
-export class Event {
+/**
+ * SharedEvent is a handle on one named event; it holds nothing by itself. (Named so it does not
+ * hide the global `Event` of the DOM and Node.)
+ */
+export class SharedEvent {
   readonly name: string;
   readonly #dict: SharedDict<true>;
 
@@ -53,3 +56,8 @@ export class Event {
     return outcome === 'done';
   }
 }
+
+/** @deprecated Event is the old name of SharedEvent (it hid the global `Event`); it goes in the next major release. */
+export const Event = SharedEvent;
+/** @deprecated Event is the old name of SharedEvent; it goes in the next major release. */
+export type Event = SharedEvent;

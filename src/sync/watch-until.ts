@@ -1,6 +1,6 @@
 /**
  * watchUntil: wait, by a dict's watch, until a change to one key satisfies a test. The building
- * block of Event and Barrier: they keep their state in a dict entry and wake on its changes, so
+ * block of SharedEvent and Barrier: they keep their state in a dict entry and wake on its changes, so
  * they work on every backend that has dicts, with the same no-gap guarantee as `watch`.
  *
  * How it fails: resolves 'timeout' when `waitMs` passes; rejects with the caller's

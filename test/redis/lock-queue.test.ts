@@ -2,7 +2,7 @@
  * The FIFO waiter queue of Redis locks (src/backends/redis/lock-queue.ts): a releasing holder
  * cannot take the lock back ahead of a waiter (the starvation benchmark B2 showed before the
  * queue), a waiter that gives up leaves no trace, and a waiter whose process is killed delays
- * the next one by about ENTRY_TTL_MS, not for ever.
+ * the next one by about WAITER_TTL_MS, not for ever.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ENTRY_TTL_MS, REFRESH_MS } from '../../src/backends/redis/lock-queue.js';
+import { LOCK_WAITER_REFRESH_MS, WAITER_TTL_MS } from '../../src/backends/redis/lock-queue.js';
 import { type Baton, connect, LockTimeoutError } from '../../src/index.js';
 
 const prefix = `queue-${randomBytes(4).toString('hex')}:`;
@@ -84,7 +84,7 @@ describe('redis lock queue', () => {
     }
   });
 
-  it('a waiter killed while first in line delays the next by about ENTRY_TTL_MS (tryAcquire is refused meanwhile)', async () => {
+  it('a waiter killed while first in line delays the next by about WAITER_TTL_MS (tryAcquire is refused meanwhile)', async () => {
     const [a, b] = await Promise.all([connect(url()), connect(url())]);
     let child: ChildProcess | undefined;
     try {
@@ -101,7 +101,7 @@ describe('redis lock queue', () => {
       expect(await a.lock('crash').tryAcquire()).toBeNull();
       const lease = await next;
       const waited = performance.now() - releasedAt;
-      expect(waited).toBeLessThan(ENTRY_TTL_MS + REFRESH_MS + 1000);
+      expect(waited).toBeLessThan(WAITER_TTL_MS + LOCK_WAITER_REFRESH_MS + 1000);
       expect(lease.fence).toBeGreaterThan(holder.fence);
       await lease.release();
       expect(await queueLength('crash')).toBe(0);

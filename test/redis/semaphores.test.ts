@@ -2,7 +2,7 @@
  * Redis-specific behaviour of semaphores and rwlocks (src/backends/redis/semaphores.ts), on one
  * node and on a 3-master cluster: every key of a pool is in one slot and expires with the pool
  * (only the fence counter stays, without TTL); a waiter killed at the head of the queue delays
- * the next by about QUEUE_LEASE_MS and is granted nothing; one paused (SIGSTOP) that long rejoins
+ * the next by about WAITER_TTL_MS and is granted nothing; one paused (SIGSTOP) that long rejoins
  * at the back; a killed holder's permits come back at its TTL; a waiter keeps its place across
  * many renewals; a burst of readers behind a writer is granted after it; under contention no more
  * than the permits are held and queued waiters go in arrival order; the listing index forgets
@@ -17,8 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { escapeTag } from '../../src/backends/redis/keys.js';
+import { WAITER_TTL_MS } from '../../src/backends/redis/lock-queue.js';
 import { PoolKeyLayout } from '../../src/backends/redis/pool-keys.js';
-import { QUEUE_LEASE_MS, REFRESH_MS, wakeMessageOf } from '../../src/backends/redis/semaphores.js';
+import { POOL_WAITER_REFRESH_MS, wakeMessageOf } from '../../src/backends/redis/semaphores.js';
 import { type Baton, connect } from '../../src/index.js';
 import { redisClusterNodes } from '../support/services.js';
 import { median } from '../support/wake-latency.js';
@@ -110,7 +111,7 @@ describe.each(redisTargets(`sem-${tag}`))('redis semaphores (%s)', (_, target) =
     }
   });
 
-  it('a waiter killed at the head of the queue delays the next by about QUEUE_LEASE_MS and is granted nothing', async () => {
+  it('a waiter killed at the head of the queue delays the next by about WAITER_TTL_MS and is granted nothing', async () => {
     const [a, b] = await Promise.all([connect(target.url), connect(target.url)]);
     const name = `crashed-waiter-${tag}`;
     let child: ChildProcess | undefined;
@@ -130,7 +131,7 @@ describe.each(redisTargets(`sem-${tag}`))('redis semaphores (%s)', (_, target) =
       const lease = await next;
       const waited = performance.now() - killedAt;
       console.log(`redis (${_}) waiter behind a killed head granted ${waited.toFixed(0)} ms after the kill`);
-      expect(waited).toBeLessThan(QUEUE_LEASE_MS + REFRESH_MS + 2000);
+      expect(waited).toBeLessThan(WAITER_TTL_MS + POOL_WAITER_REFRESH_MS + 2000);
       const info = await a.semaphore(name, { permits: 2 }).inspect();
       expect(info.holders.map((h) => h.fence)).toEqual([lease.fence]);
       expect(info).toMatchObject({ used: 1, waiting: 0, fence: lease.fence });
@@ -144,7 +145,7 @@ describe.each(redisTargets(`sem-${tag}`))('redis semaphores (%s)', (_, target) =
     }
   }, 120_000);
 
-  it('a waiter paused (SIGSTOP) past QUEUE_LEASE_MS loses its place, and rejoins at the back when it resumes', async () => {
+  it('a waiter paused (SIGSTOP) past WAITER_TTL_MS loses its place, and rejoins at the back when it resumes', async () => {
     const [a, b] = await Promise.all([connect(target.url), connect(target.url)]);
     const name = `paused-waiter-${tag}`;
     let child: ChildProcess | undefined;
@@ -156,7 +157,7 @@ describe.each(redisTargets(`sem-${tag}`))('redis semaphores (%s)', (_, target) =
       const behind = b.semaphore(name, { permits: 2, ttlMs: 60_000 }).acquire({ count: 2, waitMs: 30_000 });
       await until(async () => (await inspect()).waiting === 2);
       child.kill('SIGSTOP');
-      await sleep(QUEUE_LEASE_MS + REFRESH_MS);
+      await sleep(WAITER_TTL_MS + POOL_WAITER_REFRESH_MS);
       await holder.release();
       const lease = await behind; // the paused head's place lapsed: the one behind it goes first
       expect((await inspect()).holders.map((h) => h.owner)).not.toContain('child');
@@ -195,7 +196,7 @@ describe.each(redisTargets(`sem-${tag}`))('redis semaphores (%s)', (_, target) =
     }
   }, 120_000);
 
-  it('a waiter keeps its place in line across renewals, longer than QUEUE_LEASE_MS', async () => {
+  it('a waiter keeps its place in line across renewals, longer than WAITER_TTL_MS', async () => {
     const [a, b, c] = await Promise.all([connect(target.url), connect(target.url), connect(target.url)]);
     try {
       const name = `patient-${tag}`;
@@ -209,7 +210,7 @@ describe.each(redisTargets(`sem-${tag}`))('redis semaphores (%s)', (_, target) =
           return l;
         });
       await until(async () => (await a.semaphore(name, { permits: 1 }).inspect()).waiting === 1);
-      await sleep(QUEUE_LEASE_MS + 1500);
+      await sleep(WAITER_TTL_MS + 1500);
       const second = c
         .semaphore(name, { permits: 1, ttlMs: 60_000 })
         .acquire({ waitMs: 60_000 })

@@ -35,8 +35,11 @@ export type CallOptions = NonNullable<Parameters<KVClient['range']>[1]>;
 /** Retry says which failures `call` may retry: any transient one, or only requests never sent. */
 export type Retry = 'idempotent' | 'unsent';
 
-/** Lease is a granted etcd lease and its TTL as etcd set it (whole seconds, at least etcd's minimum). */
-export interface Lease {
+/**
+ * LeaseRecord is a granted etcd lease: its id and its TTL as etcd set it (whole seconds, at least
+ * etcd's minimum). Not baton's `Lease` (a held lock or permits): this is the store's record.
+ */
+export interface LeaseRecord {
   readonly id: string;
   readonly ttlSeconds: number;
 }
@@ -116,7 +119,7 @@ export class EtcdClient {
   }
 
   /** grant creates a lease of `ttlSeconds` (etcd raises it to its minimum; the result says what was set). */
-  async grant(ttlSeconds: number): Promise<Lease> {
+  async grant(ttlSeconds: number): Promise<LeaseRecord> {
     const res = await this.call('lease grant', 'idempotent', (options) =>
       this.raw.leaseClient.leaseGrant({ TTL: ttlSeconds }, options),
     );

@@ -33,15 +33,28 @@ import {
   type ICompare,
   type IKeyValue,
   type IRequestOp,
-  type ITxnResponse,
+  type IResponseOp,
 } from 'etcd3';
 import { BackendUnavailableError, StaleFenceError, VersionConflictError } from '../../errors.js';
 import type { FenceCheck } from '../../shared-state/backend.js';
 import type { EtcdClient, Retry } from './client.js';
-import { decodeFenceRecord, FENCE_IS_MOD_REVISION } from './holder.js';
+import { decodeFenceRecord, FENCE_IS_MOD_REVISION } from './fence-record.js';
 import { padFence, prefixEnd } from './keys.js';
-import { valueIs } from './pool-record.js';
-import { byCreate, createIs, del, get, kvsOf, modIs, nested, put, range, revisionOf } from './txn.js';
+import {
+  type Answers,
+  byCreate,
+  createIs,
+  del,
+  get,
+  kvsOf,
+  modIs,
+  nested,
+  put,
+  range,
+  revisionOf,
+  Txn,
+  valueIs,
+} from './txn.js';
 
 /** EntryCheck expects entry `key` to be at `version` (0 = absent). */
 export interface EntryCheck {
@@ -63,9 +76,9 @@ export interface CommitSpec {
   readonly what: string;
 }
 
-/** CommitResult is a committed mutation, or the first entry check that failed (with what etcd holds). */
+/** CommitResult is a committed mutation (with the answers of its writes), or the first entry check that failed (with what etcd holds). */
 export type CommitResult =
-  | { readonly ok: true; readonly revision: number; readonly response: ITxnResponse }
+  | { readonly ok: true; readonly revision: number; readonly writes: readonly IResponseOp[] }
   | {
       readonly ok: false;
       readonly conflict: EntryCheck & { readonly actual: number; readonly kv?: IKeyValue };
@@ -73,7 +86,7 @@ export type CommitResult =
 
 /** commitDict runs a CommitSpec as one transaction (see the file comment). */
 export async function commitDict(client: EtcdClient, spec: CommitSpec): Promise<CommitResult> {
-  let form: RecordForm = spec.fence?.lock.includes('/') ? 'padded' : 'modrev';
+  let form: RecordForm = spec.fence && spec.fence.scope.kind !== 'lock' ? 'padded' : 'modrev';
   for (let attempt = 1; ; attempt++) {
     try {
       return await commitOnce(client, spec, form);
@@ -113,39 +126,50 @@ async function commitOnce(client: EtcdClient, spec: CommitSpec, form: RecordForm
       : spec.bump === 'never'
         ? [get(keys.versionKey(spec.dict))]
         : [nested({ compare: [createIs(spec.bump.ifExisted, 'greater', 0)], success: after })];
-  const response = await client.txn(spec.what, spec.retry, {
+  const commit = new Txn({
     compare: [...spec.checks.map((c, i) => modIs(entryKeys[i]!, c.version)), ...fence.compares],
-    success: [...spec.writes, ...bump],
-    failure: [...entryKeys.map((k) => get(k)), ...fence.reads],
+    success: { writes: spec.writes, bump },
+    failure: { entries: entryKeys.map((k) => get(k)), ...fence.reads },
   });
-  if (response.succeeded) {
-    const revision =
-      spec.bump === 'never'
-        ? revisionOf(kvsOf(response.responses[spec.writes.length])[0]?.mod_revision)
-        : revisionOf(response.header.revision);
-    return { ok: true, revision, response };
+  const answer = commit.answer(await client.txn(spec.what, spec.retry, commit.request));
+  if (answer.succeeded) {
+    const { writes, bump: bumped } = answer.got;
+    const revision = spec.bump === 'never' ? revisionOf(kvsOf(bumped[0])[0]?.mod_revision) : answer.revision;
+    return { ok: true, revision, writes };
   }
   const conflicts = spec.checks.flatMap((check, i) => {
-    const kv = kvsOf(response.responses[i])[0];
+    const kv = kvsOf(answer.got.entries[i])[0];
     const actual = revisionOf(kv?.mod_revision);
     return actual === check.version ? [] : [{ ...check, actual, ...(kv ? { kv } : {}) }];
   });
-  const stale = fence.explain(response.responses.slice(spec.checks.length).map((op) => kvsOf(op)));
+  const stale = fence.explain(answer.got);
   if (stale instanceof OtherForm) throw stale;
   if (conflicts[0] && !(spec.fenceFirst && stale)) return { ok: false, conflict: conflicts[0] };
   if (stale) throw stale;
   throw new BackendUnavailableError(`etcd ${spec.what} failed a condition that its reads do not show; retry`);
 }
 
+/**
+ * FenceReads are the failure reads that explain a fence refusal, by name (empty when not read):
+ * a key of a higher accepted fence, the issued-fence record, and the token's lock key and the
+ * oldest contender of that lock (the ownership guard).
+ */
+type FenceReads = {
+  readonly higher: IRequestOp[];
+  readonly issued: IRequestOp[];
+  readonly own: IRequestOp[];
+  readonly oldest: IRequestOp[];
+};
+
 interface FenceParts {
   readonly compares: ReturnType<typeof createIs>[];
   readonly record: IRequestOp[];
-  readonly reads: IRequestOp[];
+  readonly reads: FenceReads;
   /**
    * explain names the refusal from the failure reads, if the fence caused it; OtherForm when the
    * fence was issued but the record is in the form the commit did not compare for.
    */
-  explain(reads: IKeyValue[][]): StaleFenceError | OtherForm | undefined;
+  explain(got: Answers<FenceReads>): StaleFenceError | OtherForm | undefined;
 }
 
 function fenceParts(
@@ -154,20 +178,32 @@ function fenceParts(
   fence: FenceCheck | undefined,
   form: RecordForm,
 ): FenceParts {
-  if (!fence) return { compares: [], record: [], reads: [], explain: () => undefined };
+  if (!fence) {
+    return {
+      compares: [],
+      record: [],
+      reads: { higher: [], issued: [], own: [], oldest: [] },
+      explain: () => undefined,
+    };
+  }
   const keys = client.keys;
   const dir = keys.fenceDir(dict, fence.lock);
   const mine = keys.fenceKey(dict, fence.lock, fence.fence);
   const higher = keys.fenceKey(dict, fence.lock, fence.fence + 1);
   const compares: ICompare[] = [createIs(higher, 'equal', 0, prefixEnd(dir))];
-  const reads = [range(higher, prefixEnd(dir), { limit: 1, keys_only: true })];
-  const issued = keys.issuedFenceRecord(fence.lock);
+  const reads: FenceReads = {
+    higher: [range(higher, prefixEnd(dir), { limit: 1, keys_only: true })],
+    issued: [],
+    own: [],
+    oldest: [],
+  };
+  const issued = keys.issuedFenceRecord(fence.scope);
   const checkIssued = !fence.issuedChecked;
   if (checkIssued) {
     if (form === 'modrev')
       compares.push(valueIs(issued, FENCE_IS_MOD_REVISION), modAbove(issued, fence.fence - 1));
     else compares.push(valueAbove(issued, padFence(fence.fence - 1)));
-    reads.push(get(issued));
+    reads.issued.push(get(issued));
   }
   const record = [
     nested({
@@ -183,25 +219,25 @@ function fenceParts(
       createIs(lockKey, 'equal', fence.fence),
       createIs(lockDir, 'greater', fence.fence - 1, prefixEnd(lockDir)),
     );
-    reads.push(get(lockKey), range(lockDir, prefixEnd(lockDir), { ...byCreate('asc'), keys_only: true }));
+    reads.own.push(get(lockKey));
+    reads.oldest.push(range(lockDir, prefixEnd(lockDir), { ...byCreate('asc'), keys_only: true }));
   }
   return {
     compares,
     record,
     reads,
-    explain(found) {
+    explain(got) {
       if (checkIssued) {
-        const rec = found[1]?.[0];
+        const rec = kvsOf(got.issued[0])[0];
         if (decodeFenceRecord(rec) < fence.fence)
           return new StaleFenceError(fence.lock, fence.fence, 'unissued_fence');
         const shown: RecordForm = rec?.value.toString('utf8') === FENCE_IS_MOD_REVISION ? 'modrev' : 'padded';
         if (shown !== form) return new OtherForm(shown);
       }
-      if ((found[0] ?? []).length > 0) return new StaleFenceError(fence.lock, fence.fence, 'newer_fence');
+      if (kvsOf(got.higher[0]).length > 0) return new StaleFenceError(fence.lock, fence.fence, 'newer_fence');
       if (token === undefined) return undefined;
-      const at = checkIssued ? 2 : 1;
-      const own = found[at]?.[0];
-      const oldest = found[at + 1]?.[0];
+      const own = kvsOf(got.own[0])[0];
+      const oldest = kvsOf(got.oldest[0])[0];
       const holds =
         own !== undefined &&
         revisionOf(own.create_revision) === fence.fence &&

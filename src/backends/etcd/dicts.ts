@@ -12,7 +12,6 @@
  * BackendUnavailableError when etcd cannot answer within the client's timeout;
  * PayloadTooLargeError when a transaction exceeds etcd's request size (1.5 MiB by default).
  */
-import { InvalidArgumentError, TypeMismatchError } from '../../errors.js';
 import type {
   BatchOp,
   ChangeBatch,
@@ -26,15 +25,17 @@ import type {
   WatchRequest,
   WriteOptions,
 } from '../../shared-state/backend.js';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { incremented, jsonKind, notANumberError } from '../common/incr.js';
 import type { EtcdClient } from './client.js';
 import { batchDict } from './dict-batch.js';
 import { type CommitSpec, commitDict, conflictError, contentionPause } from './dict-commit.js';
 import { listDicts } from './dict-names.js';
 import { historyOf, watchDict } from './dict-watch.js';
 import { prefixEnd } from './keys.js';
-import { decodeCursor, decodeStored, encodeCursor, encodeStored } from './stored.js';
+import { decodeStored, encodeStored } from './stored.js';
 import { TTL_SLACK_MS, TtlBuckets } from './ttl-buckets.js';
-import { createIs, del, get, kvsOf, put, putKeepLease, range, revisionOf } from './txn.js';
+import { createIs, del, get, kvsOf, put, putKeepLease, range, revisionOf, Txn } from './txn.js';
 
 /** EtcdDicts is one client's view of the dicts of an etcd store. */
 export class EtcdDicts implements DictBackend {
@@ -108,7 +109,7 @@ export class EtcdDicts implements DictBackend {
       what: 'dict delete',
     });
     if (!r.ok) throw conflictError(r.conflict);
-    return Number(r.response.responses[0]?.response_delete_range?.deleted ?? 0) > 0;
+    return Number(r.writes[0]?.response_delete_range?.deleted ?? 0) > 0;
   }
 
   async pop(dict: string, key: string, options: WriteOptions): Promise<StoredEntry | undefined> {
@@ -121,7 +122,7 @@ export class EtcdDicts implements DictBackend {
       what: 'dict pop',
     });
     if (!r.ok) throw conflictError(r.conflict);
-    const gone = r.response.responses[0]?.response_delete_range?.prev_kvs[0];
+    const gone = r.writes[0]?.response_delete_range?.prev_kvs[0];
     return gone && decodeStored(gone);
   }
 
@@ -146,13 +147,9 @@ export class EtcdDicts implements DictBackend {
             fence: options.fence,
             what: 'dict incr',
           });
-        throw new TypeMismatchError(
-          `incr on key ${JSON.stringify(key)}: its value is ${describe(parsed)}, not a number`,
-        );
+        throw notANumberError(key, jsonKind(parsed));
       }
-      const next = parsed + by;
-      if (!Number.isFinite(next))
-        throw new InvalidArgumentError(`incr on key ${JSON.stringify(key)} would overflow to ${next}`);
+      const next = incremented(key, parsed, by);
       const text = JSON.stringify(next);
       const r = await this.#commit({
         dict,
@@ -182,14 +179,18 @@ export class EtcdDicts implements DictBackend {
     const afterKey =
       after === undefined ? undefined : Buffer.concat([keys.entryKey(dict, after), Buffer.from([0])]);
     const start = afterKey && Buffer.compare(afterKey, from) > 0 ? afterKey : from;
-    const res = await this.#client.txn('dict list', 'idempotent', {
-      success: [
-        range(start, prefixEnd(from), { limit: options.limit ?? 100, keys_only: options.keysOnly === true }),
-        get(keys.versionKey(dict)),
-        get(keys.dictNameKey(dict)),
-      ],
+    const read = new Txn({
+      success: {
+        page: range(start, prefixEnd(from), {
+          limit: options.limit ?? 100,
+          keys_only: options.keysOnly === true,
+        }),
+        version: get(keys.versionKey(dict)),
+        registration: get(keys.dictNameKey(dict)),
+      },
     });
-    const page = res.responses[0]?.response_range;
+    const got = read.got(await this.#client.txn('dict list', 'idempotent', read.request));
+    const page = got.page?.response_range;
     const entries = (page?.kvs ?? []).map((kv) => ({
       key: kv.key.subarray(dir.length).toString('utf8'),
       entry: options.keysOnly ? { value: '', version: revisionOf(kv.mod_revision) } : decodeStored(kv),
@@ -198,8 +199,8 @@ export class EtcdDicts implements DictBackend {
     return {
       entries,
       cursor: page?.more && last ? encodeCursor(last.key) : undefined,
-      version: revisionOf(kvsOf(res.responses[1])[0]?.mod_revision),
-      history: historyOf(kvsOf(res.responses[2])[0]),
+      version: revisionOf(kvsOf(got.version)[0]?.mod_revision),
+      history: historyOf(kvsOf(got.registration)[0]),
     };
   }
 
@@ -261,10 +262,4 @@ export class EtcdDicts implements DictBackend {
   #entry(dict: string, key: string): Buffer {
     return this.#client.keys.entryKey(dict, key);
   }
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }

@@ -1,10 +1,9 @@
 /**
  * Holder records: what a contender key of a lock stores (its owner label and the TTL of its
- * lease), and how the last granted fence is recorded. Kept apart so the acquire path and the
- * inspect path read and write the same format.
+ * lease). Kept apart so the acquire path (contender.ts, through queue-layout.ts) and the inspect
+ * path read and write the same format; the fence record is fence-record.ts's.
  */
 import type { IKeyValue } from 'etcd3';
-import { padFence } from './keys.js';
 
 /** HolderValue is the JSON stored in a contender key. */
 export interface HolderValue {
@@ -34,23 +33,4 @@ export function decodeHolder(kv: IKeyValue): HolderValue {
     // fall through
   }
   return { ttlSeconds: 0 };
-}
-
-/**
- * FENCE_IS_MOD_REVISION is the fence record's value when it was written by the transaction that
- * created the holder's key: the fence is then the record's own mod revision (which a client
- * cannot know before the transaction runs).
- */
-export const FENCE_IS_MOD_REVISION = '';
-
-/** fenceRecordValue renders a fence known in advance. */
-export function fenceRecordValue(fence: number): string {
-  return padFence(fence);
-}
-
-/** decodeFenceRecord reads the last granted fence from its record (0 when there is none). */
-export function decodeFenceRecord(kv: IKeyValue | undefined): number {
-  if (!kv) return 0;
-  const text = kv.value.toString('utf8');
-  return text === FENCE_IS_MOD_REVISION ? Number(kv.mod_revision) : Number(text);
 }

@@ -22,6 +22,7 @@
  * the next possible key (used for cursors).
  */
 import { createHash } from 'node:crypto';
+import type { FenceScope } from '../../fence-scope.js';
 
 /** FENCE_DIGITS is the width of a zero-padded fence; 16 digits hold every safe integer. */
 const FENCE_DIGITS = 16;
@@ -32,7 +33,7 @@ export function escapeName(name: string): string {
 }
 
 /** unescapeName reverses escapeName. */
-function unescapeName(segment: string): string {
+export function unescapeName(segment: string): string {
   return segment.replace(/%(25|2F)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
@@ -95,15 +96,11 @@ export class Keys {
 
   /**
    * issuedFenceRecord is the last-granted-fence record of a fence scope: `P/fences/<name>` for a
-   * lock, `P/poolfences/<ns>/<name>` for `semaphore/<name>` and `rwlock/<name>` (as pool-keys.ts
-   * lays it out).
+   * lock, `P/poolfences/<kind>/<name>` for a semaphore or rwlock (as pool-keys.ts lays it out).
    */
-  issuedFenceRecord(scope: string): Buffer {
-    const slash = scope.indexOf('/');
-    if (slash < 0) return this.fenceRecord(scope);
-    return Buffer.from(
-      `${this.#root}poolfences/${scope.slice(0, slash)}/${escapeName(scope.slice(slash + 1))}`,
-    );
+  issuedFenceRecord(scope: FenceScope): Buffer {
+    if (scope.kind === 'lock') return this.fenceRecord(scope.name);
+    return Buffer.from(`${this.#root}poolfences/${scope.kind}/${escapeName(scope.name)}`);
   }
 
   /** dictDir is the prefix of everything of dict `dict` (entries, version marker, fences). */

@@ -17,12 +17,7 @@
  *
  * The prefix comes from the parsed URL (`EtcdSettings.prefix`), the same one `Keys` is built from.
  */
-import { escapeName, tokenId } from './keys.js';
-
-/** unescapeName reverses escapeName. */
-function unescapeName(segment: string): string {
-  return segment.replace(/%(25|2F)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-}
+import { escapeName, tokenId, unescapeName } from './keys.js';
 
 /** PoolKeys builds every etcd key of one pool namespace of one store prefix. */
 export class PoolKeys {

@@ -1,16 +1,15 @@
 /**
- * Pool records: what a semaphore contender key stores, the rule that says which contenders hold
- * permits, and the transaction part that records a granted fence. Kept apart so the acquire path
- * (pool-contender.ts) and the read paths (semaphores.ts) share one format and one rule.
+ * Pool records: what a semaphore contender key stores and the rule that says which contenders
+ * hold permits. Kept apart so the acquire path (contender.ts, through queue-layout.ts) and the
+ * read paths (semaphores.ts) share one format and one rule.
  *
  * The rule: contenders are queued by create revision; one holds its permits when the counts of
  * every contender up to and including it add up to at most the pool's permits. The holders are
  * therefore always a prefix of the queue (FIFO, head-of-line), and the head always holds.
  */
-import { CompareResult, CompareTarget, type IKeyValue, type IRequestOp } from 'etcd3';
+import type { IKeyValue } from 'etcd3';
 import { MAX_PERMITS } from '../../locks/semaphore-backend.js';
-import { padFence } from './keys.js';
-import { createIs, nested, put, revisionOf } from './txn.js';
+import { revisionOf } from './txn.js';
 
 /** PoolValue is the JSON stored in a pool contender key. */
 export interface PoolValue {
@@ -89,42 +88,4 @@ export function poolState(kvs: readonly IKeyValue[]): PoolState {
     held++;
   }
   return { permits, holders: queue.slice(0, held), waiting: queue.length - held };
-}
-
-/** FENCE_IS_MOD_REVISION is a fence record written with the first contender of an unused pool. */
-export const FENCE_IS_MOD_REVISION = '';
-
-/** decodePoolFence reads the last granted fence from its record (0 when there is none). */
-export function decodePoolFence(kv: IKeyValue | undefined): number {
-  if (!kv) return 0;
-  const text = kv.value.toString('utf8');
-  return text === FENCE_IS_MOD_REVISION ? revisionOf(kv.mod_revision) : Number(text);
-}
-
-/**
- * recordFence is a transaction part that raises the fence record of a pool to `fence` unless it
- * already records more. Zero-padded fences compare in byte order as numbers, and '' (a record
- * whose fence is its own mod revision) compares below all of them: that record was written when
- * the pool had no other contender, so any contender still alive to record a fence came later and
- * has a larger one (see docs/SAFETY.md).
- */
-export function recordFence(record: Buffer, fence: number): IRequestOp {
-  const value = padFence(fence);
-  return nested({
-    compare: [createIs(record, 'equal', 0)],
-    success: [put(record, value)],
-    failure: [
-      nested({
-        compare: [
-          { key: record, target: CompareTarget.Value, result: CompareResult.Less, value: Buffer.from(value) },
-        ],
-        success: [put(record, value)],
-      }),
-    ],
-  });
-}
-
-/** valueIs compares a key's value for byte equality (an absent key never compares equal). */
-export function valueIs(key: Buffer, value: string) {
-  return { key, target: CompareTarget.Value, result: CompareResult.Equal, value: Buffer.from(value) };
 }

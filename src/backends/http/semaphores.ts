@@ -10,6 +10,7 @@
  * read nor a write; UnsupportedError when the server's backend has none.
  */
 import { InvalidArgumentError } from '../../errors.js';
+import { encodeFenceScope } from '../../fence-scope.js';
 import type { LockGrant } from '../../locks/backend.js';
 import type { RwLockInfo } from '../../locks/semaphore.js';
 import {
@@ -40,7 +41,9 @@ export class HttpSemaphores implements SemaphoreBackend {
     this.#client = client;
     this.capabilities = capabilities;
     this.#kind = kind;
-    this.#leases = new HttpLeases(client, tokens, maxWaitMs, `/v1/${kind}s`, (name) => `${kind}/${name}`);
+    this.#leases = new HttpLeases(client, tokens, maxWaitMs, `/v1/${kind}s`, (name) =>
+      encodeFenceScope({ kind, name }),
+    );
   }
 
   async acquire(name: string, req: PermitRequest): Promise<LockGrant | null> {

@@ -11,9 +11,7 @@
 import {
   BackendUnavailableError,
   HistoryCompactedError,
-  InvalidArgumentError,
   StaleFenceError,
-  TypeMismatchError,
   VersionConflictError,
 } from '../../errors.js';
 import type {
@@ -31,8 +29,10 @@ import type {
   WatchRequest,
   WriteOptions,
 } from '../../shared-state/backend.js';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { incremented, storedNumber } from '../common/incr.js';
 import { now } from './scheduler.js';
-import type { DictState, EntryState, MemoryStore } from './store.js';
+import { byName, type DictState, type EntryState, type MemoryStore } from './store.js';
 
 /** EXPIRE_GROUP is the most expire changes one version holds. */
 export const EXPIRE_GROUP = 100;
@@ -119,19 +119,7 @@ export class MemoryDicts implements DictBackend {
     const st = this.#write(dict);
     this.#checkFence(st, options.fence);
     const e = st.entries.get(key);
-    let current = 0;
-    if (e) {
-      const parsed: unknown = JSON.parse(e.value);
-      if (typeof parsed !== 'number') {
-        throw new TypeMismatchError(
-          `incr on key ${JSON.stringify(key)}: its value is ${describe(parsed)}, not a number`,
-        );
-      }
-      current = parsed;
-    }
-    const next = current + by;
-    if (!Number.isFinite(next))
-      throw new InvalidArgumentError(`incr on key ${JSON.stringify(key)} would overflow to ${next}`);
+    const next = incremented(key, storedNumber(key, e?.value), by);
     const value = JSON.stringify(next);
     const version = this.#commit(st, options.fence, (v) => {
       if (e) {
@@ -249,13 +237,13 @@ export class MemoryDicts implements DictBackend {
   ): Promise<Array<{ name: string; size: number }>> {
     this.#open();
     this.#store.scheduler.runDue();
-    const out: Array<{ name: string; size: number }> = [];
-    for (const [name, st] of this.#store.dicts) {
-      if (st.entries.size > 0 && (!options.prefix || name.startsWith(options.prefix)))
-        out.push({ name, size: st.entries.size });
-    }
-    out.sort((a, b) => compareKeys(a.name, b.name));
-    return out.slice(0, options.limit ?? 1000);
+    const prefix = options.prefix ?? '';
+    return byName(
+      this.#store.dicts,
+      (name, st) => st.entries.size > 0 && name.startsWith(prefix),
+      (name, st) => ({ name, size: st.entries.size }),
+      options.limit,
+    );
   }
 
   async ping(): Promise<void> {
@@ -295,7 +283,7 @@ export class MemoryDicts implements DictBackend {
       throw new StaleFenceError(fence.lock, fence.fence, 'unissued_fence');
     if (fence.fence < (st.fences.get(fence.lock) ?? 0))
       throw new StaleFenceError(fence.lock, fence.fence, 'newer_fence');
-    if (fence.token !== undefined && this.#store.locks.get(fence.lock)?.token !== fence.token) {
+    if (fence.token !== undefined && !this.#store.locks.get(fence.lock)?.holder(fence.token)) {
       throw new StaleFenceError(fence.lock, fence.fence, 'not_holder');
     }
   }
@@ -368,12 +356,6 @@ function checkVersion(st: DictState, key: string, ifVersion: number | undefined)
   if (actual !== ifVersion) throw new VersionConflictError(key, ifVersion, actual);
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-}
-
 /** compareKeys orders keys by UTF-16 code units (JavaScript's default string order). */
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -390,15 +372,4 @@ function lowerBound(keys: readonly string[], key: string, strict: boolean): numb
     else hi = mid;
   }
   return lo;
-}
-
-function encodeCursor(key: string): string {
-  return Buffer.from(key, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (key === '' || encodeCursor(key) !== cursor)
-    throw new InvalidArgumentError('cursor is not one this dict returned');
-  return key;
 }

@@ -1,6 +1,6 @@
 /**
- * MemoryStore: the state of one in-process store — locks, fence counters, dicts and their watch
- * history. Every `connect('memory://')` in a process shares the default store; `memory://name`
+ * MemoryStore: the state of one in-process store — pools (of locks, semaphores and rwlocks), fence
+ * counters, dicts and their watch history. Every `connect('memory://')` in a process shares the default store; `memory://name`
  * selects a separate named store. State is held in Maps only, never in plain objects keyed by
  * user strings, so keys such as `__proto__` are ordinary.
  *
@@ -9,60 +9,9 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import type { LockGrant } from '../../locks/backend.js';
+import type { PoolState } from './pool-state.js';
 import { Scheduler, type Timer } from './scheduler.js';
 import { SteadyMap } from './steady-map.js';
-
-/** Waiter is one pending acquire, in arrival order. */
-export interface Waiter {
-  readonly token: string;
-  readonly ttlMs: number;
-  readonly owner: string | undefined;
-  /** grant hands the lock to this waiter (the store already recorded it as holder). */
-  grant(grant: LockGrant): void;
-}
-
-/** LockState is one lock: its holder (if any) and its FIFO queue. */
-export interface LockState {
-  token: string | undefined;
-  owner: string | undefined;
-  expiresAt: number;
-  /** ttlMs is the TTL of the grant or last extension, kept by an extend that gives none. */
-  ttlMs: number;
-  /** timer frees the lock at expiresAt; cancelled on release. */
-  timer: Timer | undefined;
-  readonly waiters: Waiter[];
-}
-
-/** PoolHolder is one holder of a semaphore pool's permits. */
-export interface PoolHolder {
-  readonly count: number;
-  readonly fence: number;
-  readonly owner: string | undefined;
-  expiresAt: number;
-  /** ttlMs is the TTL of the grant or last extension, kept by an extend that gives none. */
-  ttlMs: number;
-  /** timer frees the permits at expiresAt; cancelled on release. */
-  timer: Timer | undefined;
-}
-
-/** PoolWaiter is one pending permit request, in arrival order. */
-export interface PoolWaiter {
-  readonly token: string;
-  readonly count: number;
-  readonly ttlMs: number;
-  readonly owner: string | undefined;
-  /** grant hands the permits to this waiter (the store already recorded it as holder). */
-  grant(grant: LockGrant): void;
-}
-
-/** PoolState is one semaphore pool: its fixed size, holders by token, and FIFO queue. */
-export interface PoolState {
-  permits: number;
-  used: number;
-  readonly holders: Map<string, PoolHolder>;
-  readonly waiters: PoolWaiter[];
-}
 
 /** EntryState is one stored dict entry. */
 export interface EntryState {
@@ -97,7 +46,8 @@ export const DEFAULT_HISTORY_LIMIT = 10_000;
 
 /** MemoryStore holds all state of one named in-memory store. */
 export class MemoryStore {
-  readonly locks = new SteadyMap<string, LockState>();
+  /** locks are the pools of one permit behind locks, keyed by lock name (their fences share `fences` under that name). */
+  readonly locks = new SteadyMap<string, PoolState>();
   readonly fences = new Map<string, number>();
   readonly dicts = new Map<string, DictState>();
   /** pools are semaphore pools keyed `<namespace>/<name>`; their fences share `fences` under that key. */
@@ -108,16 +58,6 @@ export class MemoryStore {
   historyLimit = DEFAULT_HISTORY_LIMIT;
   #clients = 0;
   #waiting = 0;
-
-  /** lockState returns the state of a lock, creating it empty. */
-  lockState(name: string): LockState {
-    let s = this.locks.get(name);
-    if (!s) {
-      s = { token: undefined, owner: undefined, expiresAt: 0, ttlMs: 0, timer: undefined, waiters: [] };
-      this.locks.set(name, s);
-    }
-    return s;
-  }
 
   /** dictState returns the state of a dict, creating it empty. */
   dictState(name: string): DictState {
@@ -137,14 +77,14 @@ export class MemoryStore {
     return s;
   }
 
-  /** nextFence increments and returns the fence counter of a lock (never reset). */
+  /** nextFence increments and returns the fence counter of a pool's key (never reset). */
   nextFence(name: string): number {
     const f = (this.fences.get(name) ?? 0) + 1;
     this.fences.set(name, f);
     return f;
   }
 
-  /** waiting counts pending lock waits; while any exist, the scheduler keeps the process alive. */
+  /** addWaiting counts pending lock and permit waits; while any exist, the scheduler keeps the process alive. */
   addWaiting(delta: number): void {
     this.#waiting += delta;
     this.scheduler.keepAlive = this.#waiting > 0;
@@ -175,4 +115,21 @@ export function memoryStore(name: string, historyLimit?: number): MemoryStore {
     stores.set(name, s);
   }
   return s;
+}
+
+/**
+ * byName views the entries of `map` that `keep` accepts, sorted by name (UTF-16 code units, the
+ * default string order), at most `limit` of them (default 1000). The listings of locks, pools and
+ * dicts all page this way.
+ */
+export function byName<S, I extends { readonly name: string }>(
+  map: Iterable<[string, S]>,
+  keep: (key: string, state: S) => boolean,
+  view: (key: string, state: S) => I,
+  limit = 1000,
+): I[] {
+  const out: I[] = [];
+  for (const [key, state] of map) if (keep(key, state)) out.push(view(key, state));
+  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out.slice(0, limit);
 }

@@ -37,10 +37,11 @@ import type {
   WatchRequest,
   WriteOptions,
 } from '../../shared-state/backend.js';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
 import type { RedisConnections } from './client.js';
 import { type Call, Coalescer } from './coalesce.js';
 import { DictNames } from './dict-names.js';
-import { decodeCursor, encodeCursor, lexMin, parseEntry } from './entries.js';
+import { lexMin, parseEntry } from './entries.js';
 import { type ScriptReply, translateError } from './errors.js';
 import { ExpirySweep } from './expiry-sweep.js';
 import type { KeyLayout } from './keys.js';
@@ -328,7 +329,7 @@ export class RedisDicts implements DictBackend {
     const token = fence?.token !== undefined && this.capabilities.ownershipGuard ? fence.token : '';
     if (fence && this.capabilities.fenceIssuedCheck) {
       // KEYS[7]: the counter to check issuance against, or '' when the caller already checked it.
-      keys.push(fence.issuedChecked ? '' : this.#keys.fenceCounter(fence.lock));
+      keys.push(fence.issuedChecked ? '' : this.#keys.fenceCounter(fence.scope));
       if (token !== '') keys.push(this.#keys.lock(fence.lock).holder);
     }
     const limit = this.#conns.settings.historyLimit;

@@ -1,9 +1,10 @@
 /**
  * Encodings shared by the dict scripts and their TypeScript side: stored entries
- * (`"<version>:<expiresAt|>:<json>"`), change-stream fields, and list cursors.
+ * (`"<version>:<expiresAt|>:<json>"`), change-stream fields, and list bounds (cursors: ../common/cursor.ts).
  */
-import { BackendUnavailableError, InvalidArgumentError } from '../../errors.js';
+import { BackendUnavailableError } from '../../errors.js';
 import type { StoredChange, StoredEntry } from '../../shared-state/backend.js';
+import { byteOrder } from '../common/byte-order.js';
 
 /** parseEntry decodes a stored entry; BackendUnavailableError for one baton did not write (a foreign key under the prefix). */
 export function parseEntry(packed: string): StoredEntry {
@@ -52,22 +53,8 @@ export function parseChanges(fields: readonly string[]): { changes: StoredChange
   return { changes, sawTtl };
 }
 
-/** encodeCursor makes the opaque cursor that resumes a listing after `key`. */
-export function encodeCursor(key: string): string {
-  return Buffer.from(key, 'utf8').toString('base64url');
-}
-
-/** decodeCursor reverses encodeCursor; InvalidArgumentError for anything it did not make. */
-export function decodeCursor(cursor: string): string {
-  const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (key === '' || encodeCursor(key) !== cursor) {
-    throw new InvalidArgumentError('cursor is not one this dict returned');
-  }
-  return key;
-}
-
 /** lexMin is the ZRANGEBYLEX lower bound of a page: at `prefix`, or just after `after` when that is later (byte order). */
 export function lexMin(prefix: string, after: string | undefined): string {
-  if (after === undefined || Buffer.compare(Buffer.from(after), Buffer.from(prefix)) < 0) return `[${prefix}`;
+  if (after === undefined || byteOrder(after, prefix) < 0) return `[${prefix}`;
   return `(${after}`;
 }

@@ -22,9 +22,9 @@ import {
   InvalidArgumentError,
   isStaleFenceReason,
   StaleFenceError,
-  TypeMismatchError,
   VersionConflictError,
 } from '../../errors.js';
+import { notANumberError, overflowError, withArticle } from '../common/incr.js';
 
 /** ScriptReply is a script's array reply: a status, then details. */
 export type ScriptReply = readonly (string | number | null)[];
@@ -64,19 +64,12 @@ export function checkReply(reply: unknown, what: string): ScriptReply {
     case 'fence':
       throw new StaleFenceError(String(r[1]), Number(r[2]), isStaleFenceReason(r[3]) ? r[3] : 'newer_fence');
     case 'type':
-      throw new TypeMismatchError(
-        `incr on key ${JSON.stringify(String(r[1]))}: its value is ${article(String(r[2]))}, not a number`,
-      );
+      throw notANumberError(String(r[1]), withArticle(String(r[2])));
     case 'overflow':
-      throw new InvalidArgumentError(`incr on key ${JSON.stringify(String(r[1]))} would overflow`);
+      throw overflowError(String(r[1]));
     case 'invalid': // a pool script refusing permits or a count that do not match the pool in use
       throw new InvalidArgumentError(String(r[1]));
     default:
       throw new BackendUnavailableError(`redis ${what}: unknown script status ${JSON.stringify(r[0])}`);
   }
-}
-
-function article(kind: string): string {
-  if (kind === 'null') return 'null';
-  return /^[aeiou]/.test(kind) ? `an ${kind}` : `a ${kind}`;
 }

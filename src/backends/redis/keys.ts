@@ -20,6 +20,7 @@
  * ```
  */
 import { InvalidArgumentError } from '../../errors.js';
+import type { FenceScope } from '../../fence-scope.js';
 
 /** DEFAULT_PREFIX is the key prefix when the URL gives none. */
 export const DEFAULT_PREFIX = 'baton:';
@@ -94,13 +95,12 @@ export class KeyLayout {
   }
 
   /**
-   * fenceCounter is the issued-fence counter of a fence scope: a lock name, or
-   * `semaphore/<name>` / `rwlock/<name>` for pools (pool-keys.ts lays out the same key).
+   * fenceCounter is the issued-fence counter of a fence scope: the lock's, or for a semaphore or
+   * rwlock `<prefix><kind>:{<name>}:fence` (pool-keys.ts lays out the same key).
    */
-  fenceCounter(scope: string): string {
-    const slash = scope.indexOf('/');
-    if (slash < 0) return this.lock(scope).fence;
-    return `${taggedBase(this.prefix, scope.slice(0, slash), scope.slice(slash + 1))}:fence`;
+  fenceCounter(scope: FenceScope): string {
+    if (scope.kind === 'lock') return this.lock(scope.name).fence;
+    return `${taggedBase(this.prefix, scope.kind, scope.name)}:fence`;
   }
 
   /** lockName recovers the lock name from a holder key, or undefined for another key. */

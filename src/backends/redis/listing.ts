@@ -25,6 +25,7 @@
  * only matters if it then falls GRACE_MS behind the clock while the lock is still held.
  */
 import type { LockInfo } from '../../locks/backend.js';
+import { byteOrder } from '../common/byte-order.js';
 import { translateError } from './errors.js';
 import { KeyLayout } from './keys.js';
 import { GRACE_MS, LISTING_PRUNE, LISTING_TOUCH } from './script-defs.js';
@@ -134,9 +135,4 @@ export class RedisLockListing {
     );
     return held;
   }
-}
-
-/** byteOrder compares names as Redis and etcd do: by their UTF-8 bytes. */
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

@@ -9,19 +9,27 @@
  *
  * A waiter takes a ticket on its first refused attempt and is granted only when the lock is free
  * and it is first in line; a release wakes just that waiter (message `w:<id>`). A waiter renews
- * its deadline by re-asking at least every REFRESH_MS; one not heard from for ENTRY_TTL_MS
- * (crashed, or its process stalled that long) loses its place, so a dead waiter delays the queue
- * by at most ENTRY_TTL_MS. A waiter that gives up leaves at once (lock_leave.lua). Both keys expire
- * ENTRY_TTL_MS after the last waiter was heard from, so an abandoned queue leaves nothing behind.
+ * its deadline by re-asking at least every LOCK_WAITER_REFRESH_MS; one not heard from for
+ * WAITER_TTL_MS (crashed, or its process stalled that long) loses its place, so a dead waiter
+ * delays the queue by at most WAITER_TTL_MS. A waiter that gives up leaves at once
+ * (lock_leave.lua). Both keys expire WAITER_TTL_MS after the last waiter was heard from, so an
+ * abandoned queue leaves nothing behind.
  */
 import { randomHex } from '../../random.js';
 import type { LockKeys } from './keys.js';
 
-/** REFRESH_MS is the longest a waiter goes without re-asking (which renews its place in line). */
-export const REFRESH_MS = 1000;
+/**
+ * WAITER_TTL_MS is how long a waiter in a Redis queue keeps its place without being heard from,
+ * for locks and for semaphores and rwlocks (semaphores.ts) alike: a crashed waiter delays the
+ * queue by at most this.
+ */
+export const WAITER_TTL_MS = 3000;
 
-/** ENTRY_TTL_MS is how long a waiter keeps its place without being heard from. */
-export const ENTRY_TTL_MS = 3 * REFRESH_MS;
+/**
+ * LOCK_WAITER_REFRESH_MS is the longest a lock waiter goes without re-asking (which renews its
+ * place in line): three times per WAITER_TTL_MS. Pool waiters use POOL_WAITER_REFRESH_MS.
+ */
+export const LOCK_WAITER_REFRESH_MS = 1000;
 
 /** QueueKeys names the two queue keys of one lock. */
 export interface QueueKeys {

@@ -7,9 +7,9 @@
  * subscriber connection per client, see wakeups.ts), retries once at once (a release may have
  * come before the subscription), and from then on retries when its release message is heard
  * (a release wakes only the waiter first in line), when the observed holder's TTL runs out (a
- * crashed holder publishes nothing), or every REFRESH_MS at the latest, which keeps its place in
- * line (a waiter not heard from for ENTRY_TTL_MS loses it, so a crashed waiter cannot block the
- * queue). A waiter that gives up (timeout, abort, close) leaves the queue before it returns.
+ * crashed holder publishes nothing), or every LOCK_WAITER_REFRESH_MS at the latest, which keeps
+ * its place in line (a waiter not heard from for WAITER_TTL_MS loses it, so a crashed waiter
+ * cannot block the queue). A waiter that gives up (timeout, abort, close) leaves the queue before it returns.
  *
  * FIFO (capabilities.fairOrdering): live waiters are granted in the order of their first attempt;
  * `tryAcquire` on a free lock with waiters in line is refused. How it fails:
@@ -29,7 +29,7 @@ import { translateError } from './errors.js';
 import { extendListed } from './extend.js';
 import type { KeyLayout, LockKeys } from './keys.js';
 import { RedisLockListing } from './listing.js';
-import { newWaiterId, REFRESH_MS, wakeMessage } from './lock-queue.js';
+import { LOCK_WAITER_REFRESH_MS, newWaiterId, wakeMessage } from './lock-queue.js';
 import {
   LOCK_ACQUIRE,
   LOCK_EXTEND,
@@ -159,7 +159,7 @@ export class RedisLocks implements LockBackend {
         message: wakeMessage(waiter),
         signal: req.signal,
         deadline,
-        refreshMs: REFRESH_MS,
+        refreshMs: LOCK_WAITER_REFRESH_MS,
         poll: async (): Promise<Turn<LockGrant>> => {
           this.#open();
           const next = await this.#attempt(name, keys, req, waiter);

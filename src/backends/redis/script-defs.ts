@@ -15,7 +15,7 @@ import type { PermitHolder } from '../../locks/semaphore-backend.js';
 import type { ScriptReply } from './errors.js';
 import type { LockKeys } from './keys.js';
 import type { IndexEntry } from './listing.js';
-import { ENTRY_TTL_MS, queueKeys } from './lock-queue.js';
+import { queueKeys, WAITER_TTL_MS } from './lock-queue.js';
 import type { PoolKeys } from './pool-keys.js';
 import type { AnyScript, Script, ScriptArg } from './scripts.js';
 import type { DictState } from './watch.js';
@@ -85,7 +85,7 @@ export const LOCK_ACQUIRE: Script<
         i.ttlMs,
         ...ownerArgs(i.owner),
         i.waiter,
-        ENTRY_TTL_MS,
+        WAITER_TTL_MS,
         i.name,
         scoreFraction(),
         GRACE_MS,

@@ -6,14 +6,14 @@
  * every grant increments.
  *
  * Waiting: the first attempt grants only when nobody waits and the count fits; otherwise the
- * caller joins the tail of the queue with a deadline QUEUE_LEASE_MS ahead. A waiter is granted by
+ * caller joins the tail of the queue with a deadline WAITER_TTL_MS ahead. A waiter is granted by
  * its own poll (sem_poll.lua), and only at the head of the queue, so its lease starts at a
  * request it sent. It polls when it hears its own wake message on the pool's channel (published,
  * as `w:<SHA-1 of the head's token>`, when permits come back, the head changes, or a grant leaves
  * room for the next head — and only if the head fits then), when the first holder's
  * lease or the head's queue deadline runs out (an expiry publishes nothing), and at least every
- * REFRESH_MS, which also renews its deadline. A waiter that crashes stops renewing and is dropped
- * from the queue within QUEUE_LEASE_MS; one that stalls longer than that rejoins at the tail.
+ * POOL_WAITER_REFRESH_MS, which also renews its deadline. A waiter that crashes stops renewing
+ * and is dropped from the queue within WAITER_TTL_MS; one that stalls longer than that rejoins at the tail.
  * Waiters that time out, are aborted, or whose client closes leave the queue (sem_leave.lua).
  *
  * Listing: a per-namespace sorted set of pool names scored by their latest holder expiry
@@ -32,6 +32,7 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { BackendUnavailableError } from '../../errors.js';
+import { encodeFenceScope } from '../../fence-scope.js';
 import type { LockGrant } from '../../locks/backend.js';
 import type {
   PermitRequest,
@@ -39,7 +40,9 @@ import type {
   SemaphoreCapabilities,
   SemaphoreInfo,
 } from '../../locks/semaphore-backend.js';
+import { byteOrder } from '../common/byte-order.js';
 import { extendListed } from './extend.js';
+import { WAITER_TTL_MS } from './lock-queue.js';
 import type { PoolKeyLayout, PoolKeys } from './pool-keys.js';
 import {
   type PoolAttempt,
@@ -63,11 +66,12 @@ const CAPABILITIES: SemaphoreCapabilities = Object.freeze({
   listing: true,
 });
 
-/** QUEUE_LEASE_MS is how long a waiter keeps its place in the queue without renewing it. */
-export const QUEUE_LEASE_MS = 3000;
-
-/** REFRESH_MS is the longest a waiter sleeps between polls (which renew its place). */
-export const REFRESH_MS = 750;
+/**
+ * POOL_WAITER_REFRESH_MS is the longest a semaphore or rwlock waiter sleeps between polls (which
+ * renew its place): four times per WAITER_TTL_MS (lock-queue.ts), where a lock waiter re-asks
+ * every LOCK_WAITER_REFRESH_MS.
+ */
+export const POOL_WAITER_REFRESH_MS = 750;
 
 /** LIST_BATCH is how many pools list() inspects at once. */
 const LIST_BATCH = 100;
@@ -170,7 +174,7 @@ export class RedisSemaphores implements SemaphoreBackend {
         message: wakeMessageOf(req.token),
         signal,
         deadline,
-        refreshMs: REFRESH_MS,
+        refreshMs: POOL_WAITER_REFRESH_MS,
         poll: async (): Promise<Turn<LockGrant | null>> => {
           const polledAt = performance.now();
           const next = await this.#attempt(SEM_POLL, name, keys, req);
@@ -208,8 +212,8 @@ export class RedisSemaphores implements SemaphoreBackend {
       count: req.count,
       ttlMs: req.ttlMs,
       owner: req.owner,
-      queueMs: script === SEM_POLL || req.waitMs > 0 ? QUEUE_LEASE_MS : 0,
-      label: `${this.#keys.namespace}/${name}`,
+      queueMs: script === SEM_POLL || req.waitMs > 0 ? WAITER_TTL_MS : 0,
+      label: encodeFenceScope({ kind: this.#keys.namespace, name }),
     });
   }
 
@@ -250,11 +254,6 @@ export class RedisSemaphores implements SemaphoreBackend {
   #open(): void {
     if (this.#closing.signal.aborted) throw new BackendUnavailableError('baton client is closed');
   }
-}
-
-/** byteOrder compares names by code unit (names are ASCII), as the other backends list them. */
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** pause waits `ms` (Infinity: until aborted); rejects with `signal.reason` on abort. */

@@ -4,7 +4,6 @@
  * applied); 409 `stale_fence` for a refused fenced batch; 400 for bad ops, prefix or cursor;
  * 501 `unsupported` when the backend cannot list dicts.
  */
-import { allows } from '../auth.js';
 import type { RouteDeps } from '../options.js';
 import { defineRoute, type Route } from '../route.js';
 import {
@@ -13,13 +12,12 @@ import {
   DictParams,
   DictsBody,
   FenceHeaders,
-  ListDictsQuery,
   ListEntriesQuery,
   PageBody,
   VersionBody,
 } from '../schemas.js';
 import { counted, fenceFrom } from './conditions.js';
-import { pageRest, visiblePage } from './listing.js';
+import { listingRoute } from './listing.js';
 
 const WRITE = { kind: 'dict', right: 'write', param: 'dict' } as const;
 const READ = { kind: 'dict', right: 'read', param: 'dict' } as const;
@@ -98,25 +96,16 @@ export function dictRoutes({ baton, metrics, limits }: RouteDeps): Route[] {
         res.json({ name: params.dict, size, version });
       },
     }),
-    defineRoute({
-      method: 'get',
+    listingRoute(limits.maxListScan, {
       path: '/v1/dicts',
       summary: 'List the dicts that have entries and that this token may read',
       tag: 'dicts',
-      access: { kind: 'token' },
-      query: ListDictsQuery,
-      responses: { 200: { description: 'dict names and sizes', schema: DictsBody } },
+      field: 'dicts',
+      description: 'dict names and sizes',
+      schema: DictsBody,
       problems: [501],
-      async handler({ query, principal, res }) {
-        const page = await visiblePage({
-          list: (limit) => baton.listDicts({ prefix: query.prefix, limit }),
-          visible: (name) => allows(principal, 'dict', name, 'read'),
-          limit: query.limit ?? 1000,
-          cursor: query.cursor,
-          maxScan: limits.maxListScan,
-        });
-        res.json({ dicts: page.items, ...pageRest(page) });
-      },
+      kind: 'dict',
+      list: (options) => baton.listDicts(options),
     }),
   ];
 }

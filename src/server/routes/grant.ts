@@ -14,10 +14,18 @@
  * starts shutting down during the wait. If the caller disconnects while waiting, the wait is
  * cancelled and nothing is answered; if a grant races the disconnect, the lease is released at
  * once, so nobody is left holding what no one knows about.
+ *
+ * `tokenRoutes` declares the extend and release endpoints every lease kind shares: by token, with
+ * the extends of one token run one after another in arrival order (KeyedQueue), as a Lease does;
+ * 409 `lock_lost` when extending a token that holds nothing.
  */
 import type { Request, Response } from 'express';
-import { BackendUnavailableError, type Lease, LockTimeoutError } from '../../index.js';
+import { BackendUnavailableError, type Lease, LockLostError, LockTimeoutError } from '../../index.js';
+import type { TokenLeases } from '../../locks/semaphore.js';
 import type { RouteDeps } from '../options.js';
+import { KeyedQueue } from '../ordered.js';
+import { defineRoute, type Route } from '../route.js';
+import { ExtendBody, ExtendedBody, LockParams, ReleaseBody, ReleasedBody } from '../schemas.js';
 
 /** GrantRequest is what one acquire request carries, beside what its kind adds. */
 export interface GrantRequest {
@@ -98,4 +106,60 @@ export async function answerGrant(
 function waitedBefore(lease: Lease, arrived: number): number {
   const deadline = performance.now() + (lease.expiresAt - Date.now());
   return Math.max(0, Math.floor(deadline - lease.ttlMs - arrived) - 1);
+}
+
+/** TokenRoutesSpec is what differs between the lease kinds' extend and release endpoints. */
+export interface TokenRoutesSpec {
+  /** base is the path before `/:name/extend` and `/:name/release`. */
+  readonly base: string;
+  readonly tag: string;
+  readonly extendSummary: string;
+  readonly releaseSummary: string;
+  /** releasedDescription documents the release answer (`released`). */
+  readonly releasedDescription: string;
+  /** unsupported documents 501: the server's backend may have none of this kind. */
+  readonly unsupported: boolean;
+  /** lockName is the name a LockLostError carries (`semaphore/<name>` for a semaphore). */
+  lockName(name: string): string;
+  tokens(name: string): TokenLeases;
+}
+
+/** tokenRoutes declares POST `<base>/:name/extend` and `<base>/:name/release` (see the module comment). */
+export function tokenRoutes(spec: TokenRoutesSpec): Route[] {
+  const access = { kind: 'lock', right: 'lock', param: 'name' } as const;
+  const extending = new KeyedQueue(); // per `name\0token`
+  return [
+    defineRoute({
+      method: 'post',
+      path: `${spec.base}/:name/extend`,
+      summary: spec.extendSummary,
+      tag: spec.tag,
+      access,
+      params: LockParams,
+      body: ExtendBody,
+      responses: { 200: { description: 'extended', schema: ExtendedBody } },
+      problems: spec.unsupported ? [409, 501] : [409],
+      async handler({ params, body, res }) {
+        const r = await extending.run(`${params.name}\u0000${body.token}`, () =>
+          spec.tokens(params.name).extendToken(body.token, body.ttlMs),
+        );
+        if (!r) throw new LockLostError(spec.lockName(params.name));
+        res.json({ name: params.name, fence: r.fence, expiresAt: r.expiresAt, ttlMs: r.ttlMs });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: `${spec.base}/:name/release`,
+      summary: spec.releaseSummary,
+      tag: spec.tag,
+      access,
+      params: LockParams,
+      body: ReleaseBody,
+      responses: { 200: { description: spec.releasedDescription, schema: ReleasedBody } },
+      problems: spec.unsupported ? [501] : [],
+      async handler({ params, body, res }) {
+        res.json({ released: await spec.tokens(params.name).releaseToken(body.token) });
+      },
+    }),
+  ];
 }

@@ -39,11 +39,10 @@ import {
   MembersBody,
   MembershipBody,
   MembersQuery,
-  WatchHeaders,
 } from '../schemas.js';
 import { counted, ifVersionFrom } from './conditions.js';
-import { slotKey, streamEvents } from './sse.js';
-import { resumePoint } from './watch.js';
+import { sseEvent, streamRoute } from './sse.js';
+import { eventId, resumableRoute } from './watch.js';
 
 const GROUP_PREFIX = groupDict('');
 const GROUP_READ = { kind: 'dict', right: 'read', param: 'group', prefix: GROUP_PREFIX } as const;
@@ -54,7 +53,7 @@ const MEMBER_PATH = '/v1/groups/:group/members/:member';
 
 /** groupRoutes declares the /v1/groups/{group} endpoints. */
 export function groupRoutes(deps: RouteDeps): Route[] {
-  const { baton, metrics, limits, shutdown, watchSlots } = deps;
+  const { baton, metrics } = deps;
   /** members is the group's dict, after the group name is checked (400 when too long). */
   const members = (group: string) => {
     baton.group(group);
@@ -152,35 +151,23 @@ export function groupRoutes(deps: RouteDeps): Route[] {
         res.json({ members: out, ...(assignment ? { assignment } : {}) });
       },
     }),
-    defineRoute({
-      method: 'get',
+    resumableRoute(deps, {
       path: '/v1/groups/:group/watch',
       summary: 'Stream joins and leaves as Server-Sent Events (resumable with Last-Event-ID)',
       tag: 'groups',
       access: GROUP_READ,
       params: GroupParams,
       query: GroupWatchQuery,
-      headers: WatchHeaders,
-      responses: {
-        200: {
-          description: 'the present members as join events, then every join and leave',
-          contentType: 'text/event-stream',
-        },
-      },
-      problems: [410],
-      async handler({ params, query, headers, req, res, signal, principal }) {
-        res.once('close', watchSlots.take(slotKey(principal, req)));
-        const { fromVersion, history } = resumePoint(headers, query);
-        const changes = baton.group(params.group).watch({ fromVersion, history, signal });
-        await streamEvents({ req, res, signal, limits, metrics, shutdown }, changes, groupEventOf);
-      },
+      description: 'the present members as join events, then every join and leave',
+      open: ({ params, signal }, from) => baton.group(params.group).watch({ ...from, signal }),
+      render: groupEventOf,
     }),
   ];
 }
 
 /** electionRoutes declares the /v1/elections/{election} endpoints. */
 export function electionRoutes(deps: RouteDeps): Route[] {
-  const { baton, metrics, limits, shutdown, watchSlots } = deps;
+  const { baton, metrics } = deps;
   return [
     defineRoute({
       method: 'get',
@@ -197,24 +184,15 @@ export function electionRoutes(deps: RouteDeps): Route[] {
         res.json({ value: leader.value, fence: leader.fence });
       },
     }),
-    defineRoute({
-      method: 'get',
+    streamRoute(deps, {
       path: '/v1/elections/:election/observe',
       summary: 'Stream leader changes as Server-Sent Events (the current one first)',
       tag: 'elections',
       access: ELECTION_READ,
       params: ElectionParams,
-      responses: {
-        200: {
-          description: 'an endless text/event-stream of leader and none events',
-          contentType: 'text/event-stream',
-        },
-      },
-      async handler({ params, req, res, signal, principal }) {
-        res.once('close', watchSlots.take(slotKey(principal, req)));
-        const leaders = baton.election(params.election).observe({ signal });
-        await streamEvents({ req, res, signal, limits, metrics, shutdown }, leaders, leaderEventOf);
-      },
+      description: 'an endless text/event-stream of leader and none events',
+      open: ({ params, signal }) => baton.election(params.election).observe({ signal }),
+      render: leaderEventOf,
     }),
   ];
 }
@@ -227,13 +205,10 @@ function groupEventOf(c: GroupChange): string {
         ? { id: c.id, version: c.version }
         : { id: c.id, meta: c.meta, version: c.version }
       : { id: c.id, reason: c.reason, version: c.version };
-  const id = c.history === undefined ? `${c.version}` : `${c.history}:${c.version}`;
-  return `id: ${id}\nevent: ${c.type}\ndata: ${JSON.stringify(data)}\n\n`;
+  return sseEvent(c.type, data, eventId(c.version, c.history));
 }
 
 /** leaderEventOf renders a leader (or none); observe has no resume: it starts from the present. */
 function leaderEventOf(l: Leader | undefined): string {
-  return l === undefined
-    ? 'event: none\ndata: {}\n\n'
-    : `event: leader\ndata: ${JSON.stringify({ value: l.value, fence: l.fence })}\n\n`;
+  return l === undefined ? sseEvent('none', {}) : sseEvent('leader', { value: l.value, fence: l.fence });
 }

@@ -10,30 +10,16 @@
  * shutting down. If the caller disconnects while waiting, the wait is cancelled; if a grant
  * races the disconnect, it is released at once, so nobody is left holding a lock no one knows.
  */
-import { type LockInfo, LockLostError } from '../../index.js';
-import { allows } from '../auth.js';
+import type { LockInfo } from '../../index.js';
 import type { RouteDeps } from '../options.js';
-import { KeyedQueue } from '../ordered.js';
 import { defineRoute, type Route } from '../route.js';
-import {
-  AcquireBody,
-  ExtendBody,
-  ExtendedBody,
-  GrantBody,
-  ListLocksQuery,
-  LockInfoBody,
-  LockParams,
-  LocksBody,
-  ReleaseBody,
-  ReleasedBody,
-} from '../schemas.js';
-import { answerGrant } from './grant.js';
-import { pageRest, visiblePage } from './listing.js';
+import { AcquireBody, GrantBody, LockInfoBody, LockParams, LocksBody } from '../schemas.js';
+import { answerGrant, tokenRoutes } from './grant.js';
+import { listingRoute } from './listing.js';
 
 /** lockRoutes declares the /v1/locks endpoints. */
 export function lockRoutes(deps: RouteDeps): Route[] {
   const { baton } = deps;
-  const extending = new KeyedQueue(); // per `name\0token`
   return [
     defineRoute({
       method: 'post',
@@ -54,36 +40,15 @@ export function lockRoutes(deps: RouteDeps): Route[] {
         );
       },
     }),
-    defineRoute({
-      method: 'post',
-      path: '/v1/locks/:name/extend',
-      summary: 'Extend a lease by its token',
+    ...tokenRoutes({
+      base: '/v1/locks',
       tag: 'locks',
-      access: { kind: 'lock', right: 'lock', param: 'name' },
-      params: LockParams,
-      body: ExtendBody,
-      responses: { 200: { description: 'extended', schema: ExtendedBody } },
-      problems: [409],
-      async handler({ params, body, res }) {
-        const r = await extending.run(`${params.name}\u0000${body.token}`, () =>
-          baton.lock(params.name).extendToken(body.token, body.ttlMs),
-        );
-        if (!r) throw new LockLostError(params.name);
-        res.json({ name: params.name, fence: r.fence, expiresAt: r.expiresAt, ttlMs: r.ttlMs });
-      },
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/v1/locks/:name/release',
-      summary: 'Release a lease by its token (released: false when it had already lost the lock)',
-      tag: 'locks',
-      access: { kind: 'lock', right: 'lock', param: 'name' },
-      params: LockParams,
-      body: ReleaseBody,
-      responses: { 200: { description: 'whether the token still held the lock', schema: ReleasedBody } },
-      async handler({ params, body, res }) {
-        res.json({ released: await baton.lock(params.name).releaseToken(body.token) });
-      },
+      extendSummary: 'Extend a lease by its token',
+      releaseSummary: 'Release a lease by its token (released: false when it had already lost the lock)',
+      releasedDescription: 'whether the token still held the lock',
+      unsupported: false,
+      lockName: (name) => name,
+      tokens: (name) => baton.lock(name),
     }),
     defineRoute({
       method: 'get',
@@ -97,24 +62,15 @@ export function lockRoutes(deps: RouteDeps): Route[] {
         res.json(publicInfo(await baton.lock(params.name).inspect()));
       },
     }),
-    defineRoute({
-      method: 'get',
+    listingRoute(deps.limits.maxListScan, {
       path: '/v1/locks',
       summary: 'List held locks this token may read (never their tokens)',
       tag: 'locks',
-      access: { kind: 'token' },
-      query: ListLocksQuery,
-      responses: { 200: { description: 'held locks, by name', schema: LocksBody } },
-      async handler({ query, principal, res }) {
-        const page = await visiblePage({
-          list: (limit) => baton.listLocks({ prefix: query.prefix, limit }),
-          visible: (name) => allows(principal, 'lock', name, 'read'),
-          limit: query.limit ?? 1000,
-          cursor: query.cursor,
-          maxScan: deps.limits.maxListScan,
-        });
-        res.json({ locks: page.items.map(publicInfo), ...pageRest(page) });
-      },
+      field: 'locks',
+      description: 'held locks, by name',
+      schema: LocksBody,
+      kind: 'lock',
+      list: async (options) => (await baton.listLocks(options)).map(publicInfo),
     }),
   ];
 }

@@ -21,23 +21,15 @@ import {
   type Baton,
   InvalidArgumentError,
   type Lease,
-  LockLostError,
   type RwLockInfo,
   type SemaphoreInfo,
 } from '../../index.js';
 import type { TokenLeases } from '../../locks/semaphore.js';
-import { allows } from '../auth.js';
 import type { RouteDeps } from '../options.js';
-import { KeyedQueue } from '../ordered.js';
 import { defineRoute, type Route } from '../route.js';
 import {
-  ExtendBody,
-  ExtendedBody,
   GrantBody,
-  ListLocksQuery,
   LockParams,
-  ReleaseBody,
-  ReleasedBody,
   RwLockAcquireBody,
   RwLockInfoBody,
   RwLocksBody,
@@ -45,8 +37,8 @@ import {
   SemaphoreInfoBody,
   SemaphoresBody,
 } from '../schemas.js';
-import { type AcquireCall, answerGrant } from './grant.js';
-import { pageRest, visiblePage } from './listing.js';
+import { type AcquireCall, answerGrant, tokenRoutes } from './grant.js';
+import { listingRoute } from './listing.js';
 
 /** PoolKind is what differs between semaphores and read-write locks on the wire. */
 interface PoolKind<B extends z.ZodType, I extends { name: string }> {
@@ -107,7 +99,6 @@ function routesOf<B extends z.ZodType, I extends { name: string }>(
 ): Route[] {
   const base = `/v1/${k.plural}`;
   const access = { kind: 'lock', right: 'lock', param: 'name' } as const;
-  const extending = new KeyedQueue(); // per `name\0token`
   return [
     defineRoute({
       method: 'post',
@@ -132,37 +123,15 @@ function routesOf<B extends z.ZodType, I extends { name: string }>(
         );
       },
     }),
-    defineRoute({
-      method: 'post',
-      path: `${base}/:name/extend`,
-      summary: `Extend a ${k.title} lease by its token`,
+    ...tokenRoutes({
+      base,
       tag: k.plural,
-      access,
-      params: LockParams,
-      body: ExtendBody,
-      responses: { 200: { description: 'extended', schema: ExtendedBody } },
-      problems: [409, 501],
-      async handler({ params, body, res }) {
-        const r = await extending.run(`${params.name}\u0000${body.token}`, () =>
-          k.tokens(params.name).extendToken(body.token, body.ttlMs),
-        );
-        if (!r) throw new LockLostError(`${k.kind}/${params.name}`);
-        res.json({ name: params.name, fence: r.fence, expiresAt: r.expiresAt, ttlMs: r.ttlMs });
-      },
-    }),
-    defineRoute({
-      method: 'post',
-      path: `${base}/:name/release`,
-      summary: `Release a ${k.title} lease by its token (released: false when it held nothing any more)`,
-      tag: k.plural,
-      access,
-      params: LockParams,
-      body: ReleaseBody,
-      responses: { 200: { description: 'whether the token still held its lease', schema: ReleasedBody } },
-      problems: [501],
-      async handler({ params, body, res }) {
-        res.json({ released: await k.tokens(params.name).releaseToken(body.token) });
-      },
+      extendSummary: `Extend a ${k.title} lease by its token`,
+      releaseSummary: `Release a ${k.title} lease by its token (released: false when it held nothing any more)`,
+      releasedDescription: 'whether the token still held its lease',
+      unsupported: true,
+      lockName: (name) => `${k.kind}/${name}`,
+      tokens: k.tokens,
     }),
     defineRoute({
       method: 'get',
@@ -177,25 +146,16 @@ function routesOf<B extends z.ZodType, I extends { name: string }>(
         res.json(await k.inspect(params.name));
       },
     }),
-    defineRoute({
-      method: 'get',
+    listingRoute(deps.limits.maxListScan, {
       path: base,
       summary: `List the ${k.plural} with holders that this token may read (never their tokens)`,
       tag: k.plural,
-      access: { kind: 'token' },
-      query: ListLocksQuery,
-      responses: { 200: { description: `${k.plural} with holders, by name`, schema: k.list } },
+      field: k.plural,
+      description: `${k.plural} with holders, by name`,
+      schema: k.list,
       problems: [501],
-      async handler({ query, principal, res }) {
-        const page = await visiblePage({
-          list: (limit) => k.listed({ prefix: query.prefix, limit }),
-          visible: (name) => allows(principal, 'lock', name, 'read'),
-          limit: query.limit ?? 1000,
-          cursor: query.cursor,
-          maxScan: deps.limits.maxListScan,
-        });
-        res.json({ [k.plural]: page.items, ...pageRest(page) });
-      },
+      kind: 'lock',
+      list: (options) => k.listed(options),
     }),
   ];
 }

@@ -14,29 +14,10 @@ import { CapabilitiesBody, OkBody } from '../schemas.js';
 export function serviceRoutes(deps: RouteDeps, openapi: () => OpenApiDocument): Route[] {
   const { baton, limits, metrics, shutdown } = deps;
   return [
-    defineRoute({
-      method: 'get',
-      path: '/healthz',
-      summary: 'The process is alive',
-      tag: 'service',
-      access: { kind: 'public' },
-      responses: { 200: { description: 'alive', schema: OkBody } },
-      async handler({ res }) {
-        res.json({ ok: true });
-      },
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/readyz',
-      summary: 'The backend answers and the server is taking requests',
-      tag: 'service',
-      access: { kind: 'public' },
-      responses: { 200: { description: 'ready', schema: OkBody } },
-      async handler({ res }) {
-        if (shutdown.aborted) throw new BackendUnavailableError('the server is shutting down');
-        await withTimeout(baton.ping(), 5_000);
-        res.json({ ok: true });
-      },
+    probeRoute('/healthz', 'The process is alive', 'alive', async () => {}),
+    probeRoute('/readyz', 'The backend answers and the server is taking requests', 'ready', async () => {
+      if (shutdown.aborted) throw new BackendUnavailableError('the server is shutting down');
+      await withTimeout(baton.ping(), 5_000);
     }),
     defineRoute({
       method: 'get',
@@ -86,6 +67,22 @@ export function serviceRoutes(deps: RouteDeps, openapi: () => OpenApiDocument): 
       },
     }),
   ];
+}
+
+/** probeRoute declares a public GET that answers `{ ok: true }` once `check` resolves (a probe: /healthz, /readyz). */
+function probeRoute(path: string, summary: string, description: string, check: () => Promise<void>): Route {
+  return defineRoute({
+    method: 'get',
+    path,
+    summary,
+    tag: 'service',
+    access: { kind: 'public' },
+    responses: { 200: { description, schema: OkBody } },
+    async handler({ res }) {
+      await check();
+      res.json({ ok: true });
+    },
+  });
 }
 
 /** unsupportedReason is why `baton` has no semaphores (the UnsupportedError its handle factory throws). */

@@ -7,14 +7,58 @@
  * `limits.sseKeepAliveMs`, skipped while a write waits; the next item is read only once the
  * previous one is written out (`drain`), so a client that stops reading holds one item.
  *
- * The caller takes a watch slot (`deps.watchSlots`) before calling it.
+ * `streamRoute` declares a whole streaming endpoint around it: it takes a watch slot
+ * (`deps.watchSlots`, 429 past the bound; given back when the response closes) before it opens
+ * the stream, then streams it.
  */
 import type { Request, Response } from 'express';
+import type { z } from 'zod';
 import type { Limits, RouteDeps } from '../options.js';
 import { problemOf } from '../problems.js';
+import { defineRoute, type Route, type RouteContext, type RouteSpec } from '../route.js';
+
+/** StreamSpec declares a streaming GET: the route's head, what the 200 stream carries, and how to open and render it. */
+export interface StreamSpec<P extends z.ZodType, Q extends z.ZodType, H extends z.ZodType, T>
+  extends Pick<
+    RouteSpec<P, Q, H, z.ZodUndefined>,
+    'path' | 'summary' | 'tag' | 'access' | 'params' | 'query' | 'headers' | 'problems'
+  > {
+  /** description documents the 200 text/event-stream response. */
+  readonly description: string;
+  /** open starts the stream for one request (after its watch slot is taken). */
+  open(ctx: RouteContext<z.output<P>, z.output<Q>, z.output<H>, undefined>): AsyncIterable<T>;
+  /** render writes one item as one complete SSE event. */
+  render(item: T): string;
+}
+
+/** streamRoute declares a GET that streams `spec.open`'s items as Server-Sent Events (see the module comment). */
+export function streamRoute<P extends z.ZodType, Q extends z.ZodType, H extends z.ZodType, T>(
+  deps: RouteDeps,
+  spec: StreamSpec<P, Q, H, T>,
+): Route {
+  const { limits, metrics, shutdown, watchSlots } = deps;
+  return defineRoute<P, Q, H, z.ZodUndefined>({
+    method: 'get',
+    path: spec.path,
+    summary: spec.summary,
+    tag: spec.tag,
+    access: spec.access,
+    params: spec.params,
+    query: spec.query,
+    headers: spec.headers,
+    responses: { 200: { description: spec.description, contentType: 'text/event-stream' } },
+    problems: spec.problems,
+    async handler(ctx) {
+      const { req, res, signal, principal } = ctx;
+      // The slot is given back when the response is over, however it ends.
+      res.once('close', watchSlots.take(slotKey(principal, req)));
+      await streamEvents({ req, res, signal, limits, metrics, shutdown }, spec.open(ctx), spec.render);
+    },
+  });
+}
 
 /** StreamEnv is what streamEvents needs from the route. */
-export interface StreamEnv {
+interface StreamEnv {
   readonly req: Request;
   readonly res: Response;
   readonly signal: AbortSignal;
@@ -24,7 +68,7 @@ export interface StreamEnv {
 }
 
 /** streamEvents streams `items`, each rendered by `render` as one complete SSE event. */
-export async function streamEvents<T>(
+async function streamEvents<T>(
   { req, res, signal, limits, metrics, shutdown }: StreamEnv,
   items: AsyncIterable<T>,
   render: (item: T) => string,
@@ -79,8 +123,7 @@ export async function streamEvents<T>(
         status: problem.status,
         detail: problem.detail,
       };
-      const event = problem.code === 'history_compacted' ? 'reset' : 'problem';
-      res.write(`event: ${event}\ndata: ${JSON.stringify(body)}\n\n`);
+      res.write(sseEvent(problem.code === 'history_compacted' ? 'reset' : 'problem', body));
     }
   } finally {
     clearInterval(keepAlive);
@@ -92,8 +135,13 @@ export async function streamEvents<T>(
   }
 }
 
+/** sseEvent renders one SSE event: `id:` when given, `event:`, and `data:` as JSON (which escapes newlines, so data stays one line). */
+export function sseEvent(event: string, data: unknown, id?: string): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
 /** slotKey is whom a stream's watch slot is counted against: its token, or its address. */
-export function slotKey(principal: { name: string; rule: unknown }, req: Request): string {
+function slotKey(principal: { name: string; rule: unknown }, req: Request): string {
   return principal.rule ? `t:${principal.name}` : `a:${req.socket.remoteAddress}`;
 }
 
