@@ -3,13 +3,14 @@
  * temporary app (from the npm cache that `npm ci` filled, so no network is needed), and run three
  * apps against it — ESM, strict TypeScript (`module: nodenext`) and CommonJS `require` — on
  * memory:// and against a `baton serve` started from the installed package's own `bin`.
- * It also checks what the tarball holds: built code, types, README, LICENSE, CHANGELOG, and no
- * sources, source maps or docs; that the plain install holds no backend client library (ioredis,
- * etcd3 and gRPC are optional peers), that a Redis or etcd URL there fails with the `npm install`
- * that fixes it, and that the same app works on Redis once `ioredis` is installed.
+ * It also checks what the tarball holds: built code, types, README, LICENSE, CHANGELOG, the
+ * licences of the bundled packages, and no sources, source maps or docs; that the plain install is
+ * baton alone (its dependencies are bundled into dist/ by scripts/build.mjs, and ioredis, etcd3 and
+ * gRPC are optional peers), that a Redis or etcd URL there fails with the `npm install` that fixes
+ * it, and that the same app works on Redis once `ioredis` is installed.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -138,6 +139,8 @@ describe('the packed tarball', () => {
       'CHANGELOG.md',
       'dist/index.js',
       'dist/index.d.ts',
+      'dist/cli/main.js',
+      'dist/THIRD-PARTY-NOTICES.txt',
     ]) {
       expect(files).toContain(name);
     }
@@ -195,6 +198,23 @@ describe.each([
 });
 
 describe('backend client libraries are optional peers', () => {
+  it('a plain install is baton alone: its dependencies are bundled, with their licences', () => {
+    const installed = readdirSync(join(app, 'node_modules')).flatMap((name) =>
+      name.startsWith('@')
+        ? readdirSync(join(app, 'node_modules', name)).map((sub) => `${name}/${sub}`)
+        : name.startsWith('.')
+          ? []
+          : [name],
+    );
+    // The app itself installed @types/node (and so its one dependency) for the TypeScript test.
+    expect(installed.sort()).toEqual(['@types/node', 'baton', 'undici-types']);
+    const notices = readFileSync(join(app, 'node_modules/baton/dist/THIRD-PARTY-NOTICES.txt'), 'utf8');
+    for (const name of ['commander', 'express', 'pino', 'prom-client', 'zod']) {
+      expect(notices, name).toMatch(new RegExp(`^- ${name}@\\d+\\.\\d+\\.\\d+ \\(`, 'm'));
+    }
+    expect(notices).toContain('Permission is hereby granted, free of charge');
+  });
+
   it('a plain install holds no ioredis, etcd3 or gRPC', () => {
     for (const name of ['ioredis', 'etcd3', '@grpc/grpc-js', '@grpc/proto-loader']) {
       expect(existsSync(join(app, 'node_modules', name)), name).toBe(false);

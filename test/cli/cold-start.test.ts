@@ -2,7 +2,9 @@
  * Cold start (issue 16): what a process loads, not how fast (speed is never asserted). A `baton
  * dict get` on an http:// server loads neither the server (express, pino, prom-client, zod) nor
  * another backend's client (ioredis, etcd3 with grpc) nor an HTTP library (undici); `baton --help` loads no backend; a library
- * user of memory:// loads no Redis or etcd client. fixtures/record-modules.mjs lists the modules.
+ * user of memory:// loads no Redis or etcd client. fixtures/record-modules.mjs lists the files a
+ * process loads; dist/ is an esbuild bundle (scripts/build.mjs), so each loaded file of dist/ is
+ * read back through the build's dist/meta.json as the source modules and bundled packages it holds.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,12 @@ import { cli, MAIN, uniqueName } from './support.js';
 
 const RECORDER = fileURLToPath(new URL('./fixtures/record-modules.mjs', import.meta.url));
 const DIST = pathToFileURL(fileURLToPath(new URL('../../dist/', import.meta.url))).href;
+const META = fileURLToPath(new URL('../../dist/meta.json', import.meta.url));
+/** Meta is the part of esbuild's metafile read here: each output file's inputs. */
+interface Meta {
+  outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+}
+let meta: Meta | undefined;
 
 /** The packages and modules a CLI client call or a memory:// user must not load. */
 const SERVER = ['express', 'pino', 'prom-client', 'zod'];
@@ -44,9 +52,26 @@ async function loaded(nodeArgs: string[], env: Record<string, string> = {}) {
     },
   );
   const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  const packages = new Set(urls.flatMap((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []));
-  const ours = new Set(urls.filter((u) => u.startsWith(DIST)).map((u) => u.slice(DIST.length)));
+  const inputs = [...new Set(urls.filter((u) => u.startsWith(DIST)))].flatMap((u) =>
+    bundled(u.slice(DIST.length)),
+  );
+  const packages = new Set(
+    [...urls, ...inputs].flatMap((u) => /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []),
+  );
+  // A module of ours by the name tsc would give it: src/backends/http/index.ts → backends/http/index.js.
+  const ours = new Set(inputs.flatMap((i) => /^src\/(.+)\.ts$/.exec(i)?.[1] ?? []).map((m) => `${m}.js`));
   return { ...r, packages, ours };
+}
+
+/** bundled lists the inputs (src/… and …/node_modules/… paths) whose code is in the output file dist/`out`. */
+function bundled(out: string): string[] {
+  meta ??= JSON.parse(readFileSync(META, 'utf8')) as Meta;
+  const output = meta.outputs[`dist/${out}`];
+  if (!output)
+    throw new Error(`dist/${out} was loaded but is not in dist/meta.json: rebuild (npm run build)`);
+  return Object.entries(output.inputs)
+    .filter(([, i]) => i.bytesInOutput > 0)
+    .map(([path]) => path);
 }
 
 describe('what a process loads', () => {
