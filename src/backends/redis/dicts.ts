@@ -42,7 +42,7 @@ import type { RedisConnections } from './client.js';
 import { type Call, Coalescer } from './coalesce.js';
 import { DictNames } from './dict-names.js';
 import { lexMin, parseEntry } from './entries.js';
-import { type ScriptReply, translateError } from './errors.js';
+import type { ScriptReply } from './errors.js';
 import { ExpirySweep } from './expiry-sweep.js';
 import type { KeyLayout } from './keys.js';
 import {
@@ -241,11 +241,7 @@ export class RedisDicts implements DictBackend {
 
   async ping(): Promise<void> {
     this.#open();
-    try {
-      await this.#conns.main.ping();
-    } catch (err) {
-      throw translateError(err);
-    }
+    await this.#conns.ping();
   }
 
   /** close ends this client's watches; the connection itself is closed by the backend. */

@@ -25,7 +25,6 @@ import type {
   LockInfo,
 } from '../../locks/backend.js';
 import type { RedisConnections } from './client.js';
-import { translateError } from './errors.js';
 import { extendListed } from './extend.js';
 import type { KeyLayout, LockKeys } from './keys.js';
 import { RedisLockListing } from './listing.js';
@@ -125,11 +124,7 @@ export class RedisLocks implements LockBackend {
 
   async ping(): Promise<void> {
     this.#open();
-    try {
-      await this.#conns.main.ping();
-    } catch (err) {
-      throw translateError(err);
-    }
+    await this.#conns.ping();
   }
 
   /**

@@ -91,12 +91,7 @@ export class Master {
 
   /** ping resolves when this master answers PING; BackendUnavailableError otherwise. */
   async ping(): Promise<void> {
-    const { conns } = this.#ready();
-    try {
-      await conns.main.ping();
-    } catch (err) {
-      throw translateError(err);
-    }
+    await this.#ready().conns.ping();
   }
 
   /** withScripts runs `fn` with this master's scripts (the lock index uses it). BackendUnavailableError when unreachable. */
