@@ -6,9 +6,11 @@
  */
 import { hostname } from 'node:os';
 import { Mutex } from 'redis-semaphore';
+import { LOCK_ACQUIRE, LOCK_RELEASE } from '../../src/backends/redis/script-defs.js';
+import { scriptSource } from '../../src/backends/redis/scripts.js';
 import { type Contestant, interleave, type Rounds, type RoundsSample } from '../measure.js';
 import { ratioOf, rowsOf, type Scenario, withRatios } from '../model.js';
-import { batonScript, batons, closeAll, redisClient } from '../peers.js';
+import { batons, closeAll, redisClient } from '../peers.js';
 import { Redlock } from '../redlock.js';
 
 const CASE = 'lock cycle';
@@ -80,15 +82,15 @@ export const b1: Scenario = {
  * baton is the client: its layers, and the per-command timeout timer baton's connection sets.
  */
 async function floor(client: Awaited<ReturnType<typeof redisClient>>): Promise<() => Promise<void>> {
-  const acquireLua = `${await batonScript('fence_lib')}\n${await batonScript('index_lib')}\n${await batonScript('lock_acquire')}`;
-  const acquire = String(await client.script('LOAD', acquireLua));
-  const release = String(await client.script('LOAD', await batonScript('lock_release')));
+  // The scripts as baton registers them: assembled with their includes by its script registry.
+  const acquire = String(await client.script('LOAD', scriptSource(LOCK_ACQUIRE)));
+  const release = String(await client.script('LOAD', scriptSource(LOCK_RELEASE)));
   const owner = `${hostname()}/${process.pid}`;
   let n = 0;
   return async () => {
     const token = String(++n).padStart(32, '0');
     const waiter = String(n).padStart(16, '0');
-    const [granted] = (await client.evalsha(
+    const [, granted] = (await client.evalsha(
       acquire,
       5,
       'b1f:h',
@@ -105,9 +107,17 @@ async function floor(client: Awaited<ReturnType<typeof redisClient>>): Promise<(
       'b1f',
       '0.5',
       '60000',
-    )) as number[];
-    if (granted !== 1) throw new Error('floor: lock not granted');
-    const released = await client.evalsha(release, 3, 'b1f:h', 'b1f:q', 'b1f:a', token, 'b1f:released');
+    )) as [string, string, number];
+    if (granted !== 'granted') throw new Error('floor: lock not granted');
+    const [, released] = (await client.evalsha(
+      release,
+      3,
+      'b1f:h',
+      'b1f:q',
+      'b1f:a',
+      token,
+      'b1f:released',
+    )) as [string, number];
     if (released !== 1) throw new Error('floor: lock not released');
   };
 }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { type Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRACE_MS, LockIndex } from '../../src/backends/redis/listing.js';
+import { Scripts } from '../../src/backends/redis/scripts.js';
 import { connect } from '../../src/index.js';
 import { randomPrefix, redlockUrl, startMasters, stopMasters } from '../redlock/helpers.js';
 import { type RedisHandle, startRedis } from '../support/services.js';
@@ -58,18 +59,19 @@ describe.each(redisTargets(`listing-${tag}`))('redis listing (%s)', (_, target) 
   it('an extension rewrites the entry, so a reader that saw the old one cannot prune it', async () => {
     const baton = await connect(target.url);
     const index = new LockIndex(target.prefix);
+    const scripts = new Scripts(raw);
     try {
       const lease = await baton.lock('idx.race', { ttlMs: 30_000 }).acquire();
-      const [seen] = await index.read(raw, 'idx.race');
+      const [seen] = await index.read(scripts, 'idx.race');
       expect(seen?.name).toBe('idx.race');
       await lease.extend(40_000);
-      await index.prune(raw, [seen!]);
+      await index.prune(scripts, [seen!]);
       expect(await indexed()).toEqual(['idx.race']);
       // With the score it really has, the prune does drop it (here while held, which a reader
       // only does after inspect found the lock free).
-      const [now] = await index.read(raw, 'idx.race');
+      const [now] = await index.read(scripts, 'idx.race');
       expect(now!.score).not.toBe(seen!.score);
-      await index.prune(raw, [now!]);
+      await index.prune(scripts, [now!]);
       expect(await indexed()).toEqual([]);
       await lease.release();
     } finally {

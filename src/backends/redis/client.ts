@@ -24,6 +24,7 @@
  */
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { BackendUnavailableError } from '../../errors.js';
+import { translateError } from './errors.js';
 import type { HostPort, RedisSettings } from './url.js';
 
 /** RETRY_CAP_MS caps the delay between reconnection attempts. */
@@ -147,6 +148,15 @@ export class RedisConnections {
   }
 
   /** isCluster is true for redis+cluster://. */
+  /** ping resolves when the main connection answers PING; BackendUnavailableError otherwise. */
+  async ping(): Promise<void> {
+    try {
+      await this.main.ping();
+    } catch (err) {
+      throw translateError(err);
+    }
+  }
+
   get isCluster(): boolean {
     return this.settings.mode === 'cluster';
   }

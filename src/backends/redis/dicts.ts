@@ -42,17 +42,31 @@ import type { RedisConnections } from './client.js';
 import { type Call, Coalescer } from './coalesce.js';
 import { DictNames } from './dict-names.js';
 import { lexMin, parseEntry } from './entries.js';
-import { checkReply, type ScriptReply, translateError } from './errors.js';
+import type { ScriptReply } from './errors.js';
 import { ExpirySweep } from './expiry-sweep.js';
 import type { KeyLayout } from './keys.js';
-import type { ScriptName, Scripts } from './scripts.js';
+import {
+  DICT_CLEAR,
+  DICT_EACH,
+  DICT_GET,
+  DICT_INCR,
+  DICT_LIST,
+  DICT_POP,
+  DICT_SET_IF_ABSENT,
+  DICT_STATE,
+  DICT_WRITE,
+  type DictOp,
+  type DictTarget,
+  type Written,
+} from './script-defs.js';
+import type { AnyScript, Script, Scripts } from './scripts.js';
 import { LockWakeups } from './wakeups.js';
 import { type DictState, watchDict } from './watch.js';
 
 /** EXACT_TRIM_BELOW: streams shorter than this are trimmed exactly (MAXLEN =), longer ones approximately (~). */
 const EXACT_TRIM_BELOW = 1000;
 /** REGISTERING are the scripts that can add entries, so their dict's name goes into the registry (dict-names.ts). */
-const REGISTERING: ReadonlySet<ScriptName> = new Set(['dictWrite', 'dictSetIfAbsent', 'dictIncr']);
+const REGISTERING: ReadonlySet<AnyScript> = new Set<AnyScript>([DICT_WRITE, DICT_SET_IF_ABSENT, DICT_INCR]);
 
 /** RedisDicts is one client's dict backend on Redis. */
 export class RedisDicts implements DictBackend {
@@ -101,8 +115,10 @@ export class RedisDicts implements DictBackend {
   }
 
   async get(dict: string, key: string): Promise<StoredEntry | undefined> {
-    const r = await this.#call({ dict, kind: 'g', key, ifVersion: '', ttlMs: '', value: '' });
-    return r[1] ? parseEntry(String(r[1])) : undefined;
+    const packed = DICT_GET.decode(
+      await this.#call({ dict, kind: 'g', key, ifVersion: '', ttlMs: '', value: '' }),
+    );
+    return packed === undefined ? undefined : parseEntry(packed);
   }
 
   async set(dict: string, key: string, value: string, options: SetOptions): Promise<number> {
@@ -120,7 +136,7 @@ export class RedisDicts implements DictBackend {
       value,
     });
     if (ttlMs !== undefined) this.#sweep.note(dict, Date.now() + ttlMs);
-    return Number(r[1]);
+    return DICT_WRITE.decode(r).version;
   }
 
   async setIfAbsent(
@@ -129,9 +145,11 @@ export class RedisDicts implements DictBackend {
     value: string,
     options: { ttlMs?: number | undefined } & WriteOptions,
   ): Promise<{ entry: StoredEntry; created: boolean }> {
-    const r = await this.#run('dictSetIfAbsent', dict, options, [key, value, options.ttlMs ?? '']);
-    if (r[1] === 1 && options.ttlMs !== undefined) this.#sweep.note(dict, Date.now() + options.ttlMs);
-    return { created: r[1] === 1, entry: parseEntry(String(r[2])) };
+    const { ttlMs } = options;
+    const target = this.#target(dict, options);
+    const { created, packed } = await this.#run(DICT_SET_IF_ABSENT, dict, { target, key, value, ttlMs });
+    if (created && ttlMs !== undefined) this.#sweep.note(dict, Date.now() + ttlMs);
+    return { created, entry: parseEntry(packed) };
   }
 
   async delete(dict: string, key: string, options: DeleteOptions): Promise<boolean> {
@@ -140,12 +158,12 @@ export class RedisDicts implements DictBackend {
       return (await this.#write(dict, [op], options)).changed > 0;
     }
     const call = { dict, kind: 'd', key, ifVersion: options.ifVersion ?? '', ttlMs: '', value: '' } as const;
-    return Number((await this.#call(call))[2]) > 0;
+    return DICT_WRITE.decode(await this.#call(call)).changed > 0;
   }
 
   async pop(dict: string, key: string, options: WriteOptions): Promise<StoredEntry | undefined> {
-    const r = await this.#run('dictPop', dict, options, [key]);
-    return r[1] ? parseEntry(String(r[1])) : undefined;
+    const packed = await this.#run(DICT_POP, dict, { target: this.#target(dict, options), key });
+    return packed === undefined ? undefined : parseEntry(packed);
   }
 
   async incr(
@@ -154,10 +172,10 @@ export class RedisDicts implements DictBackend {
     by: number,
     options: WriteOptions,
   ): Promise<{ value: number; version: number }> {
-    const r = options.fence
-      ? await this.#run('dictIncr', dict, options, [key, String(by)])
-      : await this.#call({ dict, kind: 'i', key, ifVersion: '', ttlMs: '', value: String(by) });
-    return { version: Number(r[1]), value: JSON.parse(String(r[2])) as number };
+    const amount = String(by);
+    return options.fence
+      ? await this.#run(DICT_INCR, dict, { target: this.#target(dict, options), key, amount })
+      : DICT_INCR.decode(await this.#call({ dict, kind: 'i', key, ifVersion: '', ttlMs: '', value: amount }));
   }
 
   async batch(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<number> {
@@ -167,24 +185,21 @@ export class RedisDicts implements DictBackend {
   async list(dict: string, options: ListOptions): Promise<ListPage> {
     const prefix = options.prefix ?? '';
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-    const limit = options.limit ?? 100;
-    const r = await this.#run('dictList', dict, undefined, [
+    const page = await this.#run(DICT_LIST, dict, {
+      target: this.#target(dict, undefined),
       prefix,
-      lexMin(prefix, after),
-      limit,
-      options.keysOnly ? '1' : '0',
-    ]);
-    const entries: Array<{ key: string; entry: StoredEntry }> = [];
-    for (let i = 5; i + 1 < r.length; i += 2) {
-      const key = String(r[i]);
-      const packed = String(r[i + 1]);
-      entries.push({ key, entry: packed === '' ? { value: '', version: 0 } : parseEntry(packed) });
-    }
+      min: lexMin(prefix, after),
+      limit: options.limit ?? 100,
+      keysOnly: options.keysOnly === true,
+    });
     return {
-      entries,
-      cursor: r[2] === 1 ? encodeCursor(String(r[3])) : undefined,
-      version: Number(r[1]),
-      history: r[4] ? String(r[4]) : undefined,
+      entries: page.items.map(([key, packed]) => ({
+        key,
+        entry: packed === '' ? { value: '', version: 0 } : parseEntry(packed),
+      })),
+      cursor: page.resume === undefined ? undefined : encodeCursor(page.resume),
+      version: page.version,
+      history: page.history,
     };
   }
 
@@ -193,7 +208,7 @@ export class RedisDicts implements DictBackend {
   }
 
   async clear(dict: string): Promise<void> {
-    await this.#run('dictClear', dict, undefined, []);
+    await this.#run(DICT_CLEAR, dict, { target: this.#target(dict, undefined) });
   }
 
   async version(dict: string): Promise<number> {
@@ -226,11 +241,7 @@ export class RedisDicts implements DictBackend {
 
   async ping(): Promise<void> {
     this.#open();
-    try {
-      await this.#conns.main.ping();
-    } catch (err) {
-      throw translateError(err);
-    }
+    await this.#conns.ping();
   }
 
   /** close ends this client's watches; the connection itself is closed by the backend. */
@@ -242,34 +253,27 @@ export class RedisDicts implements DictBackend {
     await this.#wakeups.close();
   }
 
-  async #state(dict: string): Promise<DictState> {
-    const r = await this.#run('dictState', dict, undefined, []);
-    const optional = (v: ScriptReply[number] | undefined) => (v === '' || v === null ? undefined : Number(v));
-    return {
-      version: Number(r[1]),
-      size: Number(r[2]),
-      oldest: optional(r[3]),
-      nextExpiry: optional(r[4]),
-      now: Number(r[5]),
-      history: r[6] ? String(r[6]) : undefined,
-    };
+  #state(dict: string): Promise<DictState> {
+    return this.#run(DICT_STATE, dict, { target: this.#target(dict, undefined) });
   }
 
-  async #write(
-    dict: string,
-    ops: readonly BatchOp[],
-    options: WriteOptions,
-  ): Promise<{ version: number; changed: number }> {
-    const args: Array<string | number> = [ops.length];
+  async #write(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<Written> {
     let ttlMs = Number.POSITIVE_INFINITY;
-    for (const op of ops) {
-      if (op.op === 'set') args.push('s', op.key, op.ifVersion ?? '', op.ttlMs ?? '', op.value);
-      else args.push('d', op.key, op.ifVersion ?? '', '', '');
-      if (op.op === 'set' && op.ttlMs !== undefined) ttlMs = Math.min(ttlMs, op.ttlMs);
-    }
-    const r = await this.#run('dictWrite', dict, options, args);
+    const dictOps = ops.map((op): DictOp => {
+      if (op.op === 'delete')
+        return { kind: 'd', key: op.key, ifVersion: op.ifVersion ?? '', ttlMs: '', value: '' };
+      if (op.ttlMs !== undefined) ttlMs = Math.min(ttlMs, op.ttlMs);
+      return {
+        kind: 's',
+        key: op.key,
+        ifVersion: op.ifVersion ?? '',
+        ttlMs: op.ttlMs ?? '',
+        value: op.value,
+      };
+    });
+    const written = await this.#run(DICT_WRITE, dict, { target: this.#target(dict, options), ops: dictOps });
     if (ttlMs !== Number.POSITIVE_INFINITY) this.#sweep.note(dict, Date.now() + ttlMs);
-    return { version: Number(r[1]), changed: Number(r[2]) };
+    return written;
   }
 
   /** #call runs an unfenced get, set, delete or incr: queued for a shared script call, or alone. */
@@ -278,41 +282,30 @@ export class RedisDicts implements DictBackend {
     return this.#coalescer ? this.#coalescer.run(call) : this.#alone(call);
   }
 
-  /** #alone runs one call by its own script (dict_get, dict_write, dict_incr). */
+  /** #alone runs one call by its own script (dict_get, dict_write, dict_incr); resolves to its checked reply. */
   async #alone(call: Omit<Call, 'resolve' | 'reject'>): Promise<ScriptReply> {
     const { dict, key } = call;
     switch (call.kind) {
-      case 'g': {
-        const keys = [this.#keys.dict(dict).entries];
-        return checkReply(await this.#scripts.run('dictGet', keys, [key]), 'dictGet');
-      }
+      case 'g':
+        return this.#scripts.reply(DICT_GET, { entries: this.#keys.dict(dict).entries, key });
       case 'i':
-        return this.#send('dictIncr', dict, undefined, [key, call.value]);
-      default:
-        return this.#send('dictWrite', dict, undefined, [
-          1,
-          call.kind,
+        return this.#send(DICT_INCR, dict, {
+          target: this.#target(dict, undefined),
           key,
-          call.ifVersion,
-          call.ttlMs,
-          call.value,
-        ]);
+          amount: call.value,
+        });
+      default:
+        return this.#send(DICT_WRITE, dict, { target: this.#target(dict, undefined), ops: [call] });
     }
   }
 
-  /** #together runs several unfenced calls on one dict by dict_each.lua; resolves to its raw reply. */
+  /** #together runs several unfenced calls on one dict by dict_each.lua; resolves to its checked reply. */
   async #together(dict: string, calls: readonly Call[]): Promise<unknown> {
-    const args: Array<string | number> = [calls.length];
-    let writes = false;
-    for (const c of calls) {
-      args.push(c.kind, c.key, c.ifVersion, c.ttlMs, c.value);
-      writes ||= c.kind !== 'g';
-    }
+    const writes = calls.some((c) => c.kind !== 'g');
     const [reply] = await Promise.all([
-      this.#scripts.run(
-        'dictEach',
-        [...this.#keys.dict(dict).all],
-        [...this.#head(undefined), ...args, this.#conns.settings.expireBatch],
+      this.#scripts.reply(
+        DICT_EACH,
+        { target: this.#target(dict, undefined), calls },
         { replicate: writes }, // URL option replicas: only a chunk that writes waits for replicas
       ),
       writes ? this.#names.register(dict) : undefined,
@@ -320,51 +313,43 @@ export class RedisDicts implements DictBackend {
     return reply;
   }
 
-  /** #head is ARGV[1..5] of every dict script but dict_get: history limit, trim mode, fence lock, fence, token. */
-  #head(options: WriteOptions | undefined): Array<string | number> {
-    const fence = options?.fence;
-    const token = fence?.token !== undefined && this.capabilities.ownershipGuard ? fence.token : '';
-    const limit = this.#conns.settings.historyLimit;
-    return [limit, limit < EXACT_TRIM_BELOW ? '=' : '~', fence?.lock ?? '', fence?.fence ?? '', token];
-  }
-
-  /** #run is #send after sending what the coalescer holds, so calls reach Redis in the order made. */
-  #run(
-    script: ScriptName,
-    dict: string,
-    options: WriteOptions | undefined,
-    args: ReadonlyArray<string | number>,
-  ): Promise<ScriptReply> {
-    this.#open();
-    this.#coalescer?.flush();
-    return this.#send(script, dict, options, args);
-  }
-
   /**
-   * #send calls a dict script: KEYS = the dict's six keys (+ the fence scope's issued-fence counter
-   * and then the lock's holder key for the ownership guard, outside a cluster), ARGV = history
-   * limit, trim mode, fence lock, fence, token, then `args`, then the purge limit (`expireBatch`;
-   * dict_lib.lua reads it as the last argument).
+   * #target is what every dict script but dict_get starts with: KEYS = the dict's six keys (+ the
+   * fence scope's issued-fence counter and then the lock's holder key for the ownership guard,
+   * outside a cluster), ARGV[1..5] = history limit, trim mode, fence scope, fence, token, and the
+   * purge limit (`expireBatch`; dict_lib.lua reads it as the last argument).
    */
-  async #send(
-    script: ScriptName,
-    dict: string,
-    options: WriteOptions | undefined,
-    args: ReadonlyArray<string | number>,
-  ): Promise<ScriptReply> {
+  #target(dict: string, options: WriteOptions | undefined): DictTarget {
     const keys: string[] = [...this.#keys.dict(dict).all];
     const fence = options?.fence;
-    const head = this.#head(options);
+    const token = fence?.token !== undefined && this.capabilities.ownershipGuard ? fence.token : '';
     if (fence && this.capabilities.fenceIssuedCheck) {
       // KEYS[7]: the counter to check issuance against, or '' when the caller already checked it.
       keys.push(fence.issuedChecked ? '' : this.#keys.fenceCounter(fence.scope));
-      if (head[4] !== '') keys.push(this.#keys.lock(fence.lock).holder);
+      if (token !== '') keys.push(this.#keys.lock(fence.lock).holder);
     }
+    const limit = this.#conns.settings.historyLimit;
+    return {
+      keys,
+      head: [limit, limit < EXACT_TRIM_BELOW ? '=' : '~', fence?.lock ?? '', fence?.fence ?? '', token],
+      purgeLimit: this.#conns.settings.expireBatch,
+    };
+  }
+
+  /** #run is #send, decoded, after sending what the coalescer holds, so calls reach Redis in the order made. */
+  async #run<I, O>(script: Script<I, O>, dict: string, input: I): Promise<O> {
+    this.#open();
+    this.#coalescer?.flush();
+    return script.decode(await this.#send(script, dict, input));
+  }
+
+  /** #send calls a dict script, registering the dict's name beside the scripts that can add entries (dict-names.ts). */
+  async #send<I, O>(script: Script<I, O>, dict: string, input: I): Promise<ScriptReply> {
     const [reply] = await Promise.all([
-      this.#scripts.run(script, keys, [...head, ...args, this.#conns.settings.expireBatch]),
+      this.#scripts.reply(script, input),
       REGISTERING.has(script) ? this.#names.register(dict) : undefined,
     ]);
-    return checkReply(reply, script);
+    return reply;
   }
 
   #open(): void {

@@ -19,6 +19,7 @@
  * (its expired entries stay in memory, never readable, until a script on the dict purges them).
  * Timers are unref'd and stop on `close()`.
  */
+import { EXPIRY_CLAIM, EXPIRY_NOTE, EXPIRY_SETTLE } from './script-defs.js';
 import type { Scripts } from './scripts.js';
 
 /** SWEEP_DICTS is how many dicts one round claims at most (each gets one purge step). */
@@ -53,7 +54,7 @@ export class ExpirySweep {
   /** note records that `dict` has an entry due at about `expiresAt` (client clock, ms); never rejects. */
   note(dict: string, expiresAt: number): void {
     if (this.#closed) return;
-    this.#scripts.run('expiryNote', [this.#index], [dict, Math.floor(expiresAt)]).catch(() => undefined);
+    this.#scripts.call(EXPIRY_NOTE, { index: this.#index, dict, at: expiresAt }).catch(() => undefined);
   }
 
   /** close stops the rounds (a round under way finishes its calls, which fail once the client is closed). */
@@ -71,14 +72,13 @@ export class ExpirySweep {
   async #round(): Promise<void> {
     let busy = false;
     try {
-      const claimed = (await this.#scripts.run(
-        'expiryClaim',
-        [this.#index],
-        [this.#claimMs, SWEEP_DICTS],
-      )) as string[];
-      const [claim, ...dicts] = claimed.map(String);
+      const { claim, dicts } = await this.#scripts.call(EXPIRY_CLAIM, {
+        index: this.#index,
+        claimMs: this.#claimMs,
+        max: SWEEP_DICTS,
+      });
       busy = dicts.length === SWEEP_DICTS;
-      const more = await Promise.all(dicts.map((dict) => this.#sweep(dict, claim!)));
+      const more = await Promise.all(dicts.map((dict) => this.#sweep(dict, claim)));
       busy ||= more.some(Boolean);
     } catch {
       busy = false;
@@ -89,7 +89,7 @@ export class ExpirySweep {
   /** #sweep runs one purge step on `dict` and settles its index entry; true when entries are still due. */
   async #sweep(dict: string, claim: string): Promise<boolean> {
     const state = await this.#step(dict);
-    await this.#scripts.run('expirySettle', [this.#index], [dict, claim, state.nextExpiry ?? '']);
+    await this.#scripts.call(EXPIRY_SETTLE, { index: this.#index, dict, claim, next: state.nextExpiry });
     return state.nextExpiry !== undefined && state.nextExpiry <= state.now;
   }
 }

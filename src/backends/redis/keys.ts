@@ -49,6 +49,22 @@ export function unescapeTag(tag: string): string {
   return tag.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
+/** taggedBase is `<prefix><kind>:{<escaped name>}`: the stem of every key of one lock, dict or pool. */
+export function taggedBase(prefix: string, kind: string, name: string): string {
+  return `${prefix}${kind}:{${escapeTag(name)}}`;
+}
+
+/** keysUnder names the keys `<base>:<suffix>` for `suffixes`, in their order (a dict's or a pool's KEYS). */
+export function keysUnder<const S extends readonly string[]>(
+  base: string,
+  suffixes: S,
+): { readonly [I in keyof S]: string } {
+  return suffixes.map((s) => `${base}:${s}`) as { readonly [I in keyof S]: string };
+}
+
+/** DICT_SUFFIXES are the suffixes of a dict's keys, in the order of dict_lib.lua's KEYS[1..6]. */
+const DICT_SUFFIXES = ['entries', 'index', 'ttl', 'meta', 'fences', 'changes'] as const;
+
 /** checkPrefix validates a key prefix: any text without braces (they would capture the hash tag). */
 export function checkPrefix(prefix: string): string {
   if (/[{}]/.test(prefix)) {
@@ -67,9 +83,14 @@ export class KeyLayout {
     this.prefix = checkPrefix(prefix);
   }
 
+  /** lockIndex is the lock index's key (listing.ts): no hash tag, so a slot of its own in a cluster. */
+  get lockIndex(): string {
+    return `${this.prefix}lock-index`;
+  }
+
   /** lock returns the keys of lock `name`. */
   lock(name: string): LockKeys {
-    const holder = `${this.prefix}lock:{${escapeTag(name)}}`;
+    const holder = taggedBase(this.prefix, 'lock', name);
     return { holder, fence: `${holder}:fence`, channel: `${holder}:released` };
   }
 
@@ -79,7 +100,7 @@ export class KeyLayout {
    */
   fenceCounter(scope: FenceScope): string {
     if (scope.kind === 'lock') return this.lock(scope.name).fence;
-    return `${this.prefix}${scope.kind}:{${escapeTag(scope.name)}}:fence`;
+    return `${taggedBase(this.prefix, scope.kind, scope.name)}:fence`;
   }
 
   /** lockName recovers the lock name from a holder key, or undefined for another key. */
@@ -92,17 +113,7 @@ export class KeyLayout {
 
   /** dict returns the keys of dict `name`. */
   dict(name: string): DictKeys {
-    const base = `${this.prefix}dict:{${escapeTag(name)}}`;
-    return {
-      entries: `${base}:entries`,
-      all: [
-        `${base}:entries`,
-        `${base}:index`,
-        `${base}:ttl`,
-        `${base}:meta`,
-        `${base}:fences`,
-        `${base}:changes`,
-      ],
-    };
+    const all = keysUnder(taggedBase(this.prefix, 'dict', name), DICT_SUFFIXES);
+    return { entries: all[0], all };
   }
 }

@@ -24,16 +24,14 @@
  * so within half its TTL). A touch delayed past a later one can leave a lower score behind, which
  * only matters if it then falls GRACE_MS behind the clock while the lock is still held.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { BackendUnavailableError } from '../../errors.js';
 import type { LockInfo } from '../../locks/backend.js';
 import { byteOrder } from '../common/byte-order.js';
-import type { AnyClient } from './client.js';
 import { translateError } from './errors.js';
+import { KeyLayout } from './keys.js';
+import { GRACE_MS, LISTING_PRUNE, LISTING_TOUCH } from './script-defs.js';
+import type { Scripts } from './scripts.js';
 
-/** GRACE_MS is how long after its recorded expiry an entry is dropped without being checked. */
-export const GRACE_MS = 60_000;
+export { GRACE_MS };
 
 /** INSPECT_BATCH is how many names a listing inspects at once. */
 const INSPECT_BATCH = 100;
@@ -44,73 +42,25 @@ export interface IndexEntry {
   readonly score: string;
 }
 
-const SCRIPTS = {
-  touch: 'listing_touch.lua',
-  prune: 'listing_prune.lua',
-} as const;
-/** PRELUDES are the files a script's body follows: listing_touch.lua calls index_lib's touch_index. */
-const PRELUDES: Partial<Record<keyof typeof SCRIPTS, string>> = { touch: 'index_lib.lua' };
-type ListingScript = keyof typeof SCRIPTS;
-type ScriptFn = (...args: Array<string | number>) => Promise<unknown>;
-
-let sources: Map<ListingScript, string> | undefined;
-const registered = new WeakSet<AnyClient>();
-
-/** loadSources reads the two scripts (with their preludes), from `src/` or from `dist/` (as scripts.ts does). */
-function loadSources(): Map<ListingScript, string> {
-  if (sources) return sources;
-  const candidates = [
-    new URL('./scripts/', import.meta.url),
-    new URL('../../../src/backends/redis/scripts/', import.meta.url),
-  ].map((u) => fileURLToPath(u));
-  const dir = candidates.find((d) => existsSync(`${d}${SCRIPTS.touch}`));
-  if (!dir) {
-    throw new BackendUnavailableError(`redis listing scripts not found (looked in ${candidates.join(', ')})`);
-  }
-  const loaded = new Map<ListingScript, string>();
-  for (const name of Object.keys(SCRIPTS) as ListingScript[]) {
-    const prelude = PRELUDES[name] ? `${readFileSync(`${dir}${PRELUDES[name]}`, 'utf8')}\n` : '';
-    loaded.set(name, `${prelude}${readFileSync(`${dir}${SCRIPTS[name]}`, 'utf8')}`);
-  }
-  sources = loaded;
-  return loaded;
-}
-
-/** run calls one listing script on `client`, registering both on first use. */
-async function run(client: AnyClient, name: ListingScript, key: string, args: Array<string | number>) {
-  if (!registered.has(client)) {
-    for (const [script, lua] of loadSources()) {
-      client.defineCommand(`batonListingV1_${script}`, { lua, numberOfKeys: 1 });
-    }
-    registered.add(client);
-  }
-  const fn = (client as unknown as Record<string, ScriptFn>)[`batonListingV1_${name}`]!;
-  return fn.call(client, key, ...args);
-}
-
 /** LockIndex is the index of one key prefix, on whichever client it is given. */
 export class LockIndex {
   /** key is the sorted set's name; it carries no hash tag, so in a cluster it has a slot of its own. */
   readonly key: string;
 
   constructor(prefix: string) {
-    this.key = `${prefix}lock-index`;
+    this.key = new KeyLayout(prefix).lockIndex;
   }
 
   /** touch records a grant or extension of `name` for `ttlMs`. Rejects with BackendUnavailableError. */
-  async touch(client: AnyClient, name: string, ttlMs: number): Promise<void> {
-    try {
-      await run(client, 'touch', this.key, [name, ttlMs, scoreFraction(), GRACE_MS]);
-    } catch (err) {
-      throw translateError(err);
-    }
+  async touch(scripts: Scripts, name: string, ttlMs: number): Promise<void> {
+    await scripts.call(LISTING_TOUCH, { index: this.key, name, ttlMs });
   }
 
   /** read returns the entries whose names start with `namePrefix`. Rejects with BackendUnavailableError. */
-  async read(client: AnyClient, namePrefix: string): Promise<IndexEntry[]> {
+  async read(scripts: Scripts, namePrefix: string): Promise<IndexEntry[]> {
     let flat: string[];
     try {
-      flat = await client.zrange(this.key, 0, -1, 'WITHSCORES');
+      flat = await scripts.client.zrange(this.key, 0, -1, 'WITHSCORES');
     } catch (err) {
       throw translateError(err);
     }
@@ -123,10 +73,10 @@ export class LockIndex {
   }
 
   /** prune drops `entries` whose scores are unchanged; best effort (never rejects). */
-  async prune(client: AnyClient, entries: readonly IndexEntry[]): Promise<void> {
+  async prune(scripts: Scripts, entries: readonly IndexEntry[]): Promise<void> {
     for (let i = 0; i < entries.length; i += INSPECT_BATCH) {
-      const args = entries.slice(i, i + INSPECT_BATCH).flatMap((e) => [e.name, e.score]);
-      await run(client, 'prune', this.key, args).catch(() => undefined);
+      const batch = entries.slice(i, i + INSPECT_BATCH);
+      await scripts.call(LISTING_PRUNE, { index: this.key, entries: batch }).catch(() => undefined);
     }
   }
 }
@@ -153,36 +103,26 @@ export async function checkNames(
   return { held, free };
 }
 
-/** scoreFraction is the random part of an index score (see index_lib.lua): text such as "0.417". */
-export function scoreFraction(): string {
-  return (Math.floor(Math.random() * 1000) / 1000).toFixed(3);
-}
-
 /** RedisLockListing lists the held locks of one Redis (single node, sentinel or cluster) through the index. */
 export class RedisLockListing {
-  readonly #client: AnyClient;
+  readonly #scripts: Scripts;
   readonly #index: LockIndex;
   readonly #inspect: (name: string) => Promise<LockInfo>;
 
-  constructor(client: AnyClient, prefix: string, inspect: (name: string) => Promise<LockInfo>) {
-    this.#client = client;
+  constructor(scripts: Scripts, prefix: string, inspect: (name: string) => Promise<LockInfo>) {
+    this.#scripts = scripts;
     this.#index = new LockIndex(prefix);
     this.#inspect = inspect;
   }
 
-  /** key is the index's key, for the lock scripts that write it themselves (see the module comment). */
-  get key(): string {
-    return this.#index.key;
-  }
-
   /** touch records a grant or extension; best effort (see the module comment), never rejects. */
   async touch(name: string, ttlMs: number): Promise<void> {
-    await this.#index.touch(this.#client, name, ttlMs).catch(() => undefined);
+    await this.#index.touch(this.#scripts, name, ttlMs).catch(() => undefined);
   }
 
   /** list returns up to `limit` (default 1000) held locks whose names start with `prefix`, by name. */
   async list(options: { prefix?: string; limit?: number } = {}): Promise<LockInfo[]> {
-    const entries = await this.#index.read(this.#client, options.prefix ?? '');
+    const entries = await this.#index.read(this.#scripts, options.prefix ?? '');
     const { held, free } = await checkNames(
       entries.map((e) => e.name),
       options.limit ?? 1000,
@@ -190,7 +130,7 @@ export class RedisLockListing {
     );
     const freed = new Set(free);
     await this.#index.prune(
-      this.#client,
+      this.#scripts,
       entries.filter((e) => freed.has(e.name)),
     );
     return held;

@@ -25,11 +25,20 @@ import type {
   LockInfo,
 } from '../../locks/backend.js';
 import type { RedisConnections } from './client.js';
-import { translateError } from './errors.js';
+import { extendListed } from './extend.js';
 import type { KeyLayout, LockKeys } from './keys.js';
-import { GRACE_MS, RedisLockListing, scoreFraction } from './listing.js';
-import { LOCK_WAITER_REFRESH_MS, newWaiterId, queueKeys, WAITER_TTL_MS, wakeMessage } from './lock-queue.js';
+import { RedisLockListing } from './listing.js';
+import { LOCK_WAITER_REFRESH_MS, newWaiterId, wakeMessage } from './lock-queue.js';
+import {
+  LOCK_ACQUIRE,
+  LOCK_EXTEND,
+  LOCK_INSPECT,
+  LOCK_LEAVE,
+  LOCK_RELEASE,
+  type LockAttempt,
+} from './script-defs.js';
 import type { Scripts } from './scripts.js';
+import { type Turn, waitTurn } from './waiting.js';
 import type { LockWakeups } from './wakeups.js';
 
 const CAPABILITIES: LockCapabilities = Object.freeze({
@@ -39,8 +48,8 @@ const CAPABILITIES: LockCapabilities = Object.freeze({
   listing: true,
 });
 
-/** Attempt is the answer of one acquire script call. */
-type Attempt = { grant: LockGrant; pttl?: undefined } | { grant?: undefined; pttl: number };
+/** Attempt is the answer of one acquire script call: a grant, or how long until asking again is worth it (-1: no such time). */
+type Attempt = { grant: LockGrant; retryMs?: undefined } | { grant?: undefined; retryMs: number };
 
 /** RedisLocks is one client's lock backend on Redis. */
 export class RedisLocks implements LockBackend {
@@ -49,13 +58,12 @@ export class RedisLocks implements LockBackend {
   readonly #scripts: Scripts;
   readonly #keys: KeyLayout;
   readonly #wakeups: LockWakeups;
-  readonly #listing: RedisLockListing;
   /**
-   * #indexKey is the lock index's key where it shares the node with the locks (not in a cluster):
-   * the acquire and extend scripts then write the index themselves; otherwise (undefined) the
-   * client sends `listing.touch` beside them.
+   * #listing lists held locks through the lock index. Where the index shares the node with the
+   * locks (not in a cluster: `scripts.indexesLocks`) the acquire and extend scripts write it
+   * themselves; otherwise the client sends `listing.touch` beside them.
    */
-  readonly #indexKey: string | undefined;
+  readonly #listing: RedisLockListing;
   readonly #waiting = new Set<Promise<unknown>>();
   #closed = false;
 
@@ -64,8 +72,7 @@ export class RedisLocks implements LockBackend {
     this.#scripts = scripts;
     this.#keys = keys;
     this.#wakeups = wakeups;
-    this.#listing = new RedisLockListing(conns.main, keys.prefix, (n) => this.inspect(n));
-    this.#indexKey = conns.isCluster ? undefined : this.#listing.key;
+    this.#listing = new RedisLockListing(scripts, keys.prefix, (n) => this.inspect(n));
   }
 
   async acquire(name: string, req: AcquireRequest): Promise<LockGrant | null> {
@@ -88,48 +95,25 @@ export class RedisLocks implements LockBackend {
 
   async extend(name: string, token: string, given: number | undefined): Promise<LockGrant | null> {
     this.#open();
-    const startedAt = performance.now();
     const holder = this.#keys.lock(name).holder;
-    const index = this.#indexKey;
-    const ttlArg = given ?? ''; // '': the script keeps the holder's stored TTL
-    // In a cluster the index write goes beside the script (one round trip); a refused extension's is
-    // harmless. Without a TTL it goes after the script, which tells the TTL it kept.
-    const touched = index === undefined && given !== undefined ? this.#listing.touch(name, given) : undefined;
-    const r = (await this.#scripts.run(
-      'lockExtend',
-      index === undefined ? [holder] : [holder, index],
-      index === undefined ? [token, ttlArg] : [token, ttlArg, name, scoreFraction(), GRACE_MS],
-    )) as number[];
-    await touched;
-    if (r[0] !== 1) return null;
-    const ttlMs = Number(r[2]);
-    if (index === undefined && given === undefined) await this.#listing.touch(name, ttlMs);
-    return { fence: Number(r[1]), ttlMs, startedAt };
+    return extendListed(
+      given, // undefined: the script keeps the holder's stored TTL
+      () => this.#scripts.call(LOCK_EXTEND, { name, holder, token, ttlMs: given }),
+      this.#scripts.indexesLocks ? undefined : (ttlMs) => this.#listing.touch(name, ttlMs),
+    );
   }
 
   async release(name: string, token: string): Promise<boolean> {
     this.#open();
-    const keys = this.#keys.lock(name);
-    const q = queueKeys(keys);
-    return (
-      (await this.#scripts.run('lockRelease', [keys.holder, q.queue, q.alive], [token, keys.channel])) === 1
-    );
+    return this.#scripts.call(LOCK_RELEASE, { keys: this.#keys.lock(name), token });
   }
 
   async inspect(name: string): Promise<LockInfo> {
     this.#open();
-    const keys = this.#keys.lock(name);
-    const r = (await this.#scripts.run('lockInspect', [keys.holder, keys.fence], [])) as [
-      number,
-      number,
-      string | null,
-      number,
-      string,
-    ];
-    const [fence, held, owner, pttl, now] = r;
-    if (held !== 1) return { name, held: false, fence: Number(fence) };
-    const info: LockInfo = { name, held: true, fence: Number(fence), owner: owner ?? undefined };
-    return pttl >= 0 ? { ...info, expiresAt: Number(now) + pttl } : info;
+    const { fence, holder } = await this.#scripts.call(LOCK_INSPECT, { keys: this.#keys.lock(name) });
+    if (!holder) return { name, held: false, fence };
+    const info: LockInfo = { name, held: true, fence, owner: holder.owner };
+    return holder.expiresAt !== undefined ? { ...info, expiresAt: holder.expiresAt } : info;
   }
 
   /** list reads the lock index (listing.ts) and inspects the names it holds: no keyspace scan. */
@@ -140,11 +124,7 @@ export class RedisLocks implements LockBackend {
 
   async ping(): Promise<void> {
     this.#open();
-    try {
-      await this.#conns.main.ping();
-    } catch (err) {
-      throw translateError(err);
-    }
+    await this.#conns.ping();
   }
 
   /**
@@ -168,26 +148,21 @@ export class RedisLocks implements LockBackend {
   ): Promise<LockGrant | null> {
     let granted = false;
     try {
-      req.signal?.throwIfAborted();
-      const wake = await this.#wakeups.listen(keys.channel, wakeMessage(waiter));
-      try {
-        for (;;) {
-          wake.reset();
-          req.signal?.throwIfAborted();
+      return await waitTurn({
+        wakeups: this.#wakeups,
+        channel: keys.channel,
+        message: wakeMessage(waiter),
+        signal: req.signal,
+        deadline,
+        refreshMs: LOCK_WAITER_REFRESH_MS,
+        poll: async (): Promise<Turn<LockGrant>> => {
           this.#open();
           const next = await this.#attempt(name, keys, req, waiter);
-          if (next.grant) {
-            granted = true;
-            return next.grant;
-          }
-          const left = deadline - performance.now();
-          if (left <= 0) return null;
-          const retryIn = next.pttl >= 0 ? next.pttl + 1 : Number.POSITIVE_INFINITY;
-          await wake.wait(Math.min(left, retryIn, LOCK_WAITER_REFRESH_MS), req.signal);
-        }
-      } finally {
-        wake.leave();
-      }
+          if (!next.grant) return { done: false, retryMs: next.retryMs };
+          granted = true;
+          return { done: true, value: next.grant };
+        },
+      });
     } finally {
       if (!granted) await this.#leave(keys, waiter);
     }
@@ -195,10 +170,7 @@ export class RedisLocks implements LockBackend {
 
   /** #leave takes a waiter out of the queue; if Redis cannot be reached its entry lapses by itself. */
   async #leave(keys: LockKeys, waiter: string): Promise<void> {
-    const q = queueKeys(keys);
-    await this.#scripts
-      .run('lockLeave', [keys.holder, q.queue, q.alive], [waiter, keys.channel])
-      .catch(() => undefined);
+    await this.#scripts.call(LOCK_LEAVE, { keys, waiter }).catch(() => undefined);
   }
 
   /**
@@ -217,35 +189,34 @@ export class RedisLocks implements LockBackend {
     first = false,
   ): Promise<Attempt> {
     const startedAt = performance.now();
-    const index = this.#indexKey;
-    const touched = first && index === undefined ? this.#listing.touch(name, req.ttlMs) : undefined; // never rejects
-    const owner = req.owner ?? '';
-    const q = queueKeys(keys);
-    const lockKeys = [keys.holder, keys.fence, q.queue, q.alive];
-    const args = [req.token, req.ttlMs, owner, req.owner === undefined ? '0' : '1', waiter, WAITER_TTL_MS];
-    let r: number[];
+    const touching = !this.#scripts.indexesLocks;
+    const touched = first && touching ? this.#listing.touch(name, req.ttlMs) : undefined; // never rejects
+    let r: LockAttempt;
     try {
-      r = (await this.#scripts.run(
-        'lockAcquire',
-        index === undefined ? lockKeys : [...lockKeys, index],
-        index === undefined ? args : [...args, name, scoreFraction(), GRACE_MS],
-      )) as number[];
+      r = await this.#scripts.call(LOCK_ACQUIRE, {
+        name,
+        keys,
+        token: req.token,
+        ttlMs: req.ttlMs,
+        owner: req.owner,
+        waiter,
+      });
     } catch (err) {
       // A grant too few replicas acknowledged (URL option replicas) is undone, never returned.
       if (err instanceof NotReplicatedError) await this.release(name, req.token).catch(() => undefined);
       throw err;
     }
-    if (r[0] !== 1) {
+    if (!r.granted) {
       await touched;
-      return { pttl: Number(r[1]) };
+      return { retryMs: r.retryMs };
     }
     if (req.signal?.aborted || this.#closed) {
       await this.release(name, req.token).catch(() => undefined);
       if (req.signal?.aborted) throw req.signal.reason;
       throw new BackendUnavailableError('baton client closed while acquiring');
     }
-    if (index === undefined) await (touched ?? this.#listing.touch(name, req.ttlMs));
-    return { grant: { fence: Number(r[1]), ttlMs: req.ttlMs, startedAt } };
+    if (touching) await (touched ?? this.#listing.touch(name, req.ttlMs));
+    return { grant: { fence: r.fence, ttlMs: req.ttlMs, startedAt } };
   }
 
   #open(): void {

@@ -24,7 +24,11 @@ export async function openRedis(url: URL, options: BackendOptions): Promise<Open
   const conns = await RedisConnections.open(settings);
   let scripts: Scripts;
   try {
-    scripts = new Scripts(conns.main, { replicas: settings.replicas, timeoutMs: settings.replicasTimeoutMs });
+    scripts = new Scripts(conns.main, {
+      replication: { replicas: settings.replicas, timeoutMs: settings.replicasTimeoutMs },
+      // Where the lock index shares the node with the locks, the lock scripts write it themselves.
+      env: { lockIndex: conns.isCluster ? undefined : keys.lockIndex },
+    });
   } catch (err) {
     conns.close();
     throw err;

@@ -12,7 +12,7 @@
  * <prefix><ns>:{<name>}:queue      zset  token -> arrival number (FIFO)
  * <prefix><ns>:{<name>}:waiters    hash  token -> count asked for
  * <prefix><ns>:{<name>}:deadlines  zset  token -> queue deadline (ms), refreshed by the waiter
- * <prefix><ns>:{<name>}:meta       hash  p = permits, u = used, s = last arrival number
+ * <prefix><ns>:{<name>}:meta       hash  p = permits, u = used, l:<token> = holder TTL
  * <prefix><ns>:{<name>}:fence      string: last fence granted (INCR; never expires)
  * <prefix><ns>:{<name>}:wake       pub/sub channel: "the queue's head may go now"
  * <prefix><ns>:index               zset  pool name -> latest holder expiry known (ms)
@@ -21,7 +21,10 @@
  * All pool keys but the fence counter expire together when the pool's last holder and waiter
  * are due (PEXPIREAT, set by every pool script), so an abandoned pool leaves only its counter.
  */
-import { checkPrefix, escapeTag } from './keys.js';
+import { checkPrefix, keysUnder, taggedBase } from './keys.js';
+
+/** POOL_SUFFIXES are the suffixes of a pool's keys, in the order of sem_lib.lua's KEYS[1..7]. */
+const POOL_SUFFIXES = ['holders', 'expiry', 'queue', 'waiters', 'deadlines', 'meta', 'fence'] as const;
 
 /** PoolNamespace names the two kinds of pool. */
 export type PoolNamespace = 'semaphore' | 'rwlock';
@@ -47,18 +50,7 @@ export class PoolKeyLayout {
 
   /** pool returns the keys and wake channel of pool `name`. */
   pool(name: string): PoolKeys {
-    const base = `${this.prefix}${this.namespace}:{${escapeTag(name)}}`;
-    return {
-      all: [
-        `${base}:holders`,
-        `${base}:expiry`,
-        `${base}:queue`,
-        `${base}:waiters`,
-        `${base}:deadlines`,
-        `${base}:meta`,
-        `${base}:fence`,
-      ],
-      channel: `${base}:wake`,
-    };
+    const base = taggedBase(this.prefix, this.namespace, name);
+    return { all: keysUnder(base, POOL_SUFFIXES), channel: `${base}:wake` };
   }
 }

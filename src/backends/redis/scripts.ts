@@ -1,77 +1,68 @@
 /**
- * The Lua scripts of the Redis backend: a typed manifest of `scripts/*.lua`, read once per
- * process and registered on each client with ioredis `defineCommand` under a versioned name
- * (`batonV1_<name>`), so ioredis runs them by EVALSHA (loading them on NOSCRIPT) and two baton
- * versions can share one Redis. Every dict script is `dict_lib.lua` followed by its own body,
- * every semaphore pool script (`prelude`) `sem_lib.lua` followed by its own, and the lock acquire
- * and extend scripts `index_lib.lua` (the lock index write, listing.ts) followed by theirs. The
- * scripts that grant (`fence`: lock acquire and the pool scripts) start with `fence_lib.lua`.
+ * The one Lua script registry of the Redis and Redlock backends: how a script is read, assembled,
+ * versioned, registered and called. What each script takes and answers is in script-defs.ts (one
+ * typed definition per script); the scripts are `redis/scripts/*.lua` and
+ * `redlock/scripts/*.lua` under `src/backends/`.
  *
- * Where the files are read from: next to this module (`./scripts/`, which is where they are when
- * running from `src/`), else `../../../src/backends/redis/scripts/` relative to it (running from
- * `dist/backends/redis/`: tsc does not copy .lua files, and the package ships `src/`). A missing
- * file fails `connect()` with BackendUnavailableError naming the paths tried.
+ * - One include mechanism: a line `--@include "<lib>.lua"` (after the file's header) is replaced
+ *   by that library file from `redis/scripts/`, itself assembled the same way; each library goes
+ *   into one script at most once, at its first include (clock_lib.lua, fence_lib.lua,
+ *   index_lib.lua, dict_lib.lua, sem_lib.lua).
+ * - One version: SCRIPT_VERSION is a digest of every assembled script, so it changes exactly when a
+ *   script's text does. It is part of each registered command name (`baton_<version>_<name>`).
+ * - Registration: every script is registered on a client with ioredis `defineCommand` when its
+ *   Scripts object is made, so ioredis runs it by EVALSHA (loading it on NOSCRIPT) and two baton
+ *   versions can share one Redis.
+ * - One reply convention: every script answers an array whose first element is a status: 'ok'
+ *   followed by the result (which may be a refusal the caller expects, such as a lock that is
+ *   held), or one of the error statuses checkReply (errors.ts) turns into a typed error.
+ *
+ * Where the files are read from: `src/backends/` next to this module's directory (running from
+ * `src/`), else `../../../src/backends/` relative to it (running from `dist/backends/redis/`: tsc
+ * does not copy .lua files, and the package ships `src/`). A missing file fails `connect()` with
+ * BackendUnavailableError naming the paths tried.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
 import { BackendUnavailableError, NotReplicatedError } from '../../errors.js';
-import { translateError } from './errors.js';
+import { checkReply, type ScriptReply, translateError } from './errors.js';
+import { ALL_SCRIPTS } from './script-defs.js';
 
-/** SCRIPT_VERSION is part of every registered command name; bump it when a script's contract changes. */
-export const SCRIPT_VERSION = 9;
+/** ScriptArg is one KEYS or ARGV element. */
+export type ScriptArg = string | number;
 
-/** MANIFEST lists each script: its file, and its key count (-1: variable, passed with the call). */
-const MANIFEST = {
-  lockAcquire: { file: 'lock_acquire.lua', keys: -1, lib: false, prelude: 'index_lib.lua', fence: true },
-  lockExtend: { file: 'lock_extend.lua', keys: -1, lib: false, prelude: 'index_lib.lua' },
-  lockRelease: { file: 'lock_release.lua', keys: 3, lib: false },
-  lockLeave: { file: 'lock_leave.lua', keys: 3, lib: false },
-  lockInspect: { file: 'lock_inspect.lua', keys: 2, lib: false },
-  dictGet: { file: 'dict_get.lua', keys: 1, lib: false },
-  dictWrite: { file: 'dict_write.lua', keys: -1, lib: true },
-  dictSetIfAbsent: { file: 'dict_set_if_absent.lua', keys: -1, lib: true },
-  dictPop: { file: 'dict_pop.lua', keys: -1, lib: true },
-  dictIncr: { file: 'dict_incr.lua', keys: -1, lib: true },
-  dictEach: { file: 'dict_each.lua', keys: 6, lib: true },
-  dictList: { file: 'dict_list.lua', keys: 6, lib: true },
-  dictState: { file: 'dict_state.lua', keys: 6, lib: true },
-  dictClear: { file: 'dict_clear.lua', keys: 6, lib: true },
-  semAcquire: { file: 'sem_acquire.lua', keys: 7, lib: false, prelude: 'sem_lib.lua', fence: true },
-  semPoll: { file: 'sem_poll.lua', keys: 7, lib: false, prelude: 'sem_lib.lua', fence: true },
-  semLeave: { file: 'sem_leave.lua', keys: 7, lib: false, prelude: 'sem_lib.lua', fence: true },
-  semRelease: { file: 'sem_release.lua', keys: 7, lib: false, prelude: 'sem_lib.lua', fence: true },
-  semExtend: { file: 'sem_extend.lua', keys: 7, lib: false, prelude: 'sem_lib.lua', fence: true },
-  semInspect: { file: 'sem_inspect.lua', keys: 7, lib: false, prelude: 'sem_lib.lua', fence: true },
-  semIndexTouch: { file: 'sem_index_touch.lua', keys: 1, lib: false },
-  semIndexRead: { file: 'sem_index_read.lua', keys: 1, lib: false },
-  expiryNote: { file: 'expiry_note.lua', keys: 1, lib: false },
-  expiryClaim: { file: 'expiry_claim.lua', keys: 1, lib: false },
-  expirySettle: { file: 'expiry_settle.lua', keys: 1, lib: false },
-} as const;
-
-/** ScriptName names one script of the manifest. */
-export type ScriptName = keyof typeof MANIFEST;
+/** ScriptEnv is what a client's deployment fixes for every call of its scripts. */
+export interface ScriptEnv {
+  /**
+   * lockIndex is the lock index key where it shares the node with every lock (a single Redis or
+   * one behind sentinels): the lock acquire and extend scripts then write it themselves and take
+   * it as their last KEYS. Undefined in a cluster (another slot) and for Redlock (written on
+   * every master by the client).
+   */
+  readonly lockIndex?: string | undefined;
+}
 
 /**
- * REPLICATED are the scripts whose success must reach `replicas` replicas before it is answered
- * (URL option `replicas`): lock grants and extensions, and every dict write.
+ * Script is one Lua script with its typed call: `file` is its path under `src/backends/`, `call`
+ * builds its KEYS and ARGV from a typed input, `decode` turns its checked reply (status 'ok') into
+ * a typed answer, and `replicated`, for the scripts whose changes must reach `replicas` replicas
+ * before they are answered (URL option `replicas`), tells whether an answer is such a change.
  */
-const REPLICATED: ReadonlySet<ScriptName> = new Set<ScriptName>([
-  'lockAcquire',
-  'lockExtend',
-  'dictWrite',
-  'dictSetIfAbsent',
-  'dictPop',
-  'dictIncr',
-  'dictClear',
-  'dictEach', // coalesced calls (coalesce.ts); a chunk of reads only is sent with `replicate: false`
-]);
-
-/** succeeded tells whether a script's reply reports a change (status 'ok', or 1 for the lock scripts); refusals change nothing. */
-function succeeded(reply: unknown): boolean {
-  return Array.isArray(reply) && (reply[0] === 'ok' || reply[0] === 1);
+export interface Script<I, O> {
+  readonly name: string;
+  readonly file: string;
+  call(
+    input: I,
+    env: ScriptEnv,
+  ): { readonly keys: readonly ScriptArg[]; readonly args: readonly ScriptArg[] };
+  decode(reply: ScriptReply): O;
+  replicated?(answer: O): boolean;
 }
+
+/** AnyScript is a Script of any input and answer (the registry's list). */
+export type AnyScript = Script<never, unknown>;
 
 /** Replication is what the URL asks of replicas: how many must acknowledge, and within how long. */
 export interface Replication {
@@ -79,94 +70,141 @@ export interface Replication {
   readonly timeoutMs: number;
 }
 
-type ScriptArg = string | number;
-type ScriptFn = (...args: ScriptArg[]) => Promise<unknown>;
+const INCLUDE = /^--@include "([a-z_]+\.lua)"$/gm;
 
-let sources: Map<ScriptName, string> | undefined;
-
-/** scriptsDir finds the directory holding the .lua files (see the module comment). */
-function scriptsDir(): string {
+/** backendsDir finds `src/backends/` (see the module comment). */
+function backendsDir(): string {
   const candidates = [
-    new URL('./scripts/', import.meta.url),
-    new URL('../../../src/backends/redis/scripts/', import.meta.url),
+    new URL('../', import.meta.url),
+    new URL('../../../src/backends/', import.meta.url),
   ].map((u) => fileURLToPath(u));
-  const dir = candidates.find((d) => existsSync(`${d}lock_acquire.lua`));
+  const dir = candidates.find((d) => existsSync(`${d}redis/scripts/clock_lib.lua`));
   if (!dir)
     throw new BackendUnavailableError(`redis Lua scripts not found (looked in ${candidates.join(', ')})`);
   return dir;
 }
 
-function loadSources(): Map<ScriptName, string> {
-  if (sources) return sources;
-  const dir = scriptsDir();
-  const lib = readFileSync(`${dir}dict_lib.lua`, 'utf8');
-  const fenceLib = readFileSync(`${dir}fence_lib.lua`, 'utf8');
-  const loaded = new Map<ScriptName, string>();
-  for (const [name, spec] of Object.entries(MANIFEST) as [ScriptName, (typeof MANIFEST)[ScriptName]][]) {
-    const body = readFileSync(`${dir}${spec.file}`, 'utf8');
-    // A pool or lock script with a prelude (sem_lib.lua, index_lib.lua) is it followed by its own body.
-    const prelude = 'prelude' in spec ? `${readFileSync(`${dir}${spec.prelude}`, 'utf8')}\n` : '';
-    // A script that grants (lock acquire, every pool script) starts with fence_lib.lua.
-    const fence = 'fence' in spec ? `${fenceLib}\n` : '';
-    loaded.set(name, spec.lib ? `${lib}\n${body}` : `${fence}${prelude}${body}`);
+/** assemble reads `file` (under `dir`) and replaces its includes, each library at most once per script. */
+function assemble(dir: string, file: string, included: Set<string>): string {
+  let text: string;
+  try {
+    text = readFileSync(`${dir}${file}`, 'utf8');
+  } catch (err) {
+    throw new BackendUnavailableError(`redis Lua script ${file} not readable in ${dir}`, { cause: err });
   }
-  sources = loaded;
+  return text.replace(INCLUDE, (_, lib: string) => {
+    if (included.has(lib)) return `-- (${lib} included above)`;
+    included.add(lib);
+    return assemble(dir, `redis/scripts/${lib}`, included);
+  });
+}
+
+interface Loaded {
+  readonly version: string;
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+let loaded: Loaded | undefined;
+
+/** load assembles every script once per process and derives the version from their text. */
+function load(): Loaded {
+  if (loaded) return loaded;
+  const dir = backendsDir();
+  const sources = new Map<string, string>();
+  const digest = createHash('sha1');
+  for (const script of ALL_SCRIPTS) {
+    const lua = assemble(dir, script.file, new Set());
+    sources.set(script.name, lua);
+    digest.update(`${script.name}\0${lua}\0`);
+  }
+  loaded = { version: digest.digest('hex').slice(0, 10), sources };
   return loaded;
 }
 
-/** commandName is the versioned ioredis command name of a script. */
-function commandName(name: ScriptName): string {
-  return `batonV${SCRIPT_VERSION}_${name}`;
+/** scriptVersion is SCRIPT_VERSION: the digest of every assembled script (see the module comment). */
+export function scriptVersion(): string {
+  return load().version;
 }
 
+/** scriptSource is a script's assembled text, as registered (for tests and diagnostics). */
+export function scriptSource(script: AnyScript): string {
+  const lua = load().sources.get(script.name);
+  if (lua === undefined)
+    throw new BackendUnavailableError(`redis script ${script.name} is not in the registry`);
+  return lua;
+}
+
+type ScriptFn = (...args: ScriptArg[]) => Promise<unknown>;
+
 /**
- * Scripts runs the manifest's scripts on one client (single node, sentinel or cluster). With
- * `replication.replicas` > 0, a REPLICATED script is sent in one pipeline with `WAIT replicas
- * timeoutMs` (on the script's node: WAIT has no key, so a cluster pipeline sends it where the
- * script's slot is), and a success fewer replicas acknowledged fails with NotReplicatedError.
- * WAIT covers every earlier write of the connection, so it holds for the script's writes.
+ * Scripts runs the registry's scripts on one client (single node, sentinel, cluster, or one
+ * Redlock master). With `replication.replicas` > 0, a replicated script is sent in one pipeline
+ * with `WAIT replicas timeoutMs` (on the script's node: WAIT has no key, so a cluster pipeline
+ * sends it where the script's slot is), and a change fewer replicas acknowledged fails with
+ * NotReplicatedError. WAIT covers every earlier write of the connection, so it holds for the
+ * script's writes.
  */
 export class Scripts {
-  readonly #client: Redis | Cluster;
+  /** client is the connection the scripts run on (the lock index reads it directly). */
+  readonly client: Redis | Cluster;
+  readonly env: ScriptEnv;
   readonly #replication: Replication;
+  readonly #prefix: string;
 
-  /** constructor registers every script on `client` (once per client). */
-  constructor(client: Redis | Cluster, replication: Replication = { replicas: 0, timeoutMs: 0 }) {
-    this.#client = client;
-    this.#replication = replication;
-    for (const [name, lua] of loadSources()) {
-      const keys = MANIFEST[name].keys;
-      client.defineCommand(commandName(name), keys >= 0 ? { lua, numberOfKeys: keys } : { lua });
-    }
+  /** constructor registers every script on `client`; BackendUnavailableError when a file is missing. */
+  constructor(client: Redis | Cluster, options: { replication?: Replication; env?: ScriptEnv } = {}) {
+    this.client = client;
+    this.env = options.env ?? {};
+    this.#replication = options.replication ?? { replicas: 0, timeoutMs: 0 };
+    const { version, sources } = load();
+    this.#prefix = `baton_${version}_`;
+    for (const [name, lua] of sources) client.defineCommand(`${this.#prefix}${name}`, { lua });
+  }
+
+  /** indexesLocks tells whether the lock scripts write the lock index themselves (env.lockIndex). */
+  get indexesLocks(): boolean {
+    return this.env.lockIndex !== undefined;
   }
 
   /**
-   * run calls a script with its keys and arguments and resolves to its raw reply; any failure is
-   * translated (BackendUnavailableError for connection trouble).
+   * call runs a script with its typed input and resolves to its typed answer. Rejects with the
+   * typed error of an error status (checkReply), BackendUnavailableError for connection trouble,
+   * NotReplicatedError as the class comment says. `replicate: false` skips the replicas' WAIT
+   * for a call that changes nothing (a chunk of coalesced reads).
    */
-  async run(
-    name: ScriptName,
-    keys: readonly string[],
-    args: readonly ScriptArg[],
-    { replicate = true }: { replicate?: boolean } = {},
-  ): Promise<unknown> {
-    const fn = (this.#client as unknown as Record<string, ScriptFn>)[commandName(name)];
-    if (!fn) throw new BackendUnavailableError(`redis script ${name} is not registered`);
-    const head: ScriptArg[] = MANIFEST[name].keys >= 0 ? [] : [keys.length];
-    if (replicate && this.#replication.replicas > 0 && REPLICATED.has(name))
-      return this.#runReplicated(name, [...head, ...keys, ...args]);
+  async call<I, O>(script: Script<I, O>, input: I, { replicate = true } = {}): Promise<O> {
+    return script.decode(await this.reply(script, input, { replicate }));
+  }
+
+  /**
+   * reply runs a script and resolves to its checked reply, undecoded: for the coalesced dict
+   * calls (coalesce.ts), whose replies come in parts of dict_each's reply and are decoded by the
+   * same `decode` as their own script's.
+   */
+  async reply<I, O>(script: Script<I, O>, input: I, { replicate = true } = {}): Promise<ScriptReply> {
+    const fn = (this.client as unknown as Record<string, ScriptFn>)[`${this.#prefix}${script.name}`];
+    if (!fn) throw new BackendUnavailableError(`redis script ${script.name} is not registered`);
+    const { keys, args } = script.call(input, this.env);
+    const callArgs = [keys.length, ...keys, ...args];
+    if (replicate && this.#replication.replicas > 0 && script.replicated)
+      return this.#replicated(script, callArgs);
+    let raw: unknown;
     try {
-      return await fn.call(this.#client, ...head, ...keys, ...args);
+      raw = await fn.call(this.client, ...callArgs);
     } catch (err) {
       throw translateError(err);
     }
+    return checkReply(raw, script.name);
   }
 
-  /** #runReplicated sends the script and WAIT in one pipeline; see the class comment. */
-  async #runReplicated(name: ScriptName, callArgs: ScriptArg[]): Promise<unknown> {
+  /** #replicated sends the script and WAIT in one pipeline; see the class comment. */
+  async #replicated<I, O>(script: Script<I, O>, callArgs: ScriptArg[]): Promise<ScriptReply> {
     const { replicas, timeoutMs } = this.#replication;
-    const pipeline = this.#client.pipeline();
-    (pipeline as unknown as Record<string, ScriptFn>)[commandName(name)]!.call(pipeline, ...callArgs);
+    const pipeline = this.client.pipeline();
+    (pipeline as unknown as Record<string, ScriptFn>)[`${this.#prefix}${script.name}`]!.call(
+      pipeline,
+      ...callArgs,
+    );
     pipeline.wait(replicas, timeoutMs);
     let results: [Error | null, unknown][] | null;
     try {
@@ -174,13 +212,14 @@ export class Scripts {
     } catch (err) {
       throw translateError(err);
     }
-    const [script, wait] = results ?? [];
-    if (!script || !wait) throw new BackendUnavailableError(`redis ${name}: no reply to the pipeline`);
-    if (script[0]) throw translateError(script[0]);
-    if (!succeeded(script[1])) return script[1];
+    const [ran, wait] = results ?? [];
+    if (!ran || !wait) throw new BackendUnavailableError(`redis ${script.name}: no reply to the pipeline`);
+    if (ran[0]) throw translateError(ran[0]);
+    const reply = checkReply(ran[1], script.name);
+    if (!script.replicated?.(script.decode(reply))) return reply;
     if (wait[0]) throw translateError(wait[0]);
     const acked = Number(wait[1]);
     if (!(acked >= replicas)) throw new NotReplicatedError(acked, replicas, timeoutMs);
-    return script[1];
+    return reply;
   }
 }

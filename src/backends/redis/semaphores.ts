@@ -35,18 +35,29 @@ import { BackendUnavailableError } from '../../errors.js';
 import { encodeFenceScope } from '../../fence-scope.js';
 import type { LockGrant } from '../../locks/backend.js';
 import type {
-  PermitHolder,
   PermitRequest,
   SemaphoreBackend,
   SemaphoreCapabilities,
   SemaphoreInfo,
 } from '../../locks/semaphore-backend.js';
 import { byteOrder } from '../common/byte-order.js';
-import { checkReply, type ScriptReply } from './errors.js';
+import { extendListed } from './extend.js';
 import { WAITER_TTL_MS } from './lock-queue.js';
 import type { PoolKeyLayout, PoolKeys } from './pool-keys.js';
-import type { ScriptName, Scripts } from './scripts.js';
-import type { LockWakeups, Wakeup } from './wakeups.js';
+import {
+  type PoolAttempt,
+  SEM_ACQUIRE,
+  SEM_EXTEND,
+  SEM_INDEX_READ,
+  SEM_INDEX_TOUCH,
+  SEM_INSPECT,
+  SEM_LEAVE,
+  SEM_POLL,
+  SEM_RELEASE,
+} from './script-defs.js';
+import type { Scripts } from './scripts.js';
+import { type Turn, waitTurn } from './waiting.js';
+import type { LockWakeups } from './wakeups.js';
 
 const CAPABILITIES: SemaphoreCapabilities = Object.freeze({
   fairOrdering: true,
@@ -69,13 +80,6 @@ const LIST_BATCH = 100;
 export function wakeMessageOf(token: string): string {
   return `w:${createHash('sha1').update(token).digest('hex')}`;
 }
-
-/** Attempt is the answer of sem_acquire or sem_poll. */
-type Attempt =
-  | { readonly kind: 'granted'; readonly fence: number; readonly expiresAt: number }
-  | { readonly kind: 'queued'; readonly retryMs: number }
-  | { readonly kind: 'busy' }
-  | { readonly kind: 'held' };
 
 /** RedisSemaphores is one client's view of one namespace of pools on Redis. */
 export class RedisSemaphores implements SemaphoreBackend {
@@ -106,53 +110,29 @@ export class RedisSemaphores implements SemaphoreBackend {
   async extend(name: string, token: string, given: number | undefined): Promise<LockGrant | null> {
     this.#open();
     const keys = this.#keys.pool(name);
-    const startedAt = performance.now();
-    // The index write goes beside the script (a refused extension's entry is harmless); without a
-    // TTL, after it, once the script has told the TTL it kept.
-    const [r] = await Promise.all([
-      this.#run('semExtend', keys, [token, given ?? '']),
-      given !== undefined ? this.#touchIndex(name, given) : undefined,
-    ]);
-    if (r[1] !== 1) return null;
-    const ttlMs = Number(r[4]);
-    if (given === undefined) await this.#touchIndex(name, ttlMs);
-    return { fence: Number(r[2]), ttlMs, startedAt };
+    return extendListed(
+      given,
+      () => this.#scripts.call(SEM_EXTEND, { keys, token, ttlMs: given }),
+      (ttlMs) => this.#touchIndex(name, ttlMs),
+    );
   }
 
   async release(name: string, token: string): Promise<boolean> {
     this.#open();
-    return (await this.#run('semRelease', this.#keys.pool(name), [token]))[1] === 1;
+    return this.#scripts.call(SEM_RELEASE, { keys: this.#keys.pool(name), token });
   }
 
   async inspect(name: string): Promise<SemaphoreInfo> {
     this.#open();
-    const r = await this.#run('semInspect', this.#keys.pool(name), []);
-    const holders: PermitHolder[] = [];
-    for (let i = 5; i + 3 < r.length; i += 4) {
-      const owner = r[i + 3];
-      holders.push({
-        count: Number(r[i]),
-        fence: Number(r[i + 1]),
-        expiresAt: Number(r[i + 2]),
-        ...(typeof owner === 'string' ? { owner } : {}),
-      });
-    }
-    holders.sort((a, b) => a.fence - b.fence);
-    return {
-      name,
-      permits: Number(r[1]),
-      used: Number(r[2]),
-      fence: Number(r[3]),
-      holders,
-      waiting: Number(r[4]),
-    };
+    const view = await this.#scripts.call(SEM_INSPECT, { keys: this.#keys.pool(name) });
+    return { name, ...view, holders: view.holders.sort((a, b) => a.fence - b.fence) };
   }
 
   async list(options: { prefix?: string; limit?: number } = {}): Promise<SemaphoreInfo[]> {
     this.#open();
     const limit = options.limit ?? 1000;
     const prefix = options.prefix ?? '';
-    const found = (await this.#scripts.run('semIndexRead', [this.#keys.index], [])) as string[];
+    const found = await this.#scripts.call(SEM_INDEX_READ, { index: this.#keys.index });
     const names = [...new Set(found.filter((n) => n.startsWith(prefix)))].sort(byteOrder);
     const out: SemaphoreInfo[] = [];
     for (let i = 0; i < names.length && out.length < limit; i += LIST_BATCH) {
@@ -176,7 +156,7 @@ export class RedisSemaphores implements SemaphoreBackend {
     const queue = req.waitMs > 0;
     // The index write goes beside the first attempt (sem_index_touch.lua says why that is safe).
     const [first] = await Promise.all([
-      this.#attempt('semAcquire', name, keys, req),
+      this.#attempt(SEM_ACQUIRE, name, keys, req),
       this.#touchIndex(name, req.ttlMs),
     ]);
     if (first.kind === 'granted') return this.#granted(name, keys, req, first, started, signal, true);
@@ -186,66 +166,55 @@ export class RedisSemaphores implements SemaphoreBackend {
       await pause(deadline - performance.now(), signal);
       return null;
     }
-    let wake: Wakeup | undefined;
     let settled = false; // the grant is handed over (#granted takes it back on abort): do not leave
     try {
-      signal.throwIfAborted();
-      wake = await this.#wakeups.listen(keys.channel, wakeMessageOf(req.token));
-      for (;;) {
-        wake.reset();
-        signal.throwIfAborted();
-        const polledAt = performance.now();
-        const next = await this.#attempt('semPoll', name, keys, req);
-        if (next.kind === 'granted') {
-          settled = true;
-          return await this.#granted(name, keys, req, next, polledAt, signal);
-        }
-        const left = deadline - performance.now();
-        if (next.kind === 'held') {
-          settled = true; // this token holds permits already: nothing of ours to take back
-          await pause(left, signal);
-          return null;
-        }
-        if (next.kind === 'busy' || left <= 0) return null;
-        const retry = next.retryMs >= 0 ? next.retryMs + 1 : Number.POSITIVE_INFINITY;
-        await wake.wait(Math.min(left, retry, POOL_WAITER_REFRESH_MS), signal);
-      }
+      return await waitTurn({
+        wakeups: this.#wakeups,
+        channel: keys.channel,
+        message: wakeMessageOf(req.token),
+        signal,
+        deadline,
+        refreshMs: POOL_WAITER_REFRESH_MS,
+        poll: async (): Promise<Turn<LockGrant | null>> => {
+          const polledAt = performance.now();
+          const next = await this.#attempt(SEM_POLL, name, keys, req);
+          switch (next.kind) {
+            case 'granted':
+              settled = true;
+              return { done: true, value: await this.#granted(name, keys, req, next, polledAt, signal) };
+            case 'held':
+              settled = true; // this token holds permits already: nothing of ours to take back
+              await pause(deadline - performance.now(), signal);
+              return { done: true, value: null };
+            case 'busy':
+              return { done: true, value: null };
+            default:
+              return { done: false, retryMs: next.retryMs };
+          }
+        },
+      });
     } finally {
-      wake?.leave();
       if (!settled) await this.#leave(keys, req.token);
     }
   }
 
   /** #attempt runs sem_acquire (first try; queues when the request may wait) or sem_poll once. */
-  async #attempt(
-    script: 'semAcquire' | 'semPoll',
+  #attempt(
+    script: typeof SEM_ACQUIRE | typeof SEM_POLL,
     name: string,
     keys: PoolKeys,
     req: PermitRequest,
-  ): Promise<Attempt> {
-    const lease = script === 'semPoll' || req.waitMs > 0 ? WAITER_TTL_MS : 0;
-    const r = await this.#run(script, keys, [
-      req.token,
-      req.permits,
-      req.count,
-      req.ttlMs,
-      req.owner ?? '',
-      req.owner === undefined ? '0' : '1',
-      lease,
-      encodeFenceScope({ kind: this.#keys.namespace, name }),
-    ]);
-    switch (r[1]) {
-      case 'granted':
-        return { kind: 'granted', fence: Number(r[2]), expiresAt: Number(r[3]) };
-      case 'queued':
-        return { kind: 'queued', retryMs: Number(r[2]) };
-      case 'busy':
-        return { kind: 'busy' };
-      case 'held':
-        return { kind: 'held' };
-      default:
-        throw new BackendUnavailableError(`redis ${script}: unexpected reply ${JSON.stringify(r)}`);
-    }
+  ): Promise<PoolAttempt> {
+    return this.#scripts.call(script, {
+      keys,
+      token: req.token,
+      permits: req.permits,
+      count: req.count,
+      ttlMs: req.ttlMs,
+      owner: req.owner,
+      queueMs: script === SEM_POLL || req.waitMs > 0 ? WAITER_TTL_MS : 0,
+      label: encodeFenceScope({ kind: this.#keys.namespace, name }),
+    });
   }
 
   /**
@@ -272,17 +241,14 @@ export class RedisSemaphores implements SemaphoreBackend {
 
   /** #leave takes `token` out of the queue (and gives back a grant it never handed over); best effort. */
   async #leave(keys: PoolKeys, token: string): Promise<void> {
-    await this.#run('semLeave', keys, [token]).catch(() => undefined);
+    await this.#scripts.call(SEM_LEAVE, { keys, token }).catch(() => undefined);
   }
 
   /** #touchIndex records a holder of `name` for `ttlMs` from now in the listing index; best effort, never rejects. */
   async #touchIndex(name: string, ttlMs: number): Promise<void> {
-    await this.#scripts.run('semIndexTouch', [this.#keys.index], [name, ttlMs]).catch(() => undefined);
-  }
-
-  /** #run calls a pool script with the pool's keys and wake channel, then its own arguments. */
-  async #run(script: ScriptName, keys: PoolKeys, args: ReadonlyArray<string | number>): Promise<ScriptReply> {
-    return checkReply(await this.#scripts.run(script, keys.all, [keys.channel, ...args]), script);
+    await this.#scripts
+      .call(SEM_INDEX_TOUCH, { index: this.#keys.index, name, ttlMs })
+      .catch(() => undefined);
   }
 
   #open(): void {

@@ -12,42 +12,14 @@
  * How it fails: BackendUnavailableError when fewer than a quorum of masters answer.
  */
 import type { LockInfo } from '../../locks/backend.js';
+import { type MasterView, REDLOCK_INSPECT } from '../redis/script-defs.js';
 import type { Redlock } from './ops.js';
 import { count, gather, noQuorum } from './quorum.js';
-
-/** MasterView is one master's answer to redlock_inspect. */
-interface MasterView {
-  readonly counter: number;
-  readonly holder?: {
-    readonly digest: string;
-    readonly fence: number;
-    readonly owner?: string;
-    readonly expiresAt?: number;
-  };
-}
-
-type InspectReply = [number, number, string | null, number, string | null, number, string];
 
 /** inspectLock reads lock `name` on every master and combines the answers (see the module comment). */
 export async function inspectLock(r: Redlock, name: string): Promise<LockInfo> {
   const keys = r.layout.lock(name);
-  const out = await gather(r.masters.length, async (i): Promise<MasterView> => {
-    const [counter, held, digest, fence, owner, pttl, now] = (await r.masters[i]!.runOwn(
-      'inspect',
-      [keys.holder, keys.fence],
-      [],
-    )) as InspectReply;
-    if (held !== 1) return { counter: Number(counter) };
-    return {
-      counter: Number(counter),
-      holder: {
-        digest: String(digest),
-        fence: Number(fence),
-        owner: owner ?? undefined,
-        expiresAt: pttl >= 0 ? Number(now) + Number(pttl) : undefined,
-      },
-    };
-  });
+  const out = await gather(r.masters.length, (i) => r.masters[i]!.call(REDLOCK_INSPECT, { keys }));
   if (count(out, (x) => x.ok) < r.quorum) throw noQuorum('inspect', out, r.quorum);
   const views: MasterView[] = [];
   for (const x of out) if (x?.ok) views.push(x.value);

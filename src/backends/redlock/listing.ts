@@ -34,7 +34,7 @@ export class RedlockListing {
     const n = r.masters.length;
     await gather(
       n,
-      (i) => r.masters[i]!.withClient((c) => this.#index.touch(c, name, ttlMs)),
+      (i) => r.masters[i]!.withScripts((s) => this.#index.touch(s, name, ttlMs)),
       (o) => count(o, (x) => x.ok) >= r.quorum || count(o, (x) => !x.ok) > n - r.quorum,
     );
   }
@@ -44,7 +44,7 @@ export class RedlockListing {
     const r = this.#r;
     const n = r.masters.length;
     const read = await gather(n, (i) =>
-      r.masters[i]!.withClient((c) => this.#index.read(c, options.prefix ?? '')),
+      r.masters[i]!.withScripts((s) => this.#index.read(s, options.prefix ?? '')),
     );
     if (count(read, (x) => x.ok) < r.quorum) throw noQuorum('list', read, r.quorum);
     const names: string[] = [];
@@ -54,7 +54,7 @@ export class RedlockListing {
     await gather(n, async (i) => {
       const x = read[i];
       const stale: IndexEntry[] = x?.ok ? x.value.filter((e) => freed.has(e.name)) : [];
-      if (stale.length > 0) await r.masters[i]!.withClient((c) => this.#index.prune(c, stale));
+      if (stale.length > 0) await r.masters[i]!.withScripts((s) => this.#index.prune(s, stale));
     });
     return held;
   }

@@ -1,8 +1,9 @@
 /**
  * Master: one independent Redis master of a Redlock set, as the Redis backend's fail-fast
  * connection (`RedisConnections`: no offline queue, no resending, command timeout = the
- * per-instance timeout, reconnecting in the background) with both script sets registered on it:
- * the Redis backend's lock scripts (extend, release) and Redlock's own (acquire, fence, inspect).
+ * per-instance timeout, reconnecting in the background) with the script registry on it
+ * (redis/scripts.ts): Redlock's own scripts (acquire, fence, inspect) and the Redis backend's lock
+ * scripts it reuses (extend, release).
  *
  * A master that cannot be reached when the client opens is not fatal (only a quorum is needed):
  * it is retried in the background every RETRY_OPEN_MS (an unref'd timer, stopped by `close`) and
@@ -15,22 +16,18 @@
  */
 import type { Redis } from 'ioredis';
 import { BackendUnavailableError } from '../../errors.js';
-import { type AnyClient, RedisConnections } from '../redis/client.js';
+import { RedisConnections } from '../redis/client.js';
 import { translateError } from '../redis/errors.js';
-import { type ScriptName, Scripts } from '../redis/scripts.js';
+import { type Script, Scripts } from '../redis/scripts.js';
 import type { RedisSettings } from '../redis/url.js';
 import { LockWakeups } from '../redis/wakeups.js';
-import { type RedlockScriptName, RedlockScripts } from './scripts.js';
 
 /** RETRY_OPEN_MS is the least time between two attempts to open a master that was unreachable. */
 const RETRY_OPEN_MS = 1000;
 
-type ScriptArg = string | number;
-
 interface Connected {
   readonly conns: RedisConnections;
-  readonly redis: Scripts;
-  readonly own: RedlockScripts;
+  readonly scripts: Scripts;
 }
 
 /** Master is one Redlock master: connection, scripts and release subscriptions. */
@@ -68,7 +65,7 @@ export class Master {
         const conns = await RedisConnections.open(this.#settings);
         let connected: Connected;
         try {
-          connected = { conns, redis: new Scripts(conns.main), own: new RedlockScripts(conns.main) };
+          connected = { conns, scripts: new Scripts(conns.main) };
         } catch (err) {
           conns.close();
           throw err;
@@ -87,31 +84,21 @@ export class Master {
     return this.#opening;
   }
 
-  /** run calls one of the Redis backend's scripts on this master. BackendUnavailableError when unreachable. */
-  run(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    return this.#ready().redis.run(name, keys, args);
-  }
-
-  /** runOwn calls one of Redlock's scripts on this master. BackendUnavailableError when unreachable. */
-  runOwn(name: RedlockScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    return this.#ready().own.run(name, keys, args);
+  /** call runs one script of the registry on this master. BackendUnavailableError when unreachable. */
+  async call<I, O>(script: Script<I, O>, input: I): Promise<O> {
+    return this.#ready().scripts.call(script, input);
   }
 
   /** ping resolves when this master answers PING; BackendUnavailableError otherwise. */
   async ping(): Promise<void> {
-    const { conns } = this.#ready();
-    try {
-      await conns.main.ping();
-    } catch (err) {
-      throw translateError(err);
-    }
+    await this.#ready().conns.ping();
   }
 
-  /** withClient runs `fn` on this master's connection (the lock index uses it). BackendUnavailableError when unreachable. */
-  async withClient<T>(fn: (client: AnyClient) => Promise<T>): Promise<T> {
-    const { conns } = this.#ready();
+  /** withScripts runs `fn` with this master's scripts (the lock index uses it). BackendUnavailableError when unreachable. */
+  async withScripts<T>(fn: (scripts: Scripts) => Promise<T>): Promise<T> {
+    const { scripts } = this.#ready();
     try {
-      return await fn(conns.main);
+      return await fn(scripts);
     } catch (err) {
       throw translateError(err);
     }

@@ -8,7 +8,14 @@
  * the per-instance timeout (the quorum logic counts that as "no answer").
  */
 import type { KeyLayout, LockKeys } from '../redis/keys.js';
-import { queueKeys } from '../redis/lock-queue.js';
+import {
+  type Extended,
+  LOCK_EXTEND,
+  LOCK_RELEASE,
+  type MasterGrant,
+  REDLOCK_ACQUIRE,
+  REDLOCK_FENCE,
+} from '../redis/script-defs.js';
 import type { Master } from './master.js';
 import { gather, type Outcomes } from './quorum.js';
 
@@ -21,45 +28,36 @@ export interface Redlock {
   readonly driftFactor: number;
 }
 
-/** MasterGrant is one master's answer to an acquire. */
-export type MasterGrant =
-  | { readonly granted: true; readonly counter: number }
-  | { readonly granted: false; readonly pttl: number; readonly holder: string };
+export type { MasterGrant };
 
 /** acquireOn takes the lock on one master: its fence counter on a grant, else the holder's digest and PTTL. */
-export async function acquireOn(
+export function acquireOn(
   m: Master,
   keys: LockKeys,
   token: string,
   ttlMs: number,
   owner: string | undefined,
 ): Promise<MasterGrant> {
-  const r = (await m.runOwn(
-    'acquire',
-    [keys.holder, keys.fence],
-    [token, ttlMs, owner ?? '', owner === undefined ? '0' : '1'],
-  )) as [number, number, string?];
-  if (r[0] === 1) return { granted: true, counter: Number(r[1]) };
-  return { granted: false, pttl: Number(r[1]), holder: String(r[2] ?? '') };
+  return m.call(REDLOCK_ACQUIRE, { keys, token, ttlMs, owner });
 }
 
 /** fenceOn writes a grant's fence back to one master; true when the token holds the lock there. */
-export async function fenceOn(m: Master, keys: LockKeys, token: string, fence: number): Promise<boolean> {
-  return (await m.runOwn('fence', [keys.holder, keys.fence], [token, String(fence)])) === 1;
+export function fenceOn(m: Master, keys: LockKeys, token: string, fence: number): Promise<boolean> {
+  return m.call(REDLOCK_FENCE, { keys, token, fence });
 }
 
 /**
  * extendOn resets the TTL on one master (undefined: the TTL stored there with the holder); the
  * fence recorded there and the TTL set, or null when the token does not hold it.
  */
-export async function extendOn(
+export function extendOn(
   m: Master,
   keys: LockKeys,
   token: string,
   ttlMs: number | undefined,
-): Promise<{ fence: number; ttlMs: number } | null> {
-  const r = (await m.run('lockExtend', [keys.holder], [token, ttlMs ?? ''])) as number[];
-  return r[0] === 1 ? { fence: Number(r[1]), ttlMs: Number(r[2]) } : null;
+): Promise<Extended> {
+  // The lock index is written on every master by the lock client (listing.ts), not by the script.
+  return m.call(LOCK_EXTEND, { name: '', holder: keys.holder, token, ttlMs });
 }
 
 /**
@@ -69,10 +67,9 @@ export async function extendOn(
  * The Redis backend's release script also names the lock's waiter queue: Redlock queues nobody
  * (its acquire is its own script), so the queue is empty and the message wakes every listener.
  */
-export async function releaseOn(m: Master, keys: LockKeys, token: string, loud: boolean): Promise<boolean> {
+export function releaseOn(m: Master, keys: LockKeys, token: string, loud: boolean): Promise<boolean> {
   const channel = loud ? keys.channel : `${keys.channel}:unheard`;
-  const q = queueKeys(keys);
-  return (await m.run('lockRelease', [keys.holder, q.queue, q.alive], [token, channel])) === 1;
+  return m.call(LOCK_RELEASE, { keys, token, channel });
 }
 
 /**

@@ -5,6 +5,7 @@
   Returns {'ok', version, deleted}: the new version (the current one when the dict was empty) and
   how many keys were deleted.
 ]]
+--@include "dict_lib.lua"
 purge()
 local keys = redis.call('ZRANGE', K_INDEX, 0, -1)
 if #keys == 0 then return { 'ok', current_version(), 0 } end

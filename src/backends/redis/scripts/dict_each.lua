@@ -15,6 +15,7 @@
   Returns {'ok', reply1, reply2, ...}: each call's reply as its own script returns it, or
   {'error', message} for a call that raised.
 ]]
+--@include "dict_lib.lua"
 PUBLISH_LATER = true -- one change message for the whole call, after the last version
 local n = tonumber(ARGV[6])
 local touched = {}

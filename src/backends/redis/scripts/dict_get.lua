@@ -9,13 +9,12 @@
   ARGV[1] key
   Returns {'ok', packed entry} or {'ok', ''} when absent or expired.
 ]]
+--@include "clock_lib.lua"
 local packed = redis.call('HGET', KEYS[1], ARGV[1])
 if not packed then return { 'ok', '' } end
 local a = string.find(packed, ':', 1, true)
 local b = string.find(packed, ':', a + 1, true)
 if b > a + 1 then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  if tonumber(string.sub(packed, a + 1, b - 1)) <= now then return { 'ok', '' } end
+  if tonumber(string.sub(packed, a + 1, b - 1)) <= now_ms() then return { 'ok', '' } end
 end
 return { 'ok', packed }

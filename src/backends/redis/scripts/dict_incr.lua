@@ -8,6 +8,7 @@
   Errors: {'fence', lock, fence, detail}, {'type', key, kind of the stored value},
   {'overflow', key} when the sum is not finite.
 ]]
+--@include "dict_lib.lua"
 local key = ARGV[6]
 purge({ key })
 local refused = check_fence()

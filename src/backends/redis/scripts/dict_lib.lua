@@ -1,5 +1,5 @@
 --[[
-  dict_lib: shared prelude of every dict_* script (prepended to each when it is registered).
+  dict_lib: the part every dict_* script but dict_get shares (each includes it: `--@include`).
 
   KEYS[1] entries  hash   key -> "<version>:<expiresAt or empty>:<json value>"
   KEYS[2] index    zset   key (score 0): the live keys in byte order, for prefix listing
@@ -21,6 +21,7 @@
   Replies are arrays whose first element is a status: "ok", or one of "conflict", "fence",
   "type", "overflow" followed by details (see errors.ts).
 ]]
+--@include "clock_lib.lua"
 local K_ENTRIES, K_INDEX, K_TTL, K_META, K_FENCES, K_CHANGES = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local HISTORY, TRIM = ARGV[1], ARGV[2]
 local PURGE_LIMIT = tonumber(ARGV[#ARGV])
@@ -29,14 +30,11 @@ local function int(n)
   return string.format('%d', n)
 end
 
--- now is this server's clock in ms, read (TIME) on first use only: a call that involves no TTL
--- never needs it.
+-- now is this server's clock in ms (now_ms), read on first use only: a call that involves no
+-- TTL never needs it.
 local NOW
 local function now()
-  if not NOW then
-    local t = redis.call('TIME')
-    NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
+  if not NOW then NOW = now_ms() end
   return NOW
 end
 
@@ -182,6 +180,16 @@ local function check_fence()
     return { 'fence', FENCE_LOCK, ARGV[4], 'not_holder' }
   end
   return nil
+end
+
+-- read_for_write starts a single-key fenced write (dict_pop, dict_set_if_absent): the purge step
+-- for `key`, then the fence check. Returns the refusal reply, or nil and the key's stored entry
+-- (packed, or false when absent).
+local function read_for_write(key)
+  purge({ key })
+  local refused = check_fence()
+  if refused then return refused, false end
+  return nil, redis.call('HGET', K_ENTRIES, key)
 end
 
 -- record_fence remembers the fence of a write that changed the dict.

@@ -10,6 +10,7 @@
            history id ('' when never written), key1, packed1, key2, packed2, ...}
   (packed is '' with keys only).
 ]]
+--@include "dict_lib.lua"
 purge()
 local prefix, min, limit = ARGV[6], ARGV[7], tonumber(ARGV[8])
 local max = '+'

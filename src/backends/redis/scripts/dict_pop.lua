@@ -5,11 +5,10 @@
   Returns {'ok', packed entry} or {'ok', ''} when absent (nothing changes then).
   Errors: {'fence', lock, fence, detail}.
 ]]
+--@include "dict_lib.lua"
 local key = ARGV[6]
-purge({ key })
-local refused = check_fence()
+local refused, existing = read_for_write(key)
 if refused then return refused end
-local existing = redis.call('HGET', K_ENTRIES, key)
 if not existing then return { 'ok', '' } end
 next_version({ 'd' .. key, '' })
 remove(key)

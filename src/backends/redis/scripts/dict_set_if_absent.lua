@@ -5,11 +5,10 @@
   Returns {'ok', created (1|0), packed entry now stored}.
   Errors: {'fence', lock, fence, detail}.
 ]]
+--@include "dict_lib.lua"
 local key = ARGV[6]
-purge({ key })
-local refused = check_fence()
+local refused, existing = read_for_write(key)
 if refused then return refused end
-local existing = redis.call('HGET', K_ENTRIES, key)
 if existing then return { 'ok', 0, existing } end
 local field = 's' .. key
 if ARGV[8] ~= '' then field = 't' .. key end

@@ -8,6 +8,7 @@
            next expiresAt ('' when none), now, history id ('' when never written)}
   (times in ms since the epoch by this server's clock).
 ]]
+--@include "dict_lib.lua"
 purge()
 local oldest = ''
 local first = redis.call('XRANGE', K_CHANGES, '-', '+', 'COUNT', 1)

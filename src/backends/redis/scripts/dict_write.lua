@@ -7,6 +7,7 @@
   changed (only deletes of absent keys) the current version and 0.
   Errors: {'conflict', key, expected, actual} (nothing applied), {'fence', lock, fence, detail}.
 ]]
+--@include "dict_lib.lua"
 local n = tonumber(ARGV[6])
 local ops, touched = {}, {}
 for i = 0, n - 1 do

@@ -4,7 +4,7 @@
   score becomes that expiry (or the dict leaves the index); when a write noted an expiry since
   (expiry_note.lua), the score is only lowered, never removed.
   KEYS[1] the sweep index zset.
-  Returns 1.
+  Returns {'ok'}.
 ]]
 local current = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '')
 local next_at = tonumber(ARGV[3])
@@ -17,4 +17,4 @@ if current ~= nil and current == tonumber(ARGV[2]) then
 elseif next_at ~= nil and current ~= nil and current >= 0 and next_at < current then
   redis.call('ZADD', KEYS[1], next_at, ARGV[1])
 end
-return 1
+return { 'ok' }

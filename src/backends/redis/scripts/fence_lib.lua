@@ -1,6 +1,5 @@
 --[[
-  fence_lib: the next fence of a lock or pool, prepended to lock_acquire.lua and to every pool
-  script (before sem_lib.lua). A fence is max(last + 1, now_ms * 1024), `now_ms` read with Redis
+  fence_lib: the next fence of a lock or pool, included by lock_acquire.lua and sem_lib.lua. A fence is max(last + 1, now_ms * 1024), `now_ms` read with Redis
   TIME on the server that grants: it grows by one per grant, and by the server clock too, so that
   a replica promoted after a failover, whose counter lost the master's last grants (asynchronous
   replication) or a server restarted empty, still issues fences above every fence issued before
@@ -11,9 +10,9 @@
   key, read with GET and written with SET); no ARGV.
   Returns: next_fence(key) returns the fence as text (callers store it and return tonumber of it).
 ]]
+--@include "clock_lib.lua"
 local function next_fence(key)
-  local t = redis.call('TIME')
-  local floor = (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) * 1024
+  local floor = now_ms() * 1024
   local last = tonumber(redis.call('GET', key) or '0')
   local fence = string.format('%.0f', math.max(last + 1, floor))
   redis.call('SET', key, fence)

@@ -1,6 +1,6 @@
 --[[
-  index_lib: the lock index write (listing.ts explains the index), prepended to listing_touch.lua
-  and to lock_acquire.lua and lock_extend.lua. On a single Redis (or one behind sentinels), where
+  index_lib: the lock index write (listing.ts explains the index), included by listing_touch.lua,
+  lock_acquire.lua and lock_extend.lua. On a single Redis (or one behind sentinels), where
   the index shares the node with every lock, the lock scripts call it themselves, which saves the
   client a command per grant; in a Redis Cluster the index has a slot of its own and the client
   runs listing_touch.lua beside the lock's script instead.
@@ -14,9 +14,9 @@
   than `grace` ms ago.
   Returns (touch_index) the number of entries dropped.
 ]]
+--@include "clock_lib.lua"
 local function touch_index(key, name, ttl, fraction, grace)
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local now = now_ms()
   -- Format by hand: Lua's own number-to-text keeps only 14 digits, which would drop the fraction.
   redis.call('ZADD', key, string.format('%d', now + tonumber(ttl)) .. string.sub(fraction, 2), name)
   return redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%d', now - tonumber(grace)))

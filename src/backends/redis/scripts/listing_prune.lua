@@ -3,7 +3,7 @@
   read them (a new grant rewrites the score, so its entry stays).
   KEYS[1] lock index zset (see listing_touch.lua)
   ARGV[1], ARGV[2], … pairs: lock name, and the score the reader saw for it (as Redis wrote it)
-  Returns the number of entries dropped.
+  Returns {'ok', the number of entries dropped}.
 ]]
 local dropped = 0
 for i = 1, #ARGV, 2 do
@@ -11,4 +11,4 @@ for i = 1, #ARGV, 2 do
     dropped = dropped + redis.call('ZREM', KEYS[1], ARGV[i])
   end
 end
-return dropped
+return { 'ok', dropped }

@@ -1,9 +1,10 @@
 --[[
   listing_touch: record in the lock index that a lock was just granted or extended, and drop the
   entries whose expiry passed more than a grace period ago (a holder that crashed, or a lock
-  released and never listed since). Runs after index_lib.lua, which defines touch_index.
+  released and never listed since): index_lib.lua's touch_index.
   KEYS[1] lock index zset: lock name -> expiry (see index_lib.lua)
   ARGV[1] lock name, ARGV[2] ttl ms, ARGV[3] fraction (text such as "0.417"), ARGV[4] grace ms
-  Returns the number of stale entries dropped.
+  Returns {'ok', the number of stale entries dropped}.
 ]]
-return touch_index(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+--@include "index_lib.lua"
+return { 'ok', touch_index(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) }

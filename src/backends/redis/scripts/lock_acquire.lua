@@ -1,6 +1,7 @@
 --[[
   lock_acquire: take the lock if it is free and nobody queued before the caller; otherwise say how
-  long until asking again is worth it, and keep (or take) the caller's place in the lock's queue.
+  long until asking again is worth it, and keep (or take) the caller's place in the lock's queue
+  (queue_lib.lua, the queue pools use too: a lock is its one-permit case).
   KEYS[1] holder hash (t = token, f = fence, o = owner if given, l = lease ttl ms), expiring with the lease (PEXPIRE)
   KEYS[2] fence counter (string, never expires)
   KEYS[3] queue zset: waiter id -> arrival ticket (FIFO order)
@@ -8,54 +9,48 @@
           then loses its place (a crashed waiter cannot block the queue)
   ARGV[1] token, ARGV[2] ttl ms, ARGV[3] owner label, ARGV[4] '1' when an owner label is given,
   ARGV[5] waiter id ('' for a caller that does not wait), ARGV[6] queue entry ttl ms
-  KEYS[5] (optional, only where it shares the node: not in a cluster) the lock index, written on a
-          grant (index_lib.lua, which runs before this script): ARGV[7] lock name, ARGV[8]
-          fraction, ARGV[9] grace ms
-  Returns {1, fence} when granted (the counter is raised, fence_lib.lua, in the same step and the caller
-  leaves the queue); {0, pttl} when held (pttl -1 if the holder key has no TTL); {0, ms, 1} when
-  free but promised to the waiter at the head of the queue (ms: until that waiter's entry lapses).
+  ARGV[7] lock name, ARGV[8] fraction, ARGV[9] grace ms: the lock index entry of a grant
+  (index_lib.lua), written here only when the index shares the node, i.e. not in a cluster:
+  KEYS[5] the lock index. The script set of a client registers this script with 4 or 5 KEYS once,
+  by its deployment (scripts.ts); in a cluster the client writes the index beside this script.
+  Returns {'ok', 'granted', fence} when granted (the counter is raised, fence_lib.lua, in the same
+  step and the caller leaves the queue); {'ok', 'held', pttl} when held (pttl -1 if the holder key
+  has no TTL); {'ok', 'promised', ms} when free but promised to the waiter at the head of the
+  queue (ms: until that waiter's entry lapses).
   Queue keys expire ARGV[6] ms after the last waiter was heard from.
 ]]
+--@include "clock_lib.lua"
+--@include "fence_lib.lua"
+--@include "index_lib.lua"
+--@include "queue_lib.lua"
+local QUEUE = { order = KEYS[3], deadline = KEYS[4] }
 local waiter = ARGV[5]
+-- An uncontended lock has no queue: then neither the clock nor the queue is read.
 local queued = redis.call('EXISTS', KEYS[3]) == 1
 local now = 0
 local head = false
 if queued then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local dead = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
-  for _, id in ipairs(dead) do redis.call('ZREM', KEYS[3], id) end
-  if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now) end
-  head = redis.call('ZRANGE', KEYS[3], 0, 0)[1] or false
+  now = now_ms()
+  head = queue_next(QUEUE, now) or false
 end
 
 if redis.call('EXISTS', KEYS[1]) == 0 and (head == false or head == waiter) then
-  if head then
-    redis.call('ZREM', KEYS[3], waiter)
-    redis.call('ZREM', KEYS[4], waiter)
-  end
+  if head then queue_leave(QUEUE, waiter) end
   local fence = next_fence(KEYS[2])
   redis.call('HSET', KEYS[1], 't', ARGV[1], 'f', fence, 'l', ARGV[2])
   if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'o', ARGV[3]) end
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   if KEYS[5] then touch_index(KEYS[5], ARGV[7], ARGV[2], ARGV[8], ARGV[9]) end
-  return { 1, tonumber(fence) }
+  return { 'ok', 'granted', tonumber(fence) }
 end
 
 if waiter ~= '' then
-  if not queued then
-    local t = redis.call('TIME')
-    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
-  if not redis.call('ZSCORE', KEYS[3], waiter) then
-    local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
-    redis.call('ZADD', KEYS[3], (tonumber(last[2]) or 0) + 1, waiter)
-  end
-  redis.call('ZADD', KEYS[4], now + tonumber(ARGV[6]), waiter)
+  if not queued then now = now_ms() end
+  queue_join(QUEUE, waiter, now + tonumber(ARGV[6]))
   redis.call('PEXPIRE', KEYS[3], ARGV[6])
   redis.call('PEXPIRE', KEYS[4], ARGV[6])
 end
 
 local pttl = redis.call('PTTL', KEYS[1])
-if pttl ~= -2 then return { 0, pttl } end
-return { 0, math.max(0, tonumber(redis.call('ZSCORE', KEYS[4], head)) - now), 1 }
+if pttl ~= -2 then return { 'ok', 'held', pttl } end
+return { 'ok', 'promised', math.max(0, tonumber(redis.call('ZSCORE', KEYS[4], head)) - now) }

@@ -4,18 +4,15 @@
   KEYS[1] holder hash, KEYS[2] queue zset (waiter id -> ticket), KEYS[3] alive zset (waiter id ->
   deadline ms; see lock_acquire)
   ARGV[1] waiter id, ARGV[2] the lock's release channel
-  Returns 1 when the waiter was queued (and is not any more), 0 when it was not.
+  Returns {'ok', 1} when the waiter was queued (and is not any more), {'ok', 0} when it was not.
 ]]
-local first = redis.call('ZRANK', KEYS[2], ARGV[1]) == 0
-local was = redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
+--@include "clock_lib.lua"
+--@include "queue_lib.lua"
+local QUEUE = { order = KEYS[2], deadline = KEYS[3] }
+local first = queue_head(QUEUE) == ARGV[1]
+local was = queue_leave(QUEUE, ARGV[1])
 if first and redis.call('EXISTS', KEYS[1]) == 0 then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
-  for _, id in ipairs(dead) do redis.call('ZREM', KEYS[2], id) end
-  if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now) end
-  local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  local head = queue_next(QUEUE, now_ms())
   if head then redis.call('PUBLISH', ARGV[2], 'w:' .. head) end
 end
-return was
+return { 'ok', was and 1 or 0 }

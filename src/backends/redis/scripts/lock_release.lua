@@ -3,20 +3,15 @@
   KEYS[1] holder hash, KEYS[2] queue zset (waiter id -> ticket), KEYS[3] alive zset (waiter id ->
   deadline ms; see lock_acquire)
   ARGV[1] token, ARGV[2] the lock's release channel
-  Returns 1 when released and published; 0 when the token did not hold the lock. The message is
+  Returns {'ok', 1} when released and published; {'ok', 0} when the token did not hold the lock. The message is
   'w:<waiter id>' of the first live waiter in the queue (only that waiter may take the lock next),
   or '*' when nobody is queued (every listener re-checks).
 ]]
-if redis.call('HGET', KEYS[1], 't') ~= ARGV[1] then return 0 end
+--@include "clock_lib.lua"
+--@include "queue_lib.lua"
+if redis.call('HGET', KEYS[1], 't') ~= ARGV[1] then return { 'ok', 0 } end
 redis.call('DEL', KEYS[1])
 local head = false
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
-  for _, id in ipairs(dead) do redis.call('ZREM', KEYS[2], id) end
-  if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now) end
-  head = redis.call('ZRANGE', KEYS[2], 0, 0)[1] or false
-end
+if redis.call('EXISTS', KEYS[2]) == 1 then head = queue_next({ order = KEYS[2], deadline = KEYS[3] }, now_ms()) or false end
 redis.call('PUBLISH', ARGV[2], head and ('w:' .. head) or '*')
-return 1
+return { 'ok', 1 }

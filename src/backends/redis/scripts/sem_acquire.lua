@@ -10,14 +10,11 @@
   {'ok','busy'} (tried once, not granted) | {'ok','held'} (the token already holds permits here)
   | {'invalid',message} (permits differ from the pool's in use, or count exceeds them).
 ]]
+--@include "sem_lib.lua"
 local token, want, count, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local lease = tonumber(ARGV[8])
-local now = now_ms()
-local changed = purge(now)
-if redis.call('HEXISTS', H, token) == 1 then
-  settle(changed)
-  return { 'ok', 'held' }
-end
+local now, changed = begin_request(token)
+if not now then return { 'ok', 'held' } end
 local err = claim_pool(want, count, ARGV[9])
 if err then
   settle(changed)
@@ -32,6 +29,6 @@ if lease <= 0 then
   settle(changed)
   return { 'ok', 'busy' }
 end
-enqueue(token, count, now + lease)
+queue_join(QUEUE, token, now + lease, count)
 settle(changed)
 return { 'ok', 'queued', retry_in(now, token) }

@@ -5,6 +5,7 @@
   extension (meta l:<token>; 30000 for a holder granted before that field existed)
   Returns {'ok', 1, fence, expiresAt, ttl} when extended; {'ok', 0} when the token holds no permits.
 ]]
+--@include "sem_lib.lua"
 local token = ARGV[2]
 local now = now_ms()
 local changed = purge(now)

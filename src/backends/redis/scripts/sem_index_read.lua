@@ -3,9 +3,11 @@
   whose latest known holder expiry has passed and returns the names left.
   KEYS[1] index zset  pool name -> latest holder expiry known (ms, server clock)
   ARGV: none (no ARGV)
-  Returns the names left in the index (by expiry, not by name).
+  Returns {'ok', name1, name2, ...}: the names left in the index (by expiry, not by name).
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--@include "clock_lib.lua"
+local now = now_ms()
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-return redis.call('ZRANGE', KEYS[1], 0, -1)
+local reply = { 'ok' }
+for _, name in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do reply[#reply + 1] = name end
+return reply

@@ -8,12 +8,12 @@
   every pool it names and keeps only those with holders).
   KEYS[1] index zset  pool name -> latest holder expiry known (ms, server clock)
   ARGV[1] pool name, ARGV[2] the holder's TTL ms
-  Returns the number of entries left.
+  Returns {'ok', the number of entries left}.
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--@include "clock_lib.lua"
+local now = now_ms()
 redis.call('ZADD', KEYS[1], 'GT', now + tonumber(ARGV[2]), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if last[2] then redis.call('PEXPIREAT', KEYS[1], tonumber(last[2]) + 1) end
-return redis.call('ZCARD', KEYS[1])
+return { 'ok', redis.call('ZCARD', KEYS[1]) }

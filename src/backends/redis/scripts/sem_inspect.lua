@@ -6,6 +6,7 @@
   Returns {'ok', permits (0: unused), used, last fence (0: never granted), waiting, then per
   holder: count, fence, expiresAt, owner (false if none)}, holders in no particular order.
 ]]
+--@include "sem_lib.lua"
 settle(purge(now_ms()))
 local out = { 'ok', permits(), used(), tonumber(redis.call('GET', F) or '0'), redis.call('ZCARD', Q) }
 local all = redis.call('HGETALL', H)

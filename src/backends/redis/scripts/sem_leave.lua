@@ -5,10 +5,11 @@
   ARGV[1] wake channel, ARGV[2] token
   Returns {'ok', 1} when the token was queued or held permits, {'ok', 0} otherwise.
 ]]
+--@include "sem_lib.lua"
 local token = ARGV[2]
 local changed = purge(now_ms())
 local first = head()
-local left = dequeue(token)
+local left = queue_leave(QUEUE, token)
 if left and first == token then changed = true end
 if drop_holder(token) then
   left = true

@@ -1,31 +1,32 @@
 --[[
-  sem_lib: the part every sem_* pool script shares (prepended to each body): the store clock,
+  sem_lib: the part every sem_* pool script shares (each includes it: `--@include`): the store clock,
   the purge of expired holders and of waiters past their queue deadline, the permit count check,
   granting, queueing, and `settle`, which keeps the pool's keys alive exactly as long as someone
   is in it and wakes the queue when its head may go.
   KEYS[1] holders hash   token -> "<count>:<fence>:<0|1><owner>"
   KEYS[2] expiry zset    token -> holder's expiresAt (ms, server clock)
-  KEYS[3] queue zset     token -> arrival number (FIFO order)
-  KEYS[4] waiters hash   token -> count asked for
-  KEYS[5] deadlines zset token -> queue deadline (ms); a waiter refreshes it while it waits
-  KEYS[6] meta hash      p = permits, u = permits held, s = last arrival number,
+  KEYS[3] queue zset     token -> arrival ticket (FIFO order)     } the waiter queue,
+  KEYS[4] waiters hash   token -> count asked for                  } queue_lib.lua's
+  KEYS[5] deadlines zset token -> queue deadline (ms); a waiter    } order, asked and
+                         refreshes it while it waits               } deadline
+  KEYS[6] meta hash      p = permits, u = permits held,
                          l:<token> = the holder's TTL ms (of its grant or last extension)
   KEYS[7] fence counter  string, never expires
   ARGV[1] the pool's wake channel (in every script); the rest as each script says
   Returns nothing itself: it defines the functions the scripts call.
 ]]
+--@include "clock_lib.lua"
+--@include "fence_lib.lua"
+--@include "queue_lib.lua"
 local H, E, Q, W, D, M, F = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local CHANNEL = ARGV[1]
-
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+-- QUEUE is the pool's waiter queue (queue_lib.lua, the one locks use too), asking for counts.
+local QUEUE = { order = Q, deadline = D, asked = W }
 
 local function used() return tonumber(redis.call('HGET', M, 'u') or '0') end
 local function permits() return tonumber(redis.call('HGET', M, 'p') or '0') end
 local function fits(count) return used() + count <= permits() end
-local function head() return redis.call('ZRANGE', Q, 0, 0)[1] end
+local function head() return queue_head(QUEUE) end
 
 -- holder_count is the count `token` holds, or nil.
 local function holder_count(token)
@@ -45,13 +46,6 @@ local function drop_holder(token)
   return true
 end
 
--- dequeue takes `token` out of the queue; false when it was not queued.
-local function dequeue(token)
-  redis.call('HDEL', W, token)
-  redis.call('ZREM', D, token)
-  return redis.call('ZREM', Q, token) == 1
-end
-
 -- purge drops holders whose lease ended and waiters past their deadline; true when the head of
 -- the queue may now go (permits came back or the head changed).
 local function purge(now)
@@ -60,12 +54,7 @@ local function purge(now)
     drop_holder(token)
     changed = true
   end
-  local dead = redis.call('ZRANGEBYSCORE', D, '-inf', now)
-  if #dead > 0 then
-    local first = head()
-    for _, token in ipairs(dead) do dequeue(token) end
-    if head() ~= first then changed = true end
-  end
+  if queue_drop_lapsed(QUEUE, now) then changed = true end
   return changed
 end
 
@@ -104,14 +93,6 @@ local function grant(token, count, ttl, owner, has_owner, now)
   redis.call('ZADD', E, expires, token)
   redis.call('HINCRBY', M, 'u', count)
   return fence, expires
-end
-
--- enqueue puts `token` at the tail of the queue with a deadline.
-local function enqueue(token, count, deadline)
-  local n = redis.call('HINCRBY', M, 's', 1)
-  redis.call('ZADD', Q, n, token)
-  redis.call('HSET', W, token, count)
-  redis.call('ZADD', D, deadline, token)
 end
 
 -- retry_in is how long a waiter may sleep before the pool can change without a message: until
@@ -153,4 +134,17 @@ local function settle(changed)
       redis.call('PUBLISH', CHANNEL, 'w:' .. redis.sha1hex(h))
     end
   end
+end
+
+-- begin_request starts sem_acquire and sem_poll: it reads the clock and purges, and returns the
+-- time and whether the queue's head may now go (purge's answer); nil when `token` holds permits
+-- here already (the pool is settled then, and the script answers 'held').
+local function begin_request(token)
+  local now = now_ms()
+  local changed = purge(now)
+  if redis.call('HEXISTS', H, token) == 1 then
+    settle(changed)
+    return nil
+  end
+  return now, changed
 end

@@ -7,28 +7,25 @@
   Returns {'ok','granted',fence,expiresAt} | {'ok','queued',retryInMs (-1: none)} |
   {'ok','held'} | {'invalid',message}.
 ]]
+--@include "sem_lib.lua"
 local token, want, count, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local lease = tonumber(ARGV[8])
-local now = now_ms()
-local changed = purge(now)
-if redis.call('HEXISTS', H, token) == 1 then
-  settle(changed)
-  return { 'ok', 'held' }
-end
+local now, changed = begin_request(token)
+if not now then return { 'ok', 'held' } end
 local rank = redis.call('ZRANK', Q, token)
 if rank then
-  redis.call('ZADD', D, now + lease, token)
+  queue_join(QUEUE, token, now + lease, count) -- renews its deadline
 else
   local err = claim_pool(want, count, ARGV[9])
   if err then
     settle(changed)
     return err
   end
-  enqueue(token, count, now + lease)
+  queue_join(QUEUE, token, now + lease, count)
   rank = redis.call('ZRANK', Q, token)
 end
 if rank == 0 and fits(count) then
-  dequeue(token)
+  queue_leave(QUEUE, token)
   local fence, expires = grant(token, count, ttl, ARGV[6], ARGV[7], now)
   settle(true)
   return { 'ok', 'granted', fence, expires }

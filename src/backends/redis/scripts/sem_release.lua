@@ -4,6 +4,7 @@
   ARGV[1] wake channel, ARGV[2] token
   Returns {'ok', 1} when released; {'ok', 0} when the token held no permits (or its lease ended).
 ]]
+--@include "sem_lib.lua"
 local changed = purge(now_ms())
 local released = drop_holder(ARGV[2])
 settle(changed or released)
