@@ -26,10 +26,18 @@ describe('fleet under failovers (short profile)', () => {
       console.log(
         formatReport(`${result.backend} — ${result.describe} (seed ${result.seed})`, result.report),
       );
+      for (const f of result.faults) console.log(`   ${f.kind} ${f.target} (${f.t1 - f.t0} ms)`);
       console.log(`   elapsed ${Math.round(result.elapsedMs / 1000)} s`);
       expect(result.report.violations).toEqual([]);
       expect(Object.keys(result.report.faults).sort()).toEqual(
-        ['kill', 'master-freeze', 'master-kill', 'pause'].sort(),
+        [
+          'kill',
+          'master-freeze',
+          'master-kill',
+          'master-restart-empty',
+          'pause',
+          'replica-lag-promoted',
+        ].sort(),
       );
       expect(result.report.accepted).toBeGreaterThan(0);
     });

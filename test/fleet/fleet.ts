@@ -26,7 +26,13 @@ import { fileURLToPath } from 'node:url';
 import { type Baton, connect } from '../../src/index.js';
 import { makeTempDir, removeTempDir } from '../support/processes.js';
 import { untilSucceeds } from '../support/retry.js';
-import { type BackendName, type FleetBackend, type FleetNames, startBackend } from './backends.js';
+import {
+  type BackendName,
+  type FaultOutcome,
+  type FleetBackend,
+  type FleetNames,
+  startBackend,
+} from './backends.js';
 import { check, type FinalState, type Report } from './checker.js';
 import { type Fault, readHistory } from './history.js';
 import type { WorkerConfig, WorkerMessage } from './worker.js';
@@ -258,7 +264,7 @@ interface NemesisContext {
 /** nemesis injects faults until `until`, one at a time, and returns what it did. */
 async function nemesis(ctx: NemesisContext): Promise<Fault[]> {
   const { random } = ctx;
-  const kinds: Array<{ kind: string; inject: () => Promise<string> }> = [
+  const kinds: Array<{ kind: string; inject: () => Promise<string | FaultOutcome> }> = [
     ...(ctx.workerFaults
       ? [
           { kind: 'pause', inject: () => pause(ctx) },
@@ -276,8 +282,9 @@ async function nemesis(ctx: NemesisContext): Promise<Fault[]> {
     if (bag.length === 0) bag = shuffle([...kinds], random);
     const next = bag.pop()!;
     const t0 = Date.now();
-    const target = await next.inject();
-    faults.push({ kind: next.kind, target, t0, t1: Date.now() });
+    const done = await next.inject();
+    const { target, lost } = typeof done === 'string' ? { target: done, lost: undefined } : done;
+    faults.push({ kind: next.kind, target, t0, t1: Date.now(), ...(lost ? { lost } : {}) });
     ctx.log(`  ${next.kind} ${target} (${Date.now() - t0} ms)`);
   }
   return faults;
