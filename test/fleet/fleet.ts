@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type Baton, connect } from '../../src/index.js';
 import { makeTempDir, removeTempDir } from '../support/processes.js';
-import { untilSucceeds } from '../support/retry.js';
+import { RECOVERY_MS, untilSucceeds } from '../support/retry.js';
 import {
   type BackendName,
   type FaultOutcome,
@@ -210,7 +210,23 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       }
     }
 
-    const final = await readFinal(parent, base.dict);
+    // The harness's own client has been connected since the start, idle but for the pause
+    // fault's inspect(): it must read the final state like any client. If it cannot within the
+    // recovery time (a client that never reconnects), that is a violation; a fresh client reads.
+    let final: FinalState;
+    try {
+      final = await readFinal(parent, base.dict);
+    } catch (err) {
+      violations.push(
+        `the harness's long-lived client could not read the dict within ${RECOVERY_MS} ms after the faults were healed (${err instanceof Error ? err.message : String(err)}); a fresh client read it`,
+      );
+      const fresh = await connect(backend.target, { timeoutMs: 2_000 });
+      try {
+        final = await readFinal(fresh, base.dict);
+      } finally {
+        await fresh.close().catch(() => {});
+      }
+    }
     const report = check(readHistory(dir), final, faults, { healedAt });
     violations.push(...backend.problems());
     let historyDir: string | undefined;
