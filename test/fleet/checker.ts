@@ -154,6 +154,7 @@ export function check(
   if (options.healedAt !== undefined && acceptedAfterHeal === 0) {
     violations.push('no write was accepted after the faults were healed: the fleet did not recover');
   }
+  if (options.healedAt !== undefined) checkWorkersRecovered(grants, failures, options.healedAt, violations);
 
   const errors: Record<string, number> = {};
   const slowest: Record<string, number> = {};
@@ -197,6 +198,35 @@ function inWindow(windows: readonly LossWindow[], from: number, to: number): boo
 function lossEnd(windows: readonly LossWindow[], g: Grant): number | undefined {
   const hit = windows.filter((w) => g.tResp >= w.since && g.tReq <= w.until);
   return hit.length === 0 ? undefined : Math.max(...hit.map((w) => w.until));
+}
+
+/**
+ * STUCK_AFTER is how many failed calls, and nothing else, a worker may make after the faults were
+ * healed before it counts as stuck (the backend is up: a healthy client fails a call or two at most).
+ */
+const STUCK_AFTER = 5;
+
+/** (6) Every worker recovered: none whose every call since the heal failed, STUCK_AFTER times or more. */
+function checkWorkersRecovered(
+  grants: readonly Grant[],
+  failures: readonly OpFailure[],
+  healedAt: number,
+  violations: string[],
+): void {
+  const granted = new Set(grants.filter((g) => g.tResp >= healedAt).map((g) => g.worker));
+  const failed = new Map<string, OpFailure[]>();
+  for (const f of failures) {
+    if (f.t0 >= healedAt && !granted.has(f.worker))
+      failed.set(f.worker, [...(failed.get(f.worker) ?? []), f]);
+  }
+  for (const [worker, fs] of failed) {
+    if (fs.length < STUCK_AFTER) continue;
+    const kinds = [...new Set(fs.map((f) => `${f.op} ${f.error}`))].join(', ');
+    const last = fs[fs.length - 1]!.message;
+    violations.push(
+      `worker ${worker} did not recover: all its ${fs.length} calls since the faults were healed failed (${kinds}${last ? `; last: ${last}` : ''}), none was granted`,
+    );
+  }
 }
 
 /** (1) Fences unique, and increasing in real-time order of grants. */

@@ -86,6 +86,8 @@ export interface OpFailure {
   readonly error: string;
   /** expected is false for an error that is not a BatonError a caller is told to expect here. */
   readonly expected: boolean;
+  /** message is the start of the error's message (what `error` does not say: "Connection is closed."). */
+  readonly message?: string;
   readonly t0: number;
   readonly t: number;
 }
