@@ -235,6 +235,30 @@ describe('fleet checker', () => {
     );
     expect(r.errors).toEqual({ 'acquire TypeError': 1 });
   });
+  it('finds a worker that never recovered while the others did', () => {
+    const { events, final } = history(ok(6)); // turns end at T0 + 60; healed at T0 + 30
+    const failing = (worker: string, n: number): Event[] =>
+      Array.from({ length: n }, (_, i) => ({
+        type: 'op-error' as const,
+        worker,
+        op: 'acquire' as const,
+        error: 'BackendUnavailableError (backend_unavailable)',
+        message: 'redis unavailable: Connection is closed.',
+        expected: true,
+        t0: T0 + 31 + i,
+        t: T0 + 31 + i,
+      }));
+    const stuck = check([...events, ...failing('w9', 5)], final, [], { healedAt: T0 + 30 });
+    expect(stuck.violations).toEqual([
+      'worker w9 did not recover: all its 5 calls since the faults were healed failed (acquire BackendUnavailableError (backend_unavailable); last: redis unavailable: Connection is closed.), none was granted',
+    ]);
+    // A worker that failed a few times and was granted after the heal, or failed fewer times, recovered.
+    expect(
+      check([...events, ...failing('w1', 5), ...failing('w9', 4)], final, [], { healedAt: T0 + 30 })
+        .violations,
+    ).toEqual([]);
+  });
+
   describe('proven losses (a lagging replica promoted, a master back empty)', () => {
     // Epoch 1: three accepted writes (fences 1–3, T0..T0+30); the store then comes back empty at
     // T0+40; epoch 2: two writes (fences 1001–1002, from T0+100), C counted from 0 again.
