@@ -627,11 +627,13 @@ async function clusterReplicas(): Promise<FleetBackend> {
     const { aimAt, slot, old } = await aim(random, names);
     const replica = await replicaOf(old);
     const frozen = new Frozen();
-    const unacknowledged = `fleet-canary:{${names[aimAt]}}`;
+    // Its own key and value: a restart-empty fault's canary may sit under the shared one.
+    const unacknowledged = `fleet-lag-canary:{${names[aimAt]}}`;
+    const written = randomBytes(6).toString('hex');
     try {
       await stopBehind(frozen, old.port, replica);
       await sleep(between(random, 500, 1500));
-      await redisCommand(old.port, ['SET', unacknowledged, 'written while the replica lagged']);
+      await redisCommand(old.port, ['SET', unacknowledged, written]);
       frozen.stop(old);
       frozen.thaw(replica);
       await untilSucceeds(async () => {
@@ -647,7 +649,7 @@ async function clusterReplicas(): Promise<FleetBackend> {
       canary = await redisCommand(replica.port, ['GET', unacknowledged]);
     });
     const behind =
-      canary === '' ? 'behind (the unacknowledged canary is gone)' : `NOT behind (GET canary: ${canary})`;
+      canary !== written ? 'behind (the unacknowledged canary is gone)' : 'NOT behind (it has the canary)';
     return `${aimAt} replica :${replica.port} promoted in place of :${old.port}, ${behind}`;
   };
   // master-restart-empty: the master of the lock's or the dict's slot SIGKILLed and restarted at
