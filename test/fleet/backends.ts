@@ -9,10 +9,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import type { ConnectTarget } from '../../src/index.js';
 import { batonEtcdUrl } from '../etcd/helpers.js';
 import { redlockUrl } from '../redlock/helpers.js';
 import { startSentinelDeployment } from '../support/redis-sentinel.js';
+import { untilSucceeds } from '../support/retry.js';
 import {
   type EtcdClusterHandle,
   type RedisHandle,
@@ -22,12 +24,22 @@ import {
   startRedisCluster,
 } from '../support/services.js';
 import { waitUntil } from '../support/wait.js';
+import type { LossWindow, LostData } from './history.js';
 import { type BatonServer, startBatonServer } from './server.js';
 
-/** BackendFault is one kind of fault in a backend; `inject` applies it, heals it, and names its target. */
+/**
+ * BackendFault is one kind of fault in a backend; `inject` applies it, heals it, and names its
+ * target, with what it proved lost when it can lose acknowledged data.
+ */
 export interface BackendFault {
   readonly kind: string;
-  inject(random: () => number, names: FleetNames): Promise<string>;
+  inject(random: () => number, names: FleetNames): Promise<string | FaultOutcome>;
+}
+
+/** FaultOutcome names a fault's target and what its canaries proved lost (history.ts LostData). */
+export interface FaultOutcome {
+  readonly target: string;
+  readonly lost?: LostData;
 }
 
 /** FleetNames are the lock and dict a run's workers use (a fault may aim at the server that holds them). */
@@ -308,6 +320,21 @@ async function redisOutage(): Promise<FleetBackend> {
 /** FAILOVER_TIMEOUT_MS bounds each wait of a failover fault (a promotion, the replicas back in sync). */
 const FAILOVER_TIMEOUT_MS = 30_000;
 
+/** Frozen SIGSTOPs servers and SIGCONTs them, each once; `thawAll` wakes whatever is still stopped. */
+class Frozen {
+  readonly #stopped = new Set<RedisHandle>();
+  stop(server: RedisHandle): void {
+    process.kill(server.pid, 'SIGSTOP');
+    this.#stopped.add(server);
+  }
+  thaw(server: RedisHandle): void {
+    if (this.#stopped.delete(server)) process.kill(server.pid, 'SIGCONT');
+  }
+  thawAll(): void {
+    for (const server of [...this.#stopped]) this.thaw(server);
+  }
+}
+
 /**
  * freezeThenWake SIGSTOPs `server`, waits for `promoted` (another master named), keeps it frozen
  * 0–1000 ms longer and SIGCONTs it: it wakes still believing it is the master (split-brain) until
@@ -318,13 +345,13 @@ async function freezeThenWake(
   promoted: () => Promise<void>,
   random: () => number,
 ): Promise<void> {
-  const pid = server.pid;
-  process.kill(pid, 'SIGSTOP');
+  const frozen = new Frozen();
+  frozen.stop(server);
   try {
     await promoted();
     await sleep(between(random, 0, 1000));
   } finally {
-    process.kill(pid, 'SIGCONT');
+    frozen.thawAll();
   }
 }
 
@@ -351,11 +378,113 @@ async function onlineReplicas(port: number): Promise<number> {
   return [...info.matchAll(/slave\d+:[^\r\n]*state=online/g)].length;
 }
 
+/**
+ * stopBehind SIGSTOPs `replica` and closes, on the master, its replication connection, so nothing
+ * the master writes from now on reaches it (the connection is found by the replica's own address
+ * of it, read first). A replica only SIGSTOPped does not fall behind on loopback: the kernel
+ * buffers what the master sends and the replica reads it all when it wakes. Throws if the link
+ * cannot be cut (it reconnected each time in between).
+ */
+async function stopBehind(frozen: Frozen, masterPort: number, replica: RedisHandle): Promise<void> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const list = await redisCommand(replica.port, ['CLIENT', 'LIST', 'TYPE', 'master']);
+    const link = /laddr=(\S+)/.exec(list)?.[1];
+    if (link !== undefined) {
+      frozen.stop(replica);
+      if ((await redisCommand(masterPort, ['CLIENT', 'KILL', 'ADDR', link]).catch(() => '0')) === '1') return;
+      frozen.thaw(replica);
+    }
+    await sleep(200);
+  }
+  throw new Error(`could not cut the replication link of 127.0.0.1:${replica.port} to :${masterPort}`);
+}
+
+/** Canary is a key planted beside a run's lock or dict (same hash slot) to find out whether a fault lost data. */
+interface Canary {
+  readonly of: keyof FleetNames;
+  readonly port: number;
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * plantCanaries SETs a canary beside the lock and beside the dict, each on the master that serves
+ * it (`masterFor`), and waits until `acks` replicas have acknowledged it (WAIT, as `replicas=N`
+ * does); throws when fewer do within 5 s.
+ */
+async function plantCanaries(
+  names: FleetNames,
+  masterFor: (name: string) => Promise<number>,
+  acks: number,
+): Promise<Canary[]> {
+  return Promise.all(
+    (['lock', 'dict'] as const).map(async (of) => {
+      const port = await masterFor(names[of]);
+      const key = `fleet-canary:{${names[of]}}`;
+      const value = randomBytes(6).toString('hex');
+      const client = new Redis({
+        host: '127.0.0.1',
+        port,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        await client.set(key, value);
+        const got = acks === 0 ? 0 : await client.wait(acks, 5_000);
+        if (got < acks) throw new Error(`canary ${key} acknowledged by ${got} of ${acks} replicas`);
+      } finally {
+        client.disconnect();
+      }
+      return { of, port, key, value };
+    }),
+  );
+}
+
+/**
+ * lostCanaries reads each canary back from the master that serves it now and returns, for each one
+ * that is gone, `window` as its store's proven loss.
+ */
+async function lostCanaries(
+  canaries: readonly Canary[],
+  masterFor: (name: string) => Promise<number>,
+  names: FleetNames,
+  window: LossWindow,
+): Promise<LostData | undefined> {
+  const lost: { lock?: LossWindow; dict?: LossWindow } = {};
+  for (const c of canaries) {
+    const value = await redisCommand(await masterFor(names[c.of]), ['GET', c.key]);
+    if (value !== c.value) lost[c.of] = window;
+  }
+  return lost.lock === undefined && lost.dict === undefined ? undefined : lost;
+}
+
+/** describeLoss says in a fault's target what its canaries showed. */
+function describeLoss(lost: LostData | undefined): string {
+  if (lost === undefined) return 'canaries kept: nothing acknowledged lost';
+  return `canaries lost (${Object.keys(lost).join(' and ')}): acknowledged data lost`;
+}
+
 async function sentinelReplicas(): Promise<FleetBackend> {
-  const dep = await startSentinelDeployment({ replicas: 2, sentinels: 3, downAfterMs: 1000 });
-  // Each fault aims at the current master, waits for the sentinels to promote a replica, heals
-  // the old master (Sentinel makes it a replica of the new one) and ends once every server is an
-  // in-sync replica of the new master again.
+  const dep = await startSentinelDeployment({
+    replicas: 2,
+    sentinels: 3,
+    downAfterMs: 1000,
+    attachWithCommand: true,
+  });
+  const masterFor = (): Promise<number> => dep.masterPort();
+  // Each fault ends once every server is an online replica of the (new) master again.
+  const settled = (): Promise<void> =>
+    waitUntil(
+      async () => (await onlineReplicas(await dep.masterPort())) === dep.servers.length - 1,
+      'every other server an online replica of the master',
+      { timeoutMs: FAILOVER_TIMEOUT_MS, intervalMs: 100 },
+    );
+  // master-freeze and master-kill aim at the current master, wait for the sentinels to promote a
+  // replica and heal the old master (Sentinel makes it a replica of the new one).
   const failover = async (
     random: () => number,
     how: (server: RedisHandle, promoted: () => Promise<void>, random: () => number) => Promise<void>,
@@ -365,12 +494,68 @@ async function sentinelReplicas(): Promise<FleetBackend> {
       await dep.waitForNewMaster(port, FAILOVER_TIMEOUT_MS);
     };
     await how(dep.server(port), promoted, random);
-    await waitUntil(
-      async () => (await onlineReplicas(await dep.masterPort())) === dep.servers.length - 1,
-      'every other server an online replica of the new master',
-      { timeoutMs: FAILOVER_TIMEOUT_MS, intervalMs: 100 },
-    );
+    await settled();
     return `master :${port} → :${await dep.masterPort()}`;
+  };
+  // replica-lag-promoted: one replica stopped and cut off, so it misses what the master writes
+  // (and the other replica acknowledges) for 0.5–1.5 s; then the other replica is stopped past
+  // down-after (Sentinel never picks a replica it sees down), the master SIGKILLed and the
+  // lagging replica woken: it is the only candidate, and is promoted without those writes.
+  const lagPromoted = async (random: () => number, names: FleetNames): Promise<FaultOutcome> => {
+    const port = await dep.masterPort();
+    const master = dep.server(port);
+    const replicas = dep.servers.filter((s) => s.port !== port);
+    const i = Math.floor(random() * replicas.length);
+    const lag = replicas[i]!;
+    const other = replicas[(i + 1) % replicas.length]!;
+    const since = Date.now();
+    // Everything acknowledged before `since` is on both replicas once this canary is.
+    await plantCanaries(names, masterFor, dep.servers.length - 1);
+    const frozen = new Frozen();
+    let canaries: Canary[] = [];
+    let killedAt = 0;
+    try {
+      await stopBehind(frozen, port, lag);
+      await sleep(between(random, 500, 1500));
+      canaries = await plantCanaries(names, masterFor, 1);
+      frozen.stop(other);
+      await sleep(dep.downAfterMs + 500);
+      killedAt = Date.now();
+      await master.kill();
+      frozen.thaw(lag);
+      await dep.waitForNewMaster(port, FAILOVER_TIMEOUT_MS);
+    } finally {
+      frozen.thawAll();
+    }
+    await sleep(between(random, 0, 1000));
+    await master.restart();
+    await settled();
+    const now = await dep.masterPort();
+    const lost = await lostCanaries(canaries, masterFor, names, { since, until: killedAt });
+    return {
+      target: `replica :${lag.port} behind, promoted in place of :${port} (now :${now}); ${describeLoss(lost)}`,
+      lost,
+    };
+  };
+  // master-restart-empty: the master SIGKILLed and restarted at once, empty (no persistence),
+  // before Sentinel sees it down: it comes back a master and its replicas resync from it — what
+  // real Redis does, and what Redis's docs warn of. Should the restart take past down-after, the
+  // sentinels promote a replica instead; the canaries tell which happened.
+  const restartEmpty = async (_random: () => number, names: FleetNames): Promise<FaultOutcome> => {
+    const port = await dep.masterPort();
+    const master = dep.server(port);
+    const canaries = await plantCanaries(names, masterFor, dep.servers.length - 1);
+    const killedAt = Date.now();
+    await master.kill();
+    await master.restart();
+    const downMs = Date.now() - killedAt;
+    await settled();
+    const now = await dep.masterPort();
+    const lost = await lostCanaries(canaries, masterFor, names, { since: 0, until: killedAt });
+    return {
+      target: `master :${port} back empty after ${downMs} ms, master now :${now}; ${describeLoss(lost)}`,
+      lost,
+    };
   };
   return {
     name: 'redis-sentinel-replicas',
@@ -378,6 +563,8 @@ async function sentinelReplicas(): Promise<FleetBackend> {
     faults: [
       { kind: 'master-freeze', inject: (random) => failover(random, freezeThenWake) },
       { kind: 'master-kill', inject: (random) => failover(random, killThenRestart) },
+      { kind: 'replica-lag-promoted', inject: lagPromoted },
+      { kind: 'master-restart-empty', inject: restartEmpty },
     ],
     describe: `Sentinel: 1 master, 2 replicas, 3 sentinels, down-after ${dep.downAfterMs} ms, no persistence (${dep.url}); workers use replicas=1`,
     problems: () => [],
@@ -387,29 +574,28 @@ async function sentinelReplicas(): Promise<FleetBackend> {
 
 async function clusterReplicas(): Promise<FleetBackend> {
   const cluster = await startRedisCluster(3, { replicas: 1, nodeTimeoutMs: 1000 });
-  // Each fault aims at the master serving the lock's slot or the dict's (at random), waits for the
-  // cluster to promote its replica, heals the old master (it rejoins as a replica) and ends once
-  // the cluster is ok and every master has its replica in sync.
-  const failover = async (
-    random: () => number,
-    names: FleetNames,
-    how: (server: RedisHandle, promoted: () => Promise<void>, random: () => number) => Promise<void>,
-  ): Promise<string> => {
-    const aimAt = random() < 0.5 ? 'lock' : 'dict';
-    const live = cluster.nodes.map((n) => n.port);
-    const slot = Number(await redisCommand(live[0]!, ['CLUSTER', 'KEYSLOT', `{${names[aimAt]}}`]));
-    const old = await cluster.masterOf(slot);
-    const promoted = async (): Promise<void> => {
-      await waitUntil(
-        async () => {
-          const now = await cluster.masterOf(slot).catch(() => old);
-          return now !== old;
-        },
-        `a replica promoted in place of :${old.port}`,
-        { timeoutMs: FAILOVER_TIMEOUT_MS, intervalMs: 100 },
-      );
-    };
-    await how(old, promoted, random);
+  const slotOf = async (name: string): Promise<number> =>
+    Number(await redisCommand(cluster.nodes[0]!.port, ['CLUSTER', 'KEYSLOT', `{${name}}`]));
+  const masterFor = async (name: string): Promise<number> =>
+    (await cluster.masterOf(await slotOf(name))).port;
+  // Each fault aims at the master serving the lock's slot or the dict's (at random) and ends once
+  // the cluster is ok and every master has its replica online.
+  const aim = async (random: () => number, names: FleetNames) => {
+    const aimAt: keyof FleetNames = random() < 0.5 ? 'lock' : 'dict';
+    const slot = await slotOf(names[aimAt]);
+    return { aimAt, slot, old: await cluster.masterOf(slot) };
+  };
+  const promotedIn = (slot: number, old: RedisHandle) => async (): Promise<void> => {
+    await waitUntil(
+      async () => {
+        const now = await cluster.masterOf(slot).catch(() => old);
+        return now !== old;
+      },
+      `a replica promoted in place of :${old.port}`,
+      { timeoutMs: FAILOVER_TIMEOUT_MS, intervalMs: 100 },
+    );
+  };
+  const settled = async (): Promise<void> => {
     await cluster.waitForOk();
     await waitUntil(
       async () => {
@@ -419,7 +605,77 @@ async function clusterReplicas(): Promise<FleetBackend> {
       'every master with an online replica',
       { timeoutMs: FAILOVER_TIMEOUT_MS, intervalMs: 100 },
     );
+  };
+  // master-freeze and master-kill: wait for the cluster to promote the replica, heal the old
+  // master (it rejoins as a replica).
+  const failover = async (
+    random: () => number,
+    names: FleetNames,
+    how: (server: RedisHandle, promoted: () => Promise<void>, random: () => number) => Promise<void>,
+  ): Promise<string> => {
+    const { aimAt, slot, old } = await aim(random, names);
+    await how(old, promotedIn(slot, old), random);
+    await settled();
     return `${aimAt} master :${old.port} → :${(await cluster.masterOf(slot)).port}`;
+  };
+  // replica-lag-promoted: the master's only replica stopped and cut off for 0.5–1.5 s (with
+  // replicas=1 nothing written to that master meanwhile is acknowledged), then the master
+  // stopped, the replica woken and promoted with CLUSTER FAILOVER FORCE, behind; the old master
+  // woken rejoins as its replica. A canary written unacknowledged while it lagged shows that the
+  // promoted replica did lag; nothing acknowledged may be lost.
+  const lagPromoted = async (random: () => number, names: FleetNames): Promise<string> => {
+    const { aimAt, slot, old } = await aim(random, names);
+    const replica = await replicaOf(old);
+    const frozen = new Frozen();
+    // Its own key and value: a restart-empty fault's canary may sit under the shared one.
+    const unacknowledged = `fleet-lag-canary:{${names[aimAt]}}`;
+    const written = randomBytes(6).toString('hex');
+    try {
+      await stopBehind(frozen, old.port, replica);
+      await sleep(between(random, 500, 1500));
+      await redisCommand(old.port, ['SET', unacknowledged, written]);
+      frozen.stop(old);
+      frozen.thaw(replica);
+      await untilSucceeds(async () => {
+        await redisCommand(replica.port, ['CLUSTER', 'FAILOVER', 'FORCE']);
+      });
+      await promotedIn(slot, old)();
+    } finally {
+      frozen.thawAll();
+    }
+    await settled();
+    let canary = '';
+    await untilSucceeds(async () => {
+      canary = await redisCommand(replica.port, ['GET', unacknowledged]);
+    });
+    const behind =
+      canary !== written ? 'behind (the unacknowledged canary is gone)' : 'NOT behind (it has the canary)';
+    return `${aimAt} replica :${replica.port} promoted in place of :${old.port}, ${behind}`;
+  };
+  // master-restart-empty: the master of the lock's or the dict's slot SIGKILLed and restarted at
+  // once, empty; it keeps nodes.conf, so it comes back the master of its slots and its replica
+  // resyncs from it, unless the cluster promoted the replica first (the canaries tell).
+  const restartEmpty = async (random: () => number, names: FleetNames): Promise<FaultOutcome> => {
+    const { aimAt, slot, old } = await aim(random, names);
+    const canaries = await plantCanaries(names, masterFor, 1);
+    const killedAt = Date.now();
+    await old.kill();
+    await old.restart();
+    const downMs = Date.now() - killedAt;
+    await settled();
+    const lost = await lostCanaries(canaries, masterFor, names, { since: 0, until: killedAt });
+    return {
+      target: `${aimAt} master :${old.port} back empty after ${downMs} ms, slot now on :${(await cluster.masterOf(slot)).port}; ${describeLoss(lost)}`,
+      lost,
+    };
+  };
+  /** replicaOf finds the node replicating `master`. */
+  const replicaOf = async (master: RedisHandle): Promise<RedisHandle> => {
+    for (const node of cluster.nodes) {
+      const info = await redisCommand(node.port, ['INFO', 'replication']).catch(() => '');
+      if (info.includes('role:slave') && info.includes(`master_port:${master.port}\r`)) return node;
+    }
+    throw new Error(`no replica of :${master.port}`);
   };
   return {
     name: 'redis-cluster-replicas',
@@ -427,6 +683,8 @@ async function clusterReplicas(): Promise<FleetBackend> {
     faults: [
       { kind: 'master-freeze', inject: (random, names) => failover(random, names, freezeThenWake) },
       { kind: 'master-kill', inject: (random, names) => failover(random, names, killThenRestart) },
+      { kind: 'replica-lag-promoted', inject: lagPromoted },
+      { kind: 'master-restart-empty', inject: restartEmpty },
     ],
     describe: `Redis Cluster: 3 masters with a replica each, node timeout 1000 ms, no persistence (${cluster.url}); workers use replicas=1`,
     problems: () => [],

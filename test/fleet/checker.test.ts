@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { check, type FinalState, formatReport } from './checker.js';
-import type { Event } from './history.js';
+import type { Event, Fault } from './history.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -234,5 +234,100 @@ describe('fleet checker', () => {
       expect.stringMatching(/w0: acquire failed with an unexpected TypeError/),
     );
     expect(r.errors).toEqual({ 'acquire TypeError': 1 });
+  });
+  it('finds a worker that never recovered while the others did', () => {
+    const { events, final } = history(ok(6)); // turns end at T0 + 60; healed at T0 + 30
+    const failing = (worker: string, n: number): Event[] =>
+      Array.from({ length: n }, (_, i) => ({
+        type: 'op-error' as const,
+        worker,
+        op: 'acquire' as const,
+        error: 'BackendUnavailableError (backend_unavailable)',
+        message: 'redis unavailable: Connection is closed.',
+        expected: true,
+        t0: T0 + 31 + i,
+        t: T0 + 31 + i,
+      }));
+    const stuck = check([...events, ...failing('w9', 5)], final, [], { healedAt: T0 + 30 });
+    expect(stuck.violations).toEqual([
+      'worker w9 did not recover: all its 5 calls since the faults were healed failed (acquire BackendUnavailableError (backend_unavailable); last: redis unavailable: Connection is closed.), none was granted',
+    ]);
+    // A worker that failed a few times and was granted after the heal, or failed fewer times, recovered.
+    expect(
+      check([...events, ...failing('w1', 5), ...failing('w9', 4)], final, [], { healedAt: T0 + 30 })
+        .violations,
+    ).toEqual([]);
+  });
+
+  describe('proven losses (a lagging replica promoted, a master back empty)', () => {
+    // Epoch 1: three accepted writes (fences 1–3, T0..T0+30); the store then comes back empty at
+    // T0+40; epoch 2: two writes (fences 1001–1002, from T0+100), C counted from 0 again.
+    const before = history(ok(3));
+    const after = history(ok(2));
+    const later = (e: Event): Event => {
+      const shift = { ...e, worker: `${e.worker}x` } as Event & Record<string, unknown>;
+      for (const k of ['t', 'tReq', 'tResp', 'expiresAt', 'tInvoke'] as const) {
+        if (typeof shift[k] === 'number') (shift as Record<string, number>)[k] = (shift[k] as number) + 100;
+      }
+      if ('fence' in shift) (shift as Record<string, number>).fence = (shift.fence as number) + 1000;
+      if ('elem' in shift) (shift as Record<string, string>).elem = `${shift.elem}x`;
+      return shift;
+    };
+    const events = [...before.events, ...after.events.map(later)];
+    const final = { c: 2, elems: after.final.elems.map((e) => `${e}x`) };
+    const wipe = (lost: Fault['lost']): Fault[] => [
+      { kind: 'master-restart-empty', target: 'master', t0: T0 + 35, t1: T0 + 60, ...(lost ? { lost } : {}) },
+    ];
+    const whole = { since: 0, until: T0 + 40 };
+
+    it('excuses exactly the acknowledged writes its window holds, and counts them', () => {
+      const r = check(events, final, wipe({ lock: whole, dict: whole }));
+      expect(r.violations).toEqual([]);
+      expect(r).toMatchObject({ rolledBack: 3, rolledBackBy: { 'master-restart-empty': 3 } });
+      expect(formatReport('synthetic', r)).toMatch(
+        /lost where a fault proved a loss \(excused\): 3 \(master-restart-empty 3\)/,
+      );
+    });
+
+    it('excuses nothing without a proven loss, nor outside its window', () => {
+      const unproven = check(events, final, wipe(undefined)).violations;
+      expect(unproven).toContainEqual(
+        expect.stringMatching(/acknowledged write lost: accepted element w0.0/),
+      );
+      expect(unproven).toContainEqual(
+        expect.stringMatching(/lost update: w0.0 and w0.0x were both accepted writing C=1/),
+      );
+      const partial = { since: T0 + 12, until: T0 + 40 };
+      const r = check(events, final, wipe({ lock: partial, dict: partial }));
+      expect(r.rolledBack).toBe(2);
+      expect(r.violations).toContainEqual(expect.stringMatching(/accepted element w0.0 is missing from S/));
+      expect(r.violations).not.toContainEqual(expect.stringMatching(/w1.1 is missing/));
+    });
+
+    it('still finds a stale write accepted after the loss, and a fence issued again', () => {
+      // After the wipe, a write under fence 2 (below the lost but acknowledged fence 3) is accepted.
+      const stale = events.map((e) =>
+        e.type === 'grant' && e.fence === 1001
+          ? { ...e, fence: 2 }
+          : 'fence' in e && e.fence === 1001
+            ? { ...e, fence: 2 }
+            : e,
+      );
+      const r = check(stale, final, wipe({ lock: whole, dict: whole }));
+      expect(r.violations).toContainEqual(expect.stringMatching(/stale write accepted: w0.0x \(fence 2\)/));
+      expect(r.violations).toContainEqual(expect.stringMatching(/fence 2 granted twice/));
+    });
+
+    it("ends a forgotten grant's hold at the loss, in a lock window only", () => {
+      // w0's grant (fence 3) never released, its lease running to T0+520; the store came back
+      // empty at T0+40, and w0x was granted at T0+101: a double grant only if nothing was lost.
+      const unreleased = events.filter(
+        (e) => !((e.type === 'release' || e.type === 'releasing') && e.fence === 3),
+      );
+      expect(check(unreleased, final, wipe({ dict: whole })).violations).toContainEqual(
+        expect.stringMatching(/lock granted twice: w2 \(fence 3\) still held it/),
+      );
+      expect(check(unreleased, final, wipe({ lock: whole, dict: whole })).violations).toEqual([]);
+    });
   });
 });

@@ -12,7 +12,7 @@
  *   3. no lost update, no phantom: no two accepted writes wrote the same C, each accepted write
  *      read C = |S| (nobody wrote between its read and its write), every accepted element is in
  *      the final S (no acknowledged write lost: the fleets on replicated deployments connect with
- *      `replicas=1`, and no fault there erases what a replica acknowledged), every element of the final S was written by an accepted or unknown write,
+ *      `replicas=1`), every element of the final S was written by an accepted or unknown write,
  *      and the final C = |S|, between the accepted count and accepted + unknown;
  *   4. every refused write was stale: its lease had passed its expiry, or a grant with a higher
  *      fence had begun, by the time the refusal came back;
@@ -23,12 +23,23 @@
  *   6. after the faults were healed the fleet made progress, and no call failed with an error
  *      the API does not document for it.
  *
+ * Proven losses. A fault that can lose acknowledged data (a lagging replica promoted, a master
+ * restarted empty) plants a canary acknowledged by replicas, and reports a loss window for the
+ * lock's store or the dict's when the canary is gone afterwards (Fault.lost). Within such a
+ * window, and only there, the checks allow what the store provably forgot: an accepted write
+ * sent before the window ended and answered after it began that is missing from the final S is
+ * counted as `rolledBack` and left out of checks 2 (version order) and 3; a grant answered in a
+ * lock window held the lock in the store at most until the window ended (5), and a refusal of
+ * such a grant's write is not a violation (4). Check 1 and the real-time order of check 2 (no
+ * stale write accepted) hold without exception: fences must survive every loss.
+ *
  * How it fails: never throws on a bad history; everything wrong is a line in `violations`.
  */
 import type {
   Event,
   Fault,
   Grant,
+  LossWindow,
   OpFailure,
   Release,
   Releasing,
@@ -55,6 +66,10 @@ export interface Report {
   readonly unknown: number;
   /** acceptedAfterHeal counts accepted writes sent after `healedAt`. */
   readonly acceptedAfterHeal: number;
+  /** rolledBack counts accepted writes missing from the final S inside a proven loss window (excused). */
+  readonly rolledBack: number;
+  /** rolledBackBy counts them by the kind of fault whose window holds them. */
+  readonly rolledBackBy: Readonly<Record<string, number>>;
   readonly faults: Readonly<Record<string, number>>;
   /** errors counts failed calls by operation and error ("acquire BackendUnavailableError"). */
   readonly errors: Readonly<Record<string, number>>;
@@ -87,8 +102,11 @@ export function check(
   const releasing = events.filter((e): e is Releasing => e.type === 'releasing');
   const failures = events.filter((e): e is OpFailure => e.type === 'op-error');
 
+  const lockLoss = faults.flatMap((f) => (f.lost?.lock ? [f.lost.lock] : []));
+  const dictLoss = faults.flatMap((f) => (f.lost?.dict ? [{ ...f.lost.dict, kind: f.kind }] : []));
+
   checkFences(grants, violations);
-  checkExclusion(grants, releasing, releases, violations);
+  checkExclusion(grants, releasing, releases, lockLoss, violations);
 
   const outcomeOf = new Map<string, WriteOutcome>();
   for (const o of outcomes) {
@@ -113,10 +131,20 @@ export function check(
     else violations.push(`write ${w.elem} (fence ${w.fence}) failed with an unexpected ${o.error}`);
   }
 
-  checkWriteOrder(ok, violations);
+  const finalSet = new Set(final.elems);
+  const rolledBack = new Set(
+    ok.filter((w) => !finalSet.has(w.elem) && inWindow(dictLoss, w.t, w.done)).map((w) => w.elem),
+  );
+  const kept = ok.filter((w) => !rolledBack.has(w.elem));
+  const rolledBackBy: Record<string, number> = {};
+  for (const w of ok.filter((x) => rolledBack.has(x.elem))) {
+    const kind = dictLoss.find((l) => inWindow([l], w.t, w.done))!.kind;
+    rolledBackBy[kind] = (rolledBackBy[kind] ?? 0) + 1;
+  }
+  checkWriteOrder(kept, violations);
   checkAcceptedFences(ok, violations);
-  checkLostUpdates(ok, unknown, invokeOf, outcomeOf, final, violations);
-  checkRefusals(stale, grants, violations);
+  checkLostUpdates(kept, unknown, invokeOf, outcomeOf, final, violations);
+  checkRefusals(stale, grants, lockLoss, violations);
 
   for (const f of failures) {
     if (!f.expected) violations.push(`${f.worker}: ${f.op} failed with an unexpected ${f.error}`);
@@ -126,6 +154,7 @@ export function check(
   if (options.healedAt !== undefined && acceptedAfterHeal === 0) {
     violations.push('no write was accepted after the faults were healed: the fleet did not recover');
   }
+  if (options.healedAt !== undefined) checkWorkersRecovered(grants, failures, options.healedAt, violations);
 
   const errors: Record<string, number> = {};
   const slowest: Record<string, number> = {};
@@ -150,12 +179,54 @@ export function check(
     rejectedStale: stale.length,
     unknown: unknown.length,
     acceptedAfterHeal,
+    rolledBack: rolledBack.size,
+    rolledBackBy,
     faults: faultCounts,
     errors,
     slowestFailureMs: slowest,
     final,
     violations,
   };
+}
+
+/** inWindow tells whether something that began at `from` and ended at `to` overlaps a loss window. */
+function inWindow(windows: readonly LossWindow[], from: number, to: number): boolean {
+  return windows.some((w) => to >= w.since && from <= w.until);
+}
+
+/** lossEnd is the end of the latest loss window a grant answered inside it falls in (its hold ended there at the latest). */
+function lossEnd(windows: readonly LossWindow[], g: Grant): number | undefined {
+  const hit = windows.filter((w) => g.tResp >= w.since && g.tReq <= w.until);
+  return hit.length === 0 ? undefined : Math.max(...hit.map((w) => w.until));
+}
+
+/**
+ * STUCK_AFTER is how many failed calls, and nothing else, a worker may make after the faults were
+ * healed before it counts as stuck (the backend is up: a healthy client fails a call or two at most).
+ */
+const STUCK_AFTER = 5;
+
+/** (6) Every worker recovered: none whose every call since the heal failed, STUCK_AFTER times or more. */
+function checkWorkersRecovered(
+  grants: readonly Grant[],
+  failures: readonly OpFailure[],
+  healedAt: number,
+  violations: string[],
+): void {
+  const granted = new Set(grants.filter((g) => g.tResp >= healedAt).map((g) => g.worker));
+  const failed = new Map<string, OpFailure[]>();
+  for (const f of failures) {
+    if (f.t0 >= healedAt && !granted.has(f.worker))
+      failed.set(f.worker, [...(failed.get(f.worker) ?? []), f]);
+  }
+  for (const [worker, fs] of failed) {
+    if (fs.length < STUCK_AFTER) continue;
+    const kinds = [...new Set(fs.map((f) => `${f.op} ${f.error}`))].join(', ');
+    const last = fs[fs.length - 1]!.message;
+    violations.push(
+      `worker ${worker} did not recover: all its ${fs.length} calls since the faults were healed failed (${kinds}${last ? `; last: ${last}` : ''}), none was granted`,
+    );
+  }
 }
 
 /** (1) Fences unique, and increasing in real-time order of grants. */
@@ -190,6 +261,7 @@ function checkExclusion(
   grants: readonly Grant[],
   releasing: readonly Releasing[],
   releases: readonly Release[],
+  lockLoss: readonly LossWindow[],
   violations: string[],
 ): void {
   const releaseOf = new Map<string, Release>();
@@ -206,7 +278,9 @@ function checkExclusion(
     // reaches one master, the holder pauses, the rest find the keys expired, and it answers
     // false although its first step did release. Only the earlier bound is proof.
     const sent = r?.tInvoke ?? sentAt.get(key);
-    return sent === undefined ? g.expiresAt : Math.min(sent, g.expiresAt);
+    const held = sent === undefined ? g.expiresAt : Math.min(sent, g.expiresAt);
+    // A grant the store provably lost held the lock there until the loss at the latest.
+    return Math.min(held, lossEnd(lockLoss, g) ?? held);
   });
   let longest = 0;
   sorted.forEach((g, i) => {
@@ -315,6 +389,7 @@ function checkLostUpdates(
 function checkRefusals(
   stale: ReadonlyArray<{ write: WriteInvoke; outcome: WriteOutcome }>,
   grants: readonly Grant[],
+  lockLoss: readonly LossWindow[],
   violations: string[],
 ): void {
   const grantOf = new Map<string, Grant>();
@@ -339,7 +414,8 @@ function checkRefusals(
     }
     const expired = outcome.t >= g.expiresAt;
     const superseded = (firstHigher.get(g.fence) ?? Number.POSITIVE_INFINITY) < outcome.t;
-    if (!expired && !superseded) {
+    const forgotten = lossEnd(lockLoss, g) !== undefined;
+    if (!expired && !superseded && !forgotten) {
       violations.push(
         `write ${write.elem} (fence ${g.fence}) was refused (${outcome.error}) ${g.expiresAt - outcome.t} ms before its lease expired, with no newer grant`,
       );
@@ -366,6 +442,15 @@ export function formatReport(title: string, r: Report): string {
     `── fleet: ${title}`,
     `   grants ${r.grants}, accepted ${r.accepted} (after heal ${r.acceptedAfterHeal}), rejected-as-stale ${r.rejectedStale}, unknown ${r.unknown}`,
     `   final C=${r.final.c}, |S|=${r.final.elems.length}`,
+    ...(r.rolledBack > 0
+      ? [
+          `   acknowledged writes lost where a fault proved a loss (excused): ${r.rolledBack} (${Object.entries(
+            r.rolledBackBy,
+          )
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')})`,
+        ]
+      : []),
     `   faults: ${kinds || 'none'}`,
     `   failed calls: ${errors || 'none'}${slow ? ` (slowest to fail: ${slow})` : ''}`,
     `   violations: ${r.violations.length}`,

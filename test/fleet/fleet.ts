@@ -25,8 +25,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type Baton, connect } from '../../src/index.js';
 import { makeTempDir, removeTempDir } from '../support/processes.js';
-import { untilSucceeds } from '../support/retry.js';
-import { type BackendName, type FleetBackend, type FleetNames, startBackend } from './backends.js';
+import { RECOVERY_MS, untilSucceeds } from '../support/retry.js';
+import {
+  type BackendName,
+  type FaultOutcome,
+  type FleetBackend,
+  type FleetNames,
+  startBackend,
+} from './backends.js';
 import { check, type FinalState, type Report } from './checker.js';
 import { type Fault, readHistory } from './history.js';
 import type { WorkerConfig, WorkerMessage } from './worker.js';
@@ -204,7 +210,23 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       }
     }
 
-    const final = await readFinal(parent, base.dict);
+    // The harness's own client has been connected since the start, idle but for the pause
+    // fault's inspect(): it must read the final state like any client. If it cannot within the
+    // recovery time (a client that never reconnects), that is a violation; a fresh client reads.
+    let final: FinalState;
+    try {
+      final = await readFinal(parent, base.dict);
+    } catch (err) {
+      violations.push(
+        `the harness's long-lived client could not read the dict within ${RECOVERY_MS} ms after the faults were healed (${err instanceof Error ? err.message : String(err)}); a fresh client read it`,
+      );
+      const fresh = await connect(backend.target, { timeoutMs: 2_000 });
+      try {
+        final = await readFinal(fresh, base.dict);
+      } finally {
+        await fresh.close().catch(() => {});
+      }
+    }
     const report = check(readHistory(dir), final, faults, { healedAt });
     violations.push(...backend.problems());
     let historyDir: string | undefined;
@@ -258,7 +280,7 @@ interface NemesisContext {
 /** nemesis injects faults until `until`, one at a time, and returns what it did. */
 async function nemesis(ctx: NemesisContext): Promise<Fault[]> {
   const { random } = ctx;
-  const kinds: Array<{ kind: string; inject: () => Promise<string> }> = [
+  const kinds: Array<{ kind: string; inject: () => Promise<string | FaultOutcome> }> = [
     ...(ctx.workerFaults
       ? [
           { kind: 'pause', inject: () => pause(ctx) },
@@ -276,8 +298,9 @@ async function nemesis(ctx: NemesisContext): Promise<Fault[]> {
     if (bag.length === 0) bag = shuffle([...kinds], random);
     const next = bag.pop()!;
     const t0 = Date.now();
-    const target = await next.inject();
-    faults.push({ kind: next.kind, target, t0, t1: Date.now() });
+    const done = await next.inject();
+    const { target, lost } = typeof done === 'string' ? { target: done, lost: undefined } : done;
+    faults.push({ kind: next.kind, target, t0, t1: Date.now(), ...(lost ? { lost } : {}) });
     ctx.log(`  ${next.kind} ${target} (${Date.now() - t0} ms)`);
   }
   return faults;

@@ -86,6 +86,8 @@ export interface OpFailure {
   readonly error: string;
   /** expected is false for an error that is not a BatonError a caller is told to expect here. */
   readonly expected: boolean;
+  /** message is the start of the error's message (what `error` does not say: "Connection is closed."). */
+  readonly message?: string;
   readonly t0: number;
   readonly t: number;
 }
@@ -99,6 +101,25 @@ export interface Fault {
   readonly target: string;
   readonly t0: number;
   readonly t1: number;
+  /** lost: what the fault proved its store lost (a canary acknowledged by a replica is gone). */
+  readonly lost?: LostData;
+}
+
+/**
+ * LostData says, for the store of the run's lock and of its dict, the window of a proven loss:
+ * what was acknowledged between `since` and `until` may be gone (a lagging replica promoted, a
+ * master restarted empty). The checker excuses exactly those losses, counts them and checks
+ * everything else as before.
+ */
+export interface LostData {
+  readonly lock?: LossWindow;
+  readonly dict?: LossWindow;
+}
+
+/** LossWindow: acknowledged between `since` and `until` (ms, Date.now()) and possibly lost. */
+export interface LossWindow {
+  readonly since: number;
+  readonly until: number;
 }
 
 /** Recorder appends events to one worker's history file. */

@@ -102,7 +102,9 @@ function table(rs: readonly FleetResult[]): string {
     const faults = Object.entries(r.report.faults)
       .map(([k, n]) => `${k} ${n}`)
       .join(', ');
-    return `| ${r.backend} | ${Math.round(r.elapsedMs / 1000)} s | ${r.ttlMs} | ${r.report.grants} | ${r.report.accepted} | ${r.report.rejectedStale} | ${r.report.unknown} | ${faults} | ${r.report.violations.length} |`;
+    const lost =
+      r.report.rolledBack === 0 ? '' : ` (${r.report.rolledBack} acknowledged writes lost in proven losses)`;
+    return `| ${r.backend} | ${Math.round(r.elapsedMs / 1000)} s | ${r.ttlMs} | ${r.report.grants} | ${r.report.accepted}${lost} | ${r.report.rejectedStale} | ${r.report.unknown} | ${faults} | ${r.report.violations.length} |`;
   });
   return [
     '| backend | run | TTL ms | grants | accepted | rejected as stale | unknown | faults | violations |',

@@ -57,6 +57,7 @@ process.on('message', (m) => {
 });
 process.on('disconnect', () => process.exit(1));
 
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err)).slice(0, 160);
 const describe = (err: unknown): string =>
   err instanceof Error ? `${err.name}${'code' in err ? ` (${String(err.code)})` : ''}` : String(err);
 
@@ -67,7 +68,15 @@ async function connectWithRetry(): Promise<Baton> {
       return await connect(config!.target, { timeoutMs: config!.timeoutMs });
     } catch (err) {
       const expected = err instanceof BackendUnavailableError;
-      history.record({ type: 'op-error', op: 'connect', error: describe(err), expected, t0, t: Date.now() });
+      history.record({
+        type: 'op-error',
+        op: 'connect',
+        error: describe(err),
+        message: messageOf(err),
+        expected,
+        t0,
+        t: Date.now(),
+      });
       if (stopping) process.exit(0);
       await sleep(100 + Math.random() * 200);
     }
@@ -92,6 +101,7 @@ while (!stopping) {
       type: 'op-error',
       op: 'acquire',
       error: describe(err),
+      message: messageOf(err),
       expected,
       t0: tReq,
       t: Date.now(),
@@ -139,7 +149,15 @@ async function holding(fence: number, lease: Lease): Promise<void> {
     const op = config!.fencedRead ? 'fenced-read' : 'read';
     const expected =
       err instanceof BackendUnavailableError || (config!.fencedRead && err instanceof StaleFenceError);
-    history.record({ type: 'op-error', op, error: describe(err), expected, t0, t: Date.now() });
+    history.record({
+      type: 'op-error',
+      op,
+      error: describe(err),
+      message: messageOf(err),
+      expected,
+      t0,
+      t: Date.now(),
+    });
     return;
   }
   history.record({ type: 'read', fence, c, n, t: Date.now() });

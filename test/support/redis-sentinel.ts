@@ -24,6 +24,14 @@ export interface SentinelOptions {
   readonly downAfterMs?: number;
   /** failoverTimeoutMs: `sentinel failover-timeout` (4000 by default; a second failover of one master waits twice that). */
   readonly failoverTimeoutMs?: number;
+  /**
+   * attachWithCommand starts the replicas as masters and attaches them with `REPLICAOF` (instead
+   * of `--replicaof`), so any server restarted later comes back a master, as a real one does
+   * whose config file names no master (Sentinel cannot rewrite a dead server's file, and these
+   * servers have none). With `--replicaof` (the default) a server that was first a replica
+   * restarts as a replica of the first master, whatever role Sentinel gave it since.
+   */
+  readonly attachWithCommand?: boolean;
 }
 
 /** SentinelHandle controls a deployment started by `startSentinelDeployment`. */
@@ -76,12 +84,16 @@ export async function startSentinelDeployment(options: SentinelOptions = {}): Pr
   try {
     const master = await startRedis({ extraArgs: common });
     servers.push(master);
+    const replicaof = ['--replicaof', '127.0.0.1', String(master.port)];
     const replicas = await Promise.all(
       Array.from({ length: replicaCount }, () =>
-        startRedis({ extraArgs: [...common, '--replicaof', '127.0.0.1', String(master.port)] }),
+        startRedis({ extraArgs: options.attachWithCommand === true ? common : [...common, ...replicaof] }),
       ),
     );
     servers.push(...replicas);
+    if (options.attachWithCommand === true) {
+      await Promise.all(replicas.map((r) => redisCommand(r.port, ['REPLICAOF', ...replicaof.slice(1)])));
+    }
     await waitForReplicasOf(master, replicaCount, 10_000);
     for (let i = 0; i < sentinelCount; i++) {
       const { proc, port, dir } = await startSentinel(master.port, quorum, downAfterMs, failoverTimeoutMs);
