@@ -86,6 +86,23 @@ export interface DeleteOptions<F = FenceCheck> extends WriteOptions<F> {
   readonly ifVersion?: number | undefined;
 }
 
+/** SetIfAbsentOptions are a setIfAbsent's: a write's, plus the TTL of the entry it may store. */
+export interface SetIfAbsentOptions<F = FenceCheck> extends WriteOptions<F> {
+  readonly ttlMs?: number | undefined;
+}
+
+/** SetIfAbsentResult is the entry now stored under the key, and whether this call stored it. */
+export interface SetIfAbsentResult {
+  entry: StoredEntry;
+  created: boolean;
+}
+
+/** IncrResult is the value an incr left and the version it wrote. */
+export interface IncrResult {
+  value: number;
+  version: number;
+}
+
 /**
  * BatchOp is one operation of an all-or-nothing batch. `V` is its value: encoded JSON text at
  * this contract, the value itself in SharedDict.batch (DictOp).
@@ -163,8 +180,8 @@ export interface DictBackend {
     dict: string,
     key: string,
     value: string,
-    options: { ttlMs?: number | undefined } & WriteOptions,
-  ): Promise<{ entry: StoredEntry; created: boolean }>;
+    options: SetIfAbsentOptions,
+  ): Promise<SetIfAbsentResult>;
   /** delete removes one entry; false when it did not exist. VersionConflictError, StaleFenceError. */
   delete(dict: string, key: string, options: DeleteOptions): Promise<boolean>;
   /** pop removes one entry and returns what it held, atomically. StaleFenceError. */
@@ -173,12 +190,7 @@ export interface DictBackend {
    * incr adds `by` to a numeric entry (absent counts as 0) and returns the new value and version.
    * TypeMismatchError when the stored value is not a JSON number. The TTL of an existing entry is kept.
    */
-  incr(
-    dict: string,
-    key: string,
-    by: number,
-    options: WriteOptions,
-  ): Promise<{ value: number; version: number }>;
+  incr(dict: string, key: string, by: number, options: WriteOptions): Promise<IncrResult>;
   /** batch applies all ops or none, as one version. VersionConflictError (nothing applied), StaleFenceError. */
   batch(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<number>;
   /** list reads a page of live entries. */

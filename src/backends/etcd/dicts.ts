@@ -18,8 +18,11 @@ import type {
   DeleteOptions,
   DictBackend,
   DictCapabilities,
+  IncrResult,
   ListOptions,
   ListPage,
+  SetIfAbsentOptions,
+  SetIfAbsentResult,
   SetOptions,
   StoredEntry,
   WatchRequest,
@@ -80,8 +83,8 @@ export class EtcdDicts implements DictBackend {
     dict: string,
     key: string,
     value: string,
-    options: { ttlMs?: number | undefined } & WriteOptions,
-  ): Promise<{ entry: StoredEntry; created: boolean }> {
+    options: SetIfAbsentOptions,
+  ): Promise<SetIfAbsentResult> {
     return this.#buckets.withLease([options.ttlMs], async ([lease]) => {
       const stored = encodeStored(value, lease?.expiresAt);
       const r = await this.#commit({
@@ -126,12 +129,7 @@ export class EtcdDicts implements DictBackend {
     return gone && decodeStored(gone);
   }
 
-  async incr(
-    dict: string,
-    key: string,
-    by: number,
-    options: WriteOptions,
-  ): Promise<{ value: number; version: number }> {
+  async incr(dict: string, key: string, by: number, options: WriteOptions): Promise<IncrResult> {
     const entryKey = this.#entry(dict, key);
     let kv = (await this.#client.range('dict incr', { key: entryKey })).kvs[0];
     for (let attempt = 1; ; attempt++) {

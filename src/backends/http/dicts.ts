@@ -19,8 +19,11 @@ import type {
   DictBackend,
   DictCapabilities,
   FenceCheck,
+  IncrResult,
   ListOptions,
   ListPage,
+  SetIfAbsentOptions,
+  SetIfAbsentResult,
   SetOptions,
   StoredEntry,
   WatchRequest,
@@ -71,8 +74,8 @@ export class HttpDicts implements DictBackend {
     dict: string,
     key: string,
     value: string,
-    options: { ttlMs?: number | undefined } & WriteOptions,
-  ): Promise<{ entry: StoredEntry; created: boolean }> {
+    options: SetIfAbsentOptions,
+  ): Promise<SetIfAbsentResult> {
     const ttl = options.ttlMs !== undefined ? `,"ttlMs":${options.ttlMs}` : '';
     const r = await this.#client.call('POST', `${keyPath(dict, key)}/set-if-absent`, {
       body: `{"value":${value}${ttl}}`,
@@ -96,12 +99,7 @@ export class HttpDicts implements DictBackend {
     return r.status === 404 ? undefined : { value: valueText(r.text), version: 0 };
   }
 
-  async incr(
-    dict: string,
-    key: string,
-    by: number,
-    options: WriteOptions,
-  ): Promise<{ value: number; version: number }> {
+  async incr(dict: string, key: string, by: number, options: WriteOptions): Promise<IncrResult> {
     const r = await this.#client.json<{ value: number; version: number }>(
       'POST',
       `${keyPath(dict, key)}/incr`,

@@ -21,8 +21,11 @@ import type {
   DictBackend,
   DictCapabilities,
   FenceCheck,
+  IncrResult,
   ListOptions,
   ListPage,
+  SetIfAbsentOptions,
+  SetIfAbsentResult,
   SetOptions,
   StoredChange,
   StoredEntry,
@@ -73,8 +76,8 @@ export class MemoryDicts implements DictBackend {
     dict: string,
     key: string,
     value: string,
-    options: { ttlMs?: number | undefined } & WriteOptions,
-  ): Promise<{ entry: StoredEntry; created: boolean }> {
+    options: SetIfAbsentOptions,
+  ): Promise<SetIfAbsentResult> {
     const st = this.#write(dict);
     this.#checkFence(st, options.fence);
     const existing = st.entries.get(key);
@@ -110,12 +113,7 @@ export class MemoryDicts implements DictBackend {
     return toStored(e);
   }
 
-  async incr(
-    dict: string,
-    key: string,
-    by: number,
-    options: WriteOptions,
-  ): Promise<{ value: number; version: number }> {
+  async incr(dict: string, key: string, by: number, options: WriteOptions): Promise<IncrResult> {
     const st = this.#write(dict);
     this.#checkFence(st, options.fence);
     const e = st.entries.get(key);

@@ -30,8 +30,11 @@ import type {
   DeleteOptions,
   DictBackend,
   DictCapabilities,
+  IncrResult,
   ListOptions,
   ListPage,
+  SetIfAbsentOptions,
+  SetIfAbsentResult,
   SetOptions,
   StoredEntry,
   WatchRequest,
@@ -143,8 +146,8 @@ export class RedisDicts implements DictBackend {
     dict: string,
     key: string,
     value: string,
-    options: { ttlMs?: number | undefined } & WriteOptions,
-  ): Promise<{ entry: StoredEntry; created: boolean }> {
+    options: SetIfAbsentOptions,
+  ): Promise<SetIfAbsentResult> {
     const { ttlMs } = options;
     const target = this.#target(dict, options);
     const { created, packed } = await this.#run(DICT_SET_IF_ABSENT, dict, { target, key, value, ttlMs });
@@ -166,12 +169,7 @@ export class RedisDicts implements DictBackend {
     return packed === undefined ? undefined : parseEntry(packed);
   }
 
-  async incr(
-    dict: string,
-    key: string,
-    by: number,
-    options: WriteOptions,
-  ): Promise<{ value: number; version: number }> {
+  async incr(dict: string, key: string, by: number, options: WriteOptions): Promise<IncrResult> {
     const amount = String(by);
     return options.fence
       ? await this.#run(DICT_INCR, dict, { target: this.#target(dict, options), key, amount })

@@ -11,7 +11,7 @@
 import { BackendUnavailableError } from '../../errors.js';
 import { KeyLayout } from '../redis/keys.js';
 import type { BackendOptions, OpenedBackend } from '../types.js';
-import { UnsupportedDicts } from './dicts.js';
+import { unsupportedDicts } from './dicts.js';
 import { RedlockLocks } from './locks.js';
 import { Master } from './master.js';
 import type { Redlock } from './ops.js';
@@ -41,7 +41,7 @@ export async function openRedlock(url: URL, options: BackendOptions): Promise<Op
     driftFactor: driftFactorOf(options),
   };
   const locks = new RedlockLocks(redlock);
-  const dicts = new UnsupportedDicts(`redlock://${masters.map((m) => m.address).join(',')}`);
+  const dicts = unsupportedDicts(`redlock://${masters.map((m) => m.address).join(',')}`);
   let closing: Promise<void> | undefined;
   return {
     locks,
