@@ -321,6 +321,41 @@ async function redisOutage(): Promise<FleetBackend> {
 const FAILOVER_TIMEOUT_MS = 30_000;
 
 /** Frozen SIGSTOPs servers and SIGCONTs them, each once; `thawAll` wakes whatever is still stopped. */
+/**
+ * replicaSeenDown resolves once every sentinel (on `sentinelPorts`) flags the replica on
+ * `port` subjectively down (`s_down` in SENTINEL REPLICAS), so that none would promote it.
+ */
+async function replicaSeenDown(
+  sentinelPorts: readonly number[],
+  port: number,
+  timeoutMs: number,
+): Promise<void> {
+  const sentinels = sentinelPorts.map(
+    (p) =>
+      new Redis({
+        host: '127.0.0.1',
+        port: p,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      }),
+  );
+  const flagged = async (sentinel: Redis): Promise<boolean> => {
+    const replicas = (await sentinel.call('SENTINEL', 'REPLICAS', 'mymaster').catch(() => [])) as string[][];
+    const entry = replicas.find((r) => r[r.indexOf('port') + 1] === String(port));
+    return (entry?.[entry.indexOf('flags') + 1] ?? '').split(',').includes('s_down');
+  };
+  try {
+    await waitUntil(
+      async () => (await Promise.all(sentinels.map(flagged))).every(Boolean),
+      `every sentinel flags replica :${port} down`,
+      { timeoutMs, intervalMs: 100 },
+    );
+  } finally {
+    for (const sentinel of sentinels) sentinel.disconnect();
+  }
+}
+
 class Frozen {
   readonly #stopped = new Set<RedisHandle>();
   stop(server: RedisHandle): void {
@@ -519,7 +554,10 @@ async function sentinelReplicas(): Promise<FleetBackend> {
       await sleep(between(random, 500, 1500));
       canaries = await plantCanaries(names, masterFor, 1);
       frozen.stop(other);
-      await sleep(dep.downAfterMs + 500);
+      // Sentinel never picks a replica it flags down, but a busy machine can delay the flag past
+      // any fixed wait: wait for every sentinel to flag it (a CI run beside other work saw the
+      // frozen replica promoted after down-after + 500 ms).
+      await replicaSeenDown(dep.sentinelPorts, other.port, FAILOVER_TIMEOUT_MS);
       killedAt = Date.now();
       await master.kill();
       frozen.thaw(lag);
