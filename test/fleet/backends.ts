@@ -549,6 +549,7 @@ async function sentinelReplicas(): Promise<FleetBackend> {
     const frozen = new Frozen();
     let canaries: Canary[] = [];
     let killedAt = 0;
+    let promoted = 0;
     try {
       await stopBehind(frozen, port, lag);
       await sleep(between(random, 500, 1500));
@@ -561,7 +562,7 @@ async function sentinelReplicas(): Promise<FleetBackend> {
       killedAt = Date.now();
       await master.kill();
       frozen.thaw(lag);
-      await dep.waitForNewMaster(port, FAILOVER_TIMEOUT_MS);
+      promoted = await dep.waitForNewMaster(port, FAILOVER_TIMEOUT_MS);
     } finally {
       frozen.thawAll();
     }
@@ -571,7 +572,8 @@ async function sentinelReplicas(): Promise<FleetBackend> {
     const now = await dep.masterPort();
     const lost = await lostCanaries(canaries, masterFor, names, { since, until: killedAt });
     return {
-      target: `replica :${lag.port} behind, promoted in place of :${port} (now :${now}); ${describeLoss(lost)}`,
+      // `now` can differ from `promoted`: Sentinel may fail over again before the canaries are read.
+      target: `replica :${lag.port} behind, promoted :${promoted} in place of :${port} (now :${now}); ${describeLoss(lost)}`,
       lost,
     };
   };
