@@ -14,7 +14,7 @@ import type { SemaphoreBackend, SemaphoreCapabilities, SemaphoreInfo } from './l
 import { ELECTIONS_DICT, Election, electionLock } from './recipes/election.js';
 import { Group } from './recipes/group.js';
 import { groupDict } from './recipes/partitions.js';
-import type { DictBackend, DictCapabilities } from './shared-state/backend.js';
+import type { DictBackend, DictCapabilities, IssuedFence } from './shared-state/backend.js';
 import type { JsonValue } from './shared-state/codec.js';
 import { type DictSettings, SharedDict } from './shared-state/dict.js';
 import { checkCacheOptions, NearCache, type NearCacheOptions } from './shared-state/near-cache.js';
@@ -70,9 +70,11 @@ export class Baton implements AsyncDisposable {
     this.#pools = pools;
     this.#locks = locks;
     this.#dicts = dicts;
+    // A lock store that reads issuance itself (Redis: with the dicts that accepted the scope's
+    // fences) gives its own issuedFence; any other is asked through its inspect().
     this.#settings = settings.fenceIssuedCheck
       ? settings
-      : { ...settings, issuedFence: (scope) => this.#issuedFence(scope) };
+      : { ...settings, issuedFence: settings.issuedFence ?? ((scope) => this.#issuedFence(scope)) };
     this.#close = close;
   }
 
@@ -187,11 +189,11 @@ export class Baton implements AsyncDisposable {
    * rwlock's) from the lock store: 0 where nothing was ever issued, or where this
    * client has no semaphores. BackendUnavailableError when the lock store cannot answer.
    */
-  async #issuedFence(scope: FenceScope): Promise<number> {
-    if (scope.kind === 'lock') return (await this.#locks.inspect(scope.name)).fence;
-    if (typeof this.#pools === 'string') return 0;
+  async #issuedFence(scope: FenceScope): Promise<IssuedFence> {
+    if (scope.kind === 'lock') return { issued: (await this.#locks.inspect(scope.name)).fence };
+    if (typeof this.#pools === 'string') return { issued: 0 };
     const pools = scope.kind === 'semaphore' ? this.#pools.semaphores : this.#pools.rwlocks;
-    return (await pools.inspect(scope.name)).fence;
+    return { issued: (await pools.inspect(scope.name)).fence };
   }
 
   /**

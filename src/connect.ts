@@ -45,6 +45,7 @@ export async function connect(
       maxValueBytes,
       ownershipGuard: backend.dicts.capabilities.ownershipGuard,
       fenceIssuedCheck: backend.dicts.capabilities.fenceIssuedCheck,
+      issuedFence: backend.dicts.capabilities.fenceIssuedCheck ? undefined : backend.issuedFence,
     };
     return new Baton(backend.locks, backend.dicts, settings, () => backend.close(), backend.pools);
   }
@@ -72,6 +73,7 @@ export async function connect(
     maxValueBytes,
     ownershipGuard: false,
     fenceIssuedCheck: false,
+    issuedFence: locks.issuedFence,
   };
   // Semaphores and rwlocks come from the locks backend: they are locks.
   return new Baton(

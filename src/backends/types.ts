@@ -5,7 +5,7 @@
  */
 import type { LockBackend } from '../locks/backend.js';
 import type { SemaphoreBackend } from '../locks/semaphore-backend.js';
-import type { DictBackend } from '../shared-state/backend.js';
+import type { DictBackend, IssuedFenceReader } from '../shared-state/backend.js';
 
 /** BackendOptions are the connection settings every backend understands (all optional). */
 export interface BackendOptions {
@@ -32,6 +32,13 @@ export interface OpenedBackend {
    * saying why this backend has none (Baton then answers UnsupportedError with it).
    */
   readonly pools: { readonly semaphores: SemaphoreBackend; readonly rwlocks: SemaphoreBackend } | string;
+  /**
+   * issuedFence, where the backend has its own, reads a fence scope's issued counter before a
+   * fenced write that the dict store cannot check itself (a cluster, a composed client), and
+   * answers `floorIfLost` for a dict that accepted the scope's fences before (DictSettings).
+   * Absent: Baton reads the counter through the lock backend's inspect().
+   */
+  readonly issuedFence?: IssuedFenceReader | undefined;
   /** close closes both sides and every connection; idempotent. */
   close(): Promise<void>;
 }

@@ -60,7 +60,28 @@ export interface FenceCheck {
    * own store (a composed client, whose locks live elsewhere); the store then skips its check.
    */
   readonly issuedChecked?: boolean | undefined;
+  /**
+   * floorIfLost, given with issuedChecked, is the fence floor to apply when this dict has no
+   * fence recorded for `scope` although the lock store saw it accept one before (the dict's store
+   * lost its fence table, e.g. a Redis master restarted empty while the lock's master did not):
+   * the scope's issued counter when the check was made, so a fence below it is refused as
+   * `newer_fence`. Undefined when the dict never accepted a write fenced by this scope.
+   */
+  readonly floorIfLost?: number | undefined;
 }
+
+/**
+ * IssuedFence is what a composed check reads from the lock store before a fenced write (see
+ * DictSettings.issuedFence): the scope's issued-fence counter, and `floorIfLost` when the lock
+ * store remembers that this dict accepted a write fenced by the scope before.
+ */
+export interface IssuedFence {
+  readonly issued: number;
+  readonly floorIfLost?: number | undefined;
+}
+
+/** IssuedFenceReader reads an IssuedFence from the lock store before a write to `dict` fenced by `fence` of `scope`. */
+export type IssuedFenceReader = (scope: FenceScope, fence: number, dict: string) => Promise<IssuedFence>;
 
 /**
  * WriteOptions are the conditions common to every mutation. `F` is how the fence is given: a

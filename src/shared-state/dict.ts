@@ -26,6 +26,7 @@ import type {
   DeleteOptions,
   DictBackend,
   FenceCheck,
+  IssuedFenceReader,
   SetOptions,
   StoredEntry,
   WriteOptions,
@@ -104,11 +105,13 @@ export interface DictSettings {
   /**
    * issuedFence, given when the dict store cannot tell which fences a lock has issued (see
    * DictCapabilities.fenceIssuedCheck), reads a fence scope's issued-fence counter from the lock
-   * store; every fenced write is then checked against it first (StaleFenceError
-   * `unissued_fence`). Issued fences only grow, so a fence found issued stays issued and the
-   * check need not be atomic with the write.
+   * store before a fenced write to `dict`; every fenced write is then checked against it first
+   * (StaleFenceError `unissued_fence`). Issued fences only grow, so a fence found issued stays
+   * issued and the check need not be atomic with the write. A lock store that can (Redis) also
+   * remembers which dicts accepted a write fenced by the scope and answers `floorIfLost` for them
+   * (FenceCheck.floorIfLost).
    */
-  readonly issuedFence?: ((scope: FenceScope) => Promise<number>) | undefined;
+  readonly issuedFence?: IssuedFenceReader | undefined;
 }
 
 /** DEFAULT_DICT_SETTINGS are used when connect() is given none. */
@@ -452,14 +455,14 @@ export class SharedDict<T = JsonValue> {
   /**
    * #issued refuses, with StaleFenceError `unissued_fence`, a fence above its scope's issued
    * counter when this client checks issuance itself (settings.issuedFence); the store is then
-   * told not to check again.
+   * told not to check again, and given the floor to apply if it lost this dict's fence table.
    */
   async #issued(check: FenceCheck | undefined): Promise<FenceCheck | undefined> {
     const read = this.#settings.issuedFence;
     if (check === undefined || read === undefined) return check;
-    if (check.fence > (await read(check.scope)))
-      throw new StaleFenceError(check.lock, check.fence, 'unissued_fence');
-    return { ...check, issuedChecked: true };
+    const { issued, floorIfLost } = await read(check.scope, check.fence, this.name);
+    if (check.fence > issued) throw new StaleFenceError(check.lock, check.fence, 'unissued_fence');
+    return { ...check, issuedChecked: true, floorIfLost };
   }
 }
 

@@ -3,14 +3,12 @@
  * with replicas (3 masters, 3 replicas, node timeout 1000 ms): when the master serving a dict's
  * slot restarts empty — without a failover, so its replica resyncs from it and `replicas=1` does
  * not help — and the lock lives on another master, the dict's fence table is gone while the
- * lock's fence counter is not. A holder whose lease expired before a newer holder wrote then has
- * its write, fenced below the newer holder's acknowledged write, accepted: the cluster client's
- * issuance check (the fence is at most the lock's counter) passes, and the emptied dict has no
- * higher fence to compare with. On Sentinel, or when lock and dict share a master, the counter is
- * lost with the table and the write is refused as `unissued_fence` (test/redis/failover.test.ts).
- *
- * Marked `.fails` until src refuses it (issue 18: "a write fenced by an older grant must then be
- * refused"); the fix is in src/backends/redis, which another change owns.
+ * lock's fence counter is not. Before the fix a holder whose lease expired before a newer holder
+ * wrote then had its write, fenced below the newer holder's acknowledged write, accepted: the
+ * cluster client's issuance check (the fence is at most the lock's counter) passed, and the
+ * emptied dict had no higher fence to compare with (this test failed: 'accepted').
+ * Now the lock's slot records the dicts sent the lock's fences (fence_issued.lua), and a
+ * recorded dict with no fence on record refuses fences below the counter.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +29,7 @@ describe('redis cluster: the dict’s master restarted empty, the lock’s maste
   const slotOf = async (name: string): Promise<number> =>
     Number(await redisCommand(cluster!.nodes[0]!.port, ['CLUSTER', 'KEYSLOT', `{${name}}`]));
 
-  it.fails('a write fenced below an acknowledged newer fence is refused after the wipe', async () => {
+  it('a write fenced below an acknowledged newer fence is refused after the wipe', async () => {
     // A lock and a dict served by two different masters.
     let lockName = '';
     let dictName = '';

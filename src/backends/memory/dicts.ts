@@ -273,13 +273,14 @@ export class MemoryDicts implements DictBackend {
   /**
    * #checkFence refuses a fence its lock never issued (the store's fence counters, keyed by fence
    * scope: a lock name, or `semaphore/<name>` / `rwlock/<name>` for pools), then one below the
-   * highest this dict accepted, then (with a token) a lease that no longer holds the lock.
+   * highest this dict accepted (or, with none on record, below `floorIfLost`), then (with a token)
+   * a lease that no longer holds the lock.
    */
   #checkFence(st: DictState, fence: FenceCheck | undefined): void {
     if (!fence) return;
     if (!fence.issuedChecked && fence.fence > (this.#store.fences.get(fence.lock) ?? 0))
       throw new StaleFenceError(fence.lock, fence.fence, 'unissued_fence');
-    if (fence.fence < (st.fences.get(fence.lock) ?? 0))
+    if (fence.fence < (st.fences.get(fence.lock) ?? fence.floorIfLost ?? 0))
       throw new StaleFenceError(fence.lock, fence.fence, 'newer_fence');
     if (fence.token !== undefined && !this.#store.locks.get(fence.lock)?.holder(fence.token)) {
       throw new StaleFenceError(fence.lock, fence.fence, 'not_holder');

@@ -314,8 +314,9 @@ export class RedisDicts implements DictBackend {
   /**
    * #target is what every dict script but dict_get starts with: KEYS = the dict's six keys (+ the
    * fence scope's issued-fence counter and then the lock's holder key for the ownership guard,
-   * outside a cluster), ARGV[1..5] = history limit, trim mode, fence scope, fence, token, and the
-   * purge limit (`expireBatch`; dict_lib.lua reads it as the last argument).
+   * outside a cluster), ARGV[1..5] = history limit, trim mode, fence scope, fence, token, and last
+   * the fence floor if the dict lost its fence table ('' for none) and the purge limit
+   * (`expireBatch`).
    */
   #target(dict: string, options: WriteOptions | undefined): DictTarget {
     const keys: string[] = [...this.#keys.dict(dict).all];
@@ -330,6 +331,7 @@ export class RedisDicts implements DictBackend {
     return {
       keys,
       head: [limit, limit < EXACT_TRIM_BELOW ? '=' : '~', fence?.lock ?? '', fence?.fence ?? '', token],
+      floorIfLost: fence?.floorIfLost ?? '',
       purgeLimit: this.#conns.settings.expireBatch,
     };
   }

@@ -7,6 +7,8 @@
  * ```
  * <prefix>lock:{<name>}             hash  t = token, o = owner, f = fence     PX = the lease TTL
  * <prefix>lock:{<name>}:fence       string: last fence granted (INCR; never expires)
+ * <prefix>lock:{<name>}:fenced-dicts set  dicts sent a write fenced by the lock (fence_issued.lua;
+ *                                   clusters and composed clients only; never expires)
  * <prefix>lock:{<name>}:released    pub/sub channel, published by release
  * <prefix>dict:{<name>}:entries     hash  key -> "<version>:<expiresAt|>:<json>"
  * <prefix>dict:{<name>}:index       zset  key (score 0), for ordered prefix listing (ZRANGEBYLEX)
@@ -99,8 +101,20 @@ export class KeyLayout {
    * rwlock `<prefix><kind>:{<name>}:fence` (pool-keys.ts lays out the same key).
    */
   fenceCounter(scope: FenceScope): string {
-    if (scope.kind === 'lock') return this.lock(scope.name).fence;
-    return `${taggedBase(this.prefix, scope.kind, scope.name)}:fence`;
+    return `${this.#scopeBase(scope)}:fence`;
+  }
+
+  /**
+   * fencedDicts is the set of dicts sent a write fenced by a scope (fence_issued.lua), beside the
+   * scope's counter in its slot: `<prefix>lock:{<name>}:fenced-dicts`, or the pool's.
+   */
+  fencedDicts(scope: FenceScope): string {
+    return `${this.#scopeBase(scope)}:fenced-dicts`;
+  }
+
+  /** #scopeBase is the stem of a fence scope's keys: the lock's holder key, or the pool's base. */
+  #scopeBase(scope: FenceScope): string {
+    return taggedBase(this.prefix, scope.kind, scope.name);
   }
 
   /** lockName recovers the lock name from a holder key, or undefined for another key. */

@@ -12,10 +12,17 @@ import { RedisDicts } from './dicts.js';
 import { KeyLayout } from './keys.js';
 import { RedisLocks } from './locks.js';
 import { PoolKeyLayout } from './pool-keys.js';
+import { FENCE_ISSUED } from './script-defs.js';
 import { Scripts } from './scripts.js';
 import { RedisSemaphores } from './semaphores.js';
 import { parseRedisUrl } from './url.js';
 import { LockWakeups } from './wakeups.js';
+
+/**
+ * MAX_FENCED_DICTS bounds the dicts recorded per fence scope (fence_issued.lua); past it every
+ * dict counts as recorded, so a dict that lost its fence table is still refused below the counter.
+ */
+export const MAX_FENCED_DICTS = 10_000;
 
 /** openRedis connects to the Redis a URL names. InvalidArgumentError for a bad URL; BackendUnavailableError when unreachable. */
 export async function openRedis(url: URL, options: BackendOptions): Promise<OpenedBackend> {
@@ -44,6 +51,18 @@ export async function openRedis(url: URL, options: BackendOptions): Promise<Open
     locks,
     dicts,
     pools: { semaphores, rwlocks },
+    // Where a dict's script cannot read the counter (a cluster, or this store holding the locks
+    // of a composed client), the client reads it first, and records the dict beside it.
+    async issuedFence(scope, fence, dict) {
+      const read = await scripts.call(FENCE_ISSUED, {
+        counter: keys.fenceCounter(scope),
+        dicts: keys.fencedDicts(scope),
+        dict,
+        fence,
+        max: MAX_FENCED_DICTS,
+      });
+      return { issued: read.issued, floorIfLost: read.known ? read.issued : undefined };
+    },
     close() {
       closing ??= (async () => {
         await Promise.all([locks.close(), dicts.close(), semaphores.close(), rwlocks.close()]);

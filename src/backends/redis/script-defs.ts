@@ -170,6 +170,31 @@ export const LOCK_INSPECT: Script<{ readonly keys: LockKeys }, LockView> = {
   },
 };
 
+/** IssuedRead is fence_issued's answer (see the script's header). */
+export interface IssuedRead {
+  readonly issued: number;
+  readonly known: boolean;
+  readonly added: boolean;
+}
+
+export const FENCE_ISSUED: Script<
+  {
+    readonly counter: string;
+    readonly dicts: string;
+    readonly dict: string;
+    readonly fence: number;
+    readonly max: number;
+  },
+  IssuedRead
+> = {
+  name: 'fenceIssued',
+  file: 'redis/scripts/fence_issued.lua',
+  call: (i) => ({ keys: [i.counter, i.dicts], args: [i.dict, i.fence, i.max] }),
+  decode: (r) => ({ issued: num(r[1]), known: r[2] === 1, added: r[3] === 1 }),
+  // A new record must survive a failover of the scope's master (URL option replicas).
+  replicated: (a) => a.added,
+};
+
 // ---------------------------------------------------------------------------------------------
 // Redlock (redlock_*.lua): one master's part of a quorum operation
 
@@ -390,12 +415,14 @@ export const SEM_INDEX_READ: Script<{ readonly index: string }, string[]> = {
 /**
  * DictTarget is what every dict script but dict_get starts with: KEYS (the dict's six keys, plus
  * the fence scope's counter and the lock's holder key for a fenced write outside a cluster),
- * ARGV[1..5] (`head`: history limit, trim mode, fence scope, fence, token) and the purge limit,
- * which dict_lib.lua reads as the last argument.
+ * ARGV[1..5] (`head`: history limit, trim mode, fence scope, fence, token), and the two
+ * arguments dict_lib.lua reads last: the fence floor if the dict lost its fence table
+ * (FenceCheck.floorIfLost, '' for none) and the purge limit.
  */
 export interface DictTarget {
   readonly keys: readonly string[];
   readonly head: readonly ScriptArg[];
+  readonly floorIfLost: number | '';
   readonly purgeLimit: number;
 }
 
@@ -408,9 +435,9 @@ export interface DictOp {
   readonly value: string;
 }
 
-/** dictCall is KEYS and ARGV of a dict script: the target's, with the script's own arguments before the purge limit. */
+/** dictCall is KEYS and ARGV of a dict script: the target's, with the script's own arguments before the last two. */
 function dictCall(t: DictTarget, args: readonly ScriptArg[]) {
-  return { keys: t.keys, args: [...t.head, ...args, t.purgeLimit] };
+  return { keys: t.keys, args: [...t.head, ...args, t.floorIfLost, t.purgeLimit] };
 }
 
 /** opArgs are dict_write's and dict_each's ARGV after the head: the count, then five per op. */
@@ -591,6 +618,7 @@ export const ALL_SCRIPTS: readonly AnyScript[] = [
   LOCK_RELEASE,
   LOCK_LEAVE,
   LOCK_INSPECT,
+  FENCE_ISSUED,
   REDLOCK_ACQUIRE,
   REDLOCK_FENCE,
   REDLOCK_INSPECT,

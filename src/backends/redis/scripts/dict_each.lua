@@ -5,7 +5,7 @@
   own version and its own reply. One call's refusal (conflict, type, overflow) or failure
   (a Redis error inside it, caught with pcall) does not stop the others. Never fenced: fenced
   calls run their own script.
-  KEYS[1..6], ARGV[1..5] and the purge limit last, as in dict_lib.lua (ARGV[3..5] unused: '').
+  KEYS[1..6], ARGV[1..5] and the fence floor and purge limit last, as in dict_lib.lua (ARGV[3..5] unused: '').
   ARGV[6] number of calls n; then 5 arguments per call:
           kind ('g' get | 's' set | 'd' delete | 'i' incr), key, ifVersion ('' for none, 0 = absent),
           ttl ms ('' for none), value ('' for get and delete; the amount for incr)

@@ -11,6 +11,8 @@
                    "d<key>" -> "" (delete), "e<key>" -> "" (expire), "D" -> keys joined by NUL (clear)
   ARGV[1] history limit (stream MAXLEN)
   ARGV[2] "~" (approximate trim) or "=" (exact trim)
+  ARGV[#ARGV - 1] (next to last) the fence floor if this dict lost its fence table ('' for none:
+                  see check_fence)
   ARGV[#ARGV] (the last argument of every dict script) purge limit K (1..1000)
 
   Every script but dict_get calls purge() first: it deletes at most K entries whose expiresAt <= now
@@ -24,7 +26,7 @@
 --@include "clock_lib.lua"
 local K_ENTRIES, K_INDEX, K_TTL, K_META, K_FENCES, K_CHANGES = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local HISTORY, TRIM = ARGV[1], ARGV[2]
-local PURGE_LIMIT = tonumber(ARGV[#ARGV])
+local FLOOR_IF_LOST, PURGE_LIMIT = tonumber(ARGV[#ARGV - 1]), tonumber(ARGV[#ARGV])
 
 local function int(n)
   return string.format('%d', n)
@@ -168,13 +170,17 @@ end
 -- caller checked issuance itself) and KEYS[8] the lock's holder key when a token is given; in a
 -- cluster neither is passed (other slots) and the client checks issuance before the write.
 -- A fence above the counter was never issued (forged): refused before it can be recorded.
+-- FLOOR_IF_LOST, given by a client that checked issuance itself when the lock's store records
+-- that this dict was sent the scope's fences before (fence_issued.lua): with no fence on record
+-- here the dict's table was lost (its master restarted empty), so the highest fence it accepted
+-- is unknown but at most the counter the client read, and a fence below that is refused.
 local FENCE_LOCK, FENCE, FENCE_TOKEN = ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local function check_fence()
   if FENCE_LOCK == '' then return nil end
   if KEYS[7] and KEYS[7] ~= '' and FENCE > tonumber(redis.call('GET', KEYS[7]) or '0') then
     return { 'fence', FENCE_LOCK, ARGV[4], 'unissued_fence' }
   end
-  local highest = tonumber(redis.call('HGET', K_FENCES, FENCE_LOCK) or '0')
+  local highest = tonumber(redis.call('HGET', K_FENCES, FENCE_LOCK) or FLOOR_IF_LOST or '0')
   if FENCE < highest then return { 'fence', FENCE_LOCK, ARGV[4], 'newer_fence' } end
   if FENCE_TOKEN ~= '' and redis.call('HGET', KEYS[8], 't') ~= FENCE_TOKEN then
     return { 'fence', FENCE_LOCK, ARGV[4], 'not_holder' }

@@ -1,6 +1,6 @@
 --[[
   dict_list: one page of live entries in key (byte) order, optionally under a prefix.
-  KEYS[1..6], ARGV[1..5] and the purge limit last, as in dict_lib.lua (ARGV[3..5] unused: '').
+  KEYS[1..6], ARGV[1..5] and the fence floor and purge limit last, as in dict_lib.lua (ARGV[3..5] unused: '').
   ARGV[6] prefix ('' for all), ARGV[7] the ZRANGEBYLEX min: '[<prefix>', or '(<key>' to list
   after a cursor key (chosen by the caller, which compares bytes; Lua's < follows the locale),
   ARGV[8] limit, ARGV[9] '1' to return keys only

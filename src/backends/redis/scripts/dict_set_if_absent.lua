@@ -1,6 +1,6 @@
 --[[
   dict_set_if_absent: store a value only when the key is absent.
-  KEYS[1..6], ARGV[1..5] and the purge limit last, as in dict_lib.lua; KEYS[7] the fence scope's issued-fence counter and KEYS[8] the lock's holder key (see dict_lib.lua).
+  KEYS[1..6], ARGV[1..5] and the fence floor and purge limit last, as in dict_lib.lua; KEYS[7] the fence scope's issued-fence counter and KEYS[8] the lock's holder key (see dict_lib.lua).
   ARGV[6] key, ARGV[7] value, ARGV[8] ttl ms ('' for none)
   Returns {'ok', created (1|0), packed entry now stored}.
   Errors: {'fence', lock, fence, detail}.

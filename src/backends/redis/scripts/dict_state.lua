@@ -1,7 +1,7 @@
 --[[
   dict_state: the dict's version, size, oldest retained change and next expiry (size, version,
   and the watch loop, which also calls it to reap expired entries when nobody else touches the dict).
-  KEYS[1..6], ARGV[1..5] and the purge limit last, as in dict_lib.lua (ARGV[3..5] unused: '').
+  KEYS[1..6], ARGV[1..5] and the fence floor and purge limit last, as in dict_lib.lua (ARGV[3..5] unused: '').
   Purges at most the purge limit; size counts live entries only (due ones not yet purged excluded),
   and next expiry is at or before now while due entries remain (the sweep, expiry-sweep.ts, reads that).
   Returns {'ok', version, size, oldest version in the stream ('' when empty),
