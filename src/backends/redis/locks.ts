@@ -17,13 +17,7 @@
  * whose subscriber connection is lost while it waits.
  */
 import { BackendUnavailableError, NotReplicatedError } from '../../errors.js';
-import type {
-  AcquireRequest,
-  LockBackend,
-  LockCapabilities,
-  LockGrant,
-  LockInfo,
-} from '../../locks/backend.js';
+import type * as C from '../../locks/backend.js';
 import type { RedisConnections } from './client.js';
 import { extendListed } from './extend.js';
 import type { KeyLayout, LockKeys } from './keys.js';
@@ -41,7 +35,7 @@ import type { Scripts } from './scripts.js';
 import { type Turn, waitTurn } from './waiting.js';
 import type { LockWakeups } from './wakeups.js';
 
-const CAPABILITIES: LockCapabilities = Object.freeze({
+const CAPABILITIES: C.LockCapabilities = Object.freeze({
   fairOrdering: true,
   notifiedWaiting: true,
   minTtlMs: 1,
@@ -49,10 +43,10 @@ const CAPABILITIES: LockCapabilities = Object.freeze({
 });
 
 /** Attempt is the answer of one acquire script call: a grant, or how long until asking again is worth it (-1: no such time). */
-type Attempt = { grant: LockGrant; retryMs?: undefined } | { grant?: undefined; retryMs: number };
+type Attempt = { grant: C.LockGrant; retryMs?: undefined } | { grant?: undefined; retryMs: number };
 
 /** RedisLocks is one client's lock backend on Redis. */
-export class RedisLocks implements LockBackend {
+export class RedisLocks implements C.LockBackend {
   readonly capabilities = CAPABILITIES;
   readonly #conns: RedisConnections;
   readonly #scripts: Scripts;
@@ -75,7 +69,7 @@ export class RedisLocks implements LockBackend {
     this.#listing = new RedisLockListing(scripts, keys.prefix, (n) => this.inspect(n));
   }
 
-  async acquire(name: string, req: AcquireRequest): Promise<LockGrant | null> {
+  async acquire(name: string, req: C.AcquireRequest): Promise<C.LockGrant | null> {
     this.#open();
     const started = performance.now();
     const keys = this.#keys.lock(name);
@@ -93,7 +87,7 @@ export class RedisLocks implements LockBackend {
     }
   }
 
-  async extend(name: string, token: string, given: number | undefined): Promise<LockGrant | null> {
+  async extend(name: string, token: string, given: number | undefined): Promise<C.LockGrant | null> {
     this.#open();
     const holder = this.#keys.lock(name).holder;
     return extendListed(
@@ -108,16 +102,16 @@ export class RedisLocks implements LockBackend {
     return this.#scripts.call(LOCK_RELEASE, { keys: this.#keys.lock(name), token });
   }
 
-  async inspect(name: string): Promise<LockInfo> {
+  async inspect(name: string): Promise<C.LockInfo> {
     this.#open();
     const { fence, holder } = await this.#scripts.call(LOCK_INSPECT, { keys: this.#keys.lock(name) });
     if (!holder) return { name, held: false, fence };
-    const info: LockInfo = { name, held: true, fence, owner: holder.owner };
+    const info: C.LockInfo = { name, held: true, fence, owner: holder.owner };
     return holder.expiresAt !== undefined ? { ...info, expiresAt: holder.expiresAt } : info;
   }
 
   /** list reads the lock index (listing.ts) and inspects the names it holds: no keyspace scan. */
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<LockInfo[]> {
+  async list(options: { prefix?: string; limit?: number } = {}): Promise<C.LockInfo[]> {
     this.#open();
     return this.#listing.list(options);
   }
@@ -142,10 +136,10 @@ export class RedisLocks implements LockBackend {
   async #wait(
     name: string,
     keys: LockKeys,
-    req: AcquireRequest,
+    req: C.AcquireRequest,
     waiter: string,
     deadline: number,
-  ): Promise<LockGrant | null> {
+  ): Promise<C.LockGrant | null> {
     let granted = false;
     try {
       return await waitTurn({
@@ -155,7 +149,7 @@ export class RedisLocks implements LockBackend {
         signal: req.signal,
         deadline,
         refreshMs: LOCK_WAITER_REFRESH_MS,
-        poll: async (): Promise<Turn<LockGrant>> => {
+        poll: async (): Promise<Turn<C.LockGrant>> => {
           this.#open();
           const next = await this.#attempt(name, keys, req, waiter);
           if (!next.grant) return { done: false, retryMs: next.retryMs };
@@ -184,7 +178,7 @@ export class RedisLocks implements LockBackend {
   async #attempt(
     name: string,
     keys: LockKeys,
-    req: AcquireRequest,
+    req: C.AcquireRequest,
     waiter: string,
     first = false,
   ): Promise<Attempt> {
