@@ -17,7 +17,7 @@ import type { HttpClient } from './client.js';
 import type { TokenMap } from './tokens.js';
 import { watchStream } from './watch.js';
 
-/** HttpDicts implements C.DictBackend over REST. */
+/** HttpDicts implements DictBackend over REST. */
 export class HttpDicts implements C.DictBackend {
   readonly capabilities: C.DictCapabilities;
   readonly #client: HttpClient;

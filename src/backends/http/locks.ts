@@ -12,7 +12,7 @@ import type { HttpClient } from './client.js';
 import { HttpLeases } from './leases.js';
 import type { TokenMap } from './tokens.js';
 
-/** HttpLocks implements C.LockBackend over REST. */
+/** HttpLocks implements LockBackend over REST. */
 export class HttpLocks implements C.LockBackend {
   readonly capabilities: C.LockCapabilities;
   readonly #client: HttpClient;
