@@ -8,14 +8,10 @@
  * expiry takes few versions and does not compact a watcher that keeps up (watchers cannot read
  * during the pass: it is synchronous).
  */
-import {
-  BackendUnavailableError,
-  HistoryCompactedError,
-  StaleFenceError,
-  VersionConflictError,
-} from '../../errors.js';
+import { HistoryCompactedError, StaleFenceError, VersionConflictError } from '../../errors.js';
 import type * as C from '../../shared-state/backend.js';
 import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { ClientGate } from '../common/gate.js';
 import { incremented, storedNumber } from '../common/incr.js';
 import { now } from './scheduler.js';
 import { byName, type DictState, type EntryState, type MemoryStore } from './store.js';
@@ -28,7 +24,7 @@ export class MemoryDicts implements C.DictBackend {
   readonly capabilities: C.DictCapabilities;
   readonly #store: MemoryStore;
   readonly #wakeOnClose = new Set<() => void>();
-  #closed = false;
+  readonly #gate = new ClientGate();
 
   constructor(store: MemoryStore) {
     this.#store = store;
@@ -187,7 +183,7 @@ export class MemoryDicts implements C.DictBackend {
     if ((request.history !== undefined && request.history !== history) || cursor > st.version)
       throw new HistoryCompactedError(cursor, undefined);
     const signal = request.signal;
-    while (!this.#closed && !signal?.aborted) {
+    while (!this.#gate.closed && !signal?.aborted) {
       this.#store.scheduler.runDue();
       const first = st.history[st.historyStart];
       const oldest = first ? first.version : st.version + 1;
@@ -216,7 +212,7 @@ export class MemoryDicts implements C.DictBackend {
   async listDicts(
     options: { prefix?: string; limit?: number } = {},
   ): Promise<Array<{ name: string; size: number }>> {
-    this.#open();
+    this.#gate.assertOpen();
     this.#store.scheduler.runDue();
     const prefix = options.prefix ?? '';
     return byName(
@@ -228,27 +224,22 @@ export class MemoryDicts implements C.DictBackend {
   }
 
   async ping(): Promise<void> {
-    this.#open();
+    this.#gate.assertOpen();
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     for (const wake of [...this.#wakeOnClose]) wake();
   }
 
-  #open(): void {
-    if (this.#closed) throw new BackendUnavailableError('baton client is closed');
-  }
-
   #read(dict: string): DictState | undefined {
-    this.#open();
+    this.#gate.assertOpen();
     this.#store.scheduler.runDue();
     return this.#store.dicts.get(dict);
   }
 
   #write(dict: string): DictState {
-    this.#open();
+    this.#gate.assertOpen();
     this.#store.scheduler.runDue();
     return this.#store.dictState(dict);
   }

@@ -24,6 +24,7 @@ import type {
   LeaseInfo,
   LockGrant,
 } from '../../locks/backend.js';
+import { ClientGate } from '../common/gate.js';
 import { type PoolHolder, PoolState, type PoolWaiter } from './pool-state.js';
 import { now } from './scheduler.js';
 import type { SteadyMap } from './steady-map.js';
@@ -51,7 +52,7 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
   /** #prefix is what a pool's key adds before its name ('' for locks, `semaphore/` for semaphores). */
   readonly #prefix: string;
   readonly #cancels = new Set<(err: Error) => void>();
-  #closed = false;
+  readonly #gate = new ClientGate();
 
   constructor(store: MemoryStore, pools: SteadyMap<string, PoolState>, prefix: string) {
     this.#store = store;
@@ -109,8 +110,7 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
 
   /** close cancels this client's waits (BackendUnavailableError) and refuses every later call. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     for (const cancel of [...this.#cancels])
       cancel(new BackendUnavailableError('baton client closed while waiting'));
   }
@@ -142,7 +142,7 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
 
   /** open throws BackendUnavailableError once closed, else runs the expiries that are due. */
   protected open(): void {
-    if (this.#closed) throw new BackendUnavailableError('baton client is closed');
+    this.#gate.assertOpen();
     this.#store.scheduler.runDue();
   }
 

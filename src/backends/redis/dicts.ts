@@ -23,9 +23,9 @@
  * Concurrent unfenced `get`, `set`, `delete` and `incr` calls of one client share script calls
  * (coalesce.ts); every other call first sends what is queued, so calls keep their order.
  */
-import { BackendUnavailableError } from '../../errors.js';
 import type * as C from '../../shared-state/backend.js';
 import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { ClientGate } from '../common/gate.js';
 import type { RedisConnections } from './client.js';
 import { type Call, Coalescer } from './coalesce.js';
 import { DictNames } from './dict-names.js';
@@ -69,7 +69,7 @@ export class RedisDicts implements C.DictBackend {
   readonly #wakeups: LockWakeups;
   /** #coalescer queues concurrent calls into shared script calls; undefined when `coalesce` is 1. */
   readonly #coalescer: Coalescer | undefined;
-  #closed = false;
+  readonly #gate = new ClientGate();
 
   constructor(conns: RedisConnections, scripts: Scripts, keys: KeyLayout) {
     this.#conns = conns;
@@ -199,7 +199,7 @@ export class RedisDicts implements C.DictBackend {
   }
 
   watch(dict: string, request: C.WatchRequest): AsyncIterable<C.ChangeBatch> {
-    this.#open();
+    this.#gate.assertOpen();
     return watchDict(
       {
         conns: this.#conns,
@@ -208,7 +208,7 @@ export class RedisDicts implements C.DictBackend {
         meta: this.#keys.dict(dict).all[3],
         state: () => this.#state(dict),
         onClose: this.#stops,
-        closed: () => this.#closed,
+        closed: () => this.#gate.closed,
       },
       request,
     );
@@ -218,19 +218,18 @@ export class RedisDicts implements C.DictBackend {
   listDicts(
     options: { prefix?: string; limit?: number } = {},
   ): Promise<Array<{ name: string; size: number }>> {
-    this.#open();
+    this.#gate.assertOpen();
     return this.#names.list(options, (dict) => this.size(dict));
   }
 
   async ping(): Promise<void> {
-    this.#open();
+    this.#gate.assertOpen();
     await this.#conns.ping();
   }
 
   /** close ends this client's watches; the connection itself is closed by the backend. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     this.#sweep.close();
     for (const stop of [...this.#stops]) stop();
     await this.#wakeups.close();
@@ -261,7 +260,7 @@ export class RedisDicts implements C.DictBackend {
 
   /** #call runs an unfenced get, set, delete or incr: queued for a shared script call, or alone. */
   #call(call: Omit<Call, 'resolve' | 'reject'>): Promise<ScriptReply> {
-    this.#open();
+    this.#gate.assertOpen();
     return this.#coalescer ? this.#coalescer.run(call) : this.#alone(call);
   }
 
@@ -321,7 +320,7 @@ export class RedisDicts implements C.DictBackend {
 
   /** #run is #send, decoded, after sending what the coalescer holds, so calls reach Redis in the order made. */
   async #run<I, O>(script: Script<I, O>, dict: string, input: I): Promise<O> {
-    this.#open();
+    this.#gate.assertOpen();
     this.#coalescer?.flush();
     return script.decode(await this.#send(script, dict, input));
   }
@@ -333,9 +332,5 @@ export class RedisDicts implements C.DictBackend {
       REGISTERING.has(script) ? this.#names.register(dict) : undefined,
     ]);
     return reply;
-  }
-
-  #open(): void {
-    if (this.#closed) throw new BackendUnavailableError('baton client is closed');
   }
 }

@@ -18,6 +18,7 @@
  */
 import { BackendUnavailableError, NotReplicatedError } from '../../errors.js';
 import type * as C from '../../locks/backend.js';
+import { ClientGate } from '../common/gate.js';
 import type { RedisConnections } from './client.js';
 import { extendListed } from './extend.js';
 import type { KeyLayout, LockKeys } from './keys.js';
@@ -59,7 +60,7 @@ export class RedisLocks implements C.LockBackend {
    */
   readonly #listing: RedisLockListing;
   readonly #waiting = new Set<Promise<unknown>>();
-  #closed = false;
+  readonly #gate = new ClientGate();
 
   constructor(conns: RedisConnections, scripts: Scripts, keys: KeyLayout, wakeups: LockWakeups) {
     this.#conns = conns;
@@ -70,7 +71,7 @@ export class RedisLocks implements C.LockBackend {
   }
 
   async acquire(name: string, req: C.AcquireRequest): Promise<C.LockGrant | null> {
-    this.#open();
+    this.#gate.assertOpen();
     const started = performance.now();
     const keys = this.#keys.lock(name);
     const waiter = req.waitMs > 0 ? newWaiterId() : '';
@@ -88,7 +89,7 @@ export class RedisLocks implements C.LockBackend {
   }
 
   async extend(name: string, token: string, given: number | undefined): Promise<C.LockGrant | null> {
-    this.#open();
+    this.#gate.assertOpen();
     const holder = this.#keys.lock(name).holder;
     return extendListed(
       given, // undefined: the script keeps the holder's stored TTL
@@ -98,12 +99,12 @@ export class RedisLocks implements C.LockBackend {
   }
 
   async release(name: string, token: string): Promise<boolean> {
-    this.#open();
+    this.#gate.assertOpen();
     return this.#scripts.call(LOCK_RELEASE, { keys: this.#keys.lock(name), token });
   }
 
   async inspect(name: string): Promise<C.LockInfo> {
-    this.#open();
+    this.#gate.assertOpen();
     const { fence, holder } = await this.#scripts.call(LOCK_INSPECT, { keys: this.#keys.lock(name) });
     if (!holder) return { name, held: false, fence };
     const info: C.LockInfo = { name, held: true, fence, owner: holder.owner };
@@ -112,12 +113,12 @@ export class RedisLocks implements C.LockBackend {
 
   /** list reads the lock index (listing.ts) and inspects the names it holds: no keyspace scan. */
   async list(options: { prefix?: string; limit?: number } = {}): Promise<C.LockInfo[]> {
-    this.#open();
+    this.#gate.assertOpen();
     return this.#listing.list(options);
   }
 
   async ping(): Promise<void> {
-    this.#open();
+    this.#gate.assertOpen();
     await this.#conns.ping();
   }
 
@@ -126,8 +127,7 @@ export class RedisLocks implements C.LockBackend {
    * queues (the backend closes the connection after this resolves).
    */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     await this.#wakeups.close();
     await Promise.allSettled([...this.#waiting]);
   }
@@ -150,7 +150,7 @@ export class RedisLocks implements C.LockBackend {
         deadline,
         refreshMs: LOCK_WAITER_REFRESH_MS,
         poll: async (): Promise<Turn<C.LockGrant>> => {
-          this.#open();
+          this.#gate.assertOpen();
           const next = await this.#attempt(name, keys, req, waiter);
           if (!next.grant) return { done: false, retryMs: next.retryMs };
           granted = true;
@@ -204,16 +204,12 @@ export class RedisLocks implements C.LockBackend {
       await touched;
       return { retryMs: r.retryMs };
     }
-    if (req.signal?.aborted || this.#closed) {
+    if (req.signal?.aborted || this.#gate.closed) {
       await this.release(name, req.token).catch(() => undefined);
       if (req.signal?.aborted) throw req.signal.reason;
       throw new BackendUnavailableError('baton client closed while acquiring');
     }
     if (touching) await (touched ?? this.#listing.touch(name, req.ttlMs));
     return { grant: { fence: r.fence, ttlMs: req.ttlMs, startedAt } };
-  }
-
-  #open(): void {
-    if (this.#closed) throw new BackendUnavailableError('baton client is closed');
   }
 }
