@@ -12,6 +12,7 @@
  * BackendUnavailableError when etcd cannot answer within the client's timeout;
  * PayloadTooLargeError when a transaction exceeds etcd's request size (1.5 MiB by default).
  */
+import type { ListFilter } from '../../list-filter.js';
 import type * as C from '../../shared-state/backend.js';
 import { decodeCursor, encodeCursor } from '../common/cursor.js';
 import { incremented, jsonKind, notANumberError } from '../common/incr.js';
@@ -223,9 +224,7 @@ export class EtcdDicts implements C.DictBackend {
     }
   }
 
-  listDicts(
-    options: { prefix?: string; limit?: number } = {},
-  ): Promise<Array<{ name: string; size: number }>> {
+  listDicts(options: ListFilter = {}): Promise<Array<{ name: string; size: number }>> {
     return listDicts(this.#client, options);
   }
 

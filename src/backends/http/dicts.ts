@@ -12,6 +12,7 @@
  * StaleFenceError, TypeMismatchError, HistoryCompactedError…); BackendUnavailableError when the
  * server cannot be reached in time.
  */
+import type { ListFilter } from '../../list-filter.js';
 import type * as C from '../../shared-state/backend.js';
 import type { HttpClient } from './client.js';
 import type { TokenMap } from './tokens.js';
@@ -151,9 +152,7 @@ export class HttpDicts implements C.DictBackend {
     });
   }
 
-  async listDicts(
-    options: { prefix?: string; limit?: number } = {},
-  ): Promise<Array<{ name: string; size: number }>> {
+  async listDicts(options: ListFilter = {}): Promise<Array<{ name: string; size: number }>> {
     const q = new URLSearchParams();
     if (options.prefix) q.set('prefix', options.prefix);
     if (options.limit !== undefined) q.set('limit', String(options.limit));

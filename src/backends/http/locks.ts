@@ -7,6 +7,7 @@
  * released at once so nothing stays held in the caller's name.
  */
 
+import type { ListFilter } from '../../list-filter.js';
 import type * as C from '../../locks/backend.js';
 import type { HttpClient } from './client.js';
 import { HttpLeases } from './leases.js';
@@ -40,7 +41,7 @@ export class HttpLocks implements C.LockBackend {
     return this.#client.json<C.LockInfo>('GET', this.#leases.path(name));
   }
 
-  list(options: { prefix?: string; limit?: number } = {}): Promise<C.LockInfo[]> {
+  list(options: ListFilter = {}): Promise<C.LockInfo[]> {
     return this.#leases.list<C.LockInfo>('locks', options);
   }
 

@@ -8,7 +8,9 @@
  * expiry takes few versions and does not compact a watcher that keeps up (watchers cannot read
  * during the pass: it is synchronous).
  */
+
 import { HistoryCompactedError, StaleFenceError, VersionConflictError } from '../../errors.js';
+import type { ListFilter } from '../../list-filter.js';
 import type * as C from '../../shared-state/backend.js';
 import { decodeCursor, encodeCursor } from '../common/cursor.js';
 import { ClientGate } from '../common/gate.js';
@@ -209,9 +211,7 @@ export class MemoryDicts implements C.DictBackend {
     }
   }
 
-  async listDicts(
-    options: { prefix?: string; limit?: number } = {},
-  ): Promise<Array<{ name: string; size: number }>> {
+  async listDicts(options: ListFilter = {}): Promise<Array<{ name: string; size: number }>> {
     this.#gate.assertOpen();
     this.#store.scheduler.runDue();
     const prefix = options.prefix ?? '';

@@ -16,7 +16,9 @@
  * or `count` exceeds it (nothing changed); BackendUnavailableError once this client is closed (its
  * waits are cancelled with it); a wait rejects with `signal.reason` when its signal aborts.
  */
+
 import { BackendUnavailableError, InvalidArgumentError } from '../../errors.js';
+import type { ListFilter } from '../../list-filter.js';
 import type {
   AcquireRequest,
   LeaseBackend,
@@ -96,7 +98,7 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
   }
 
   /** list views the pools with at least one holder whose name starts with `prefix`, by name. */
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<I[]> {
+  async list(options: ListFilter = {}): Promise<I[]> {
     this.open();
     const start = this.#prefix + (options.prefix ?? '');
     const keep = this.#prefix.length;

@@ -23,6 +23,7 @@
  * Concurrent unfenced `get`, `set`, `delete` and `incr` calls of one client share script calls
  * (coalesce.ts); every other call first sends what is queued, so calls keep their order.
  */
+import type { ListFilter } from '../../list-filter.js';
 import type * as C from '../../shared-state/backend.js';
 import { decodeCursor, encodeCursor } from '../common/cursor.js';
 import { ClientGate } from '../common/gate.js';
@@ -215,9 +216,7 @@ export class RedisDicts implements C.DictBackend {
   }
 
   /** listDicts reads the name registry (dict-names.ts), not the keyspace. */
-  listDicts(
-    options: { prefix?: string; limit?: number } = {},
-  ): Promise<Array<{ name: string; size: number }>> {
+  listDicts(options: ListFilter = {}): Promise<Array<{ name: string; size: number }>> {
     this.#gate.assertOpen();
     return this.#names.list(options, (dict) => this.size(dict));
   }

@@ -16,7 +16,9 @@
  * BackendUnavailableError when Redis cannot be reached within `timeoutMs`, also for a waiter
  * whose subscriber connection is lost while it waits.
  */
+
 import { BackendUnavailableError, NotReplicatedError } from '../../errors.js';
+import type { ListFilter } from '../../list-filter.js';
 import type * as C from '../../locks/backend.js';
 import { ClientGate } from '../common/gate.js';
 import type { RedisConnections } from './client.js';
@@ -112,7 +114,7 @@ export class RedisLocks implements C.LockBackend {
   }
 
   /** list reads the lock index (listing.ts) and inspects the names it holds: no keyspace scan. */
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<C.LockInfo[]> {
+  async list(options: ListFilter = {}): Promise<C.LockInfo[]> {
     this.#gate.assertOpen();
     return this.#listing.list(options);
   }

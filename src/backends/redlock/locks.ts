@@ -20,8 +20,10 @@
  * a quorum can no longer hold the token, or when the extension came back with no validity left
  * (the lock is then released, since its holder can no longer use it).
  */
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendUnavailableError } from '../../errors.js';
+import type { ListFilter } from '../../list-filter.js';
 import type * as C from '../../locks/backend.js';
 import type { LockKeys } from '../redis/keys.js';
 import { type Attempt, type AttemptRequest, attemptAcquire } from './attempt.js';
@@ -159,7 +161,7 @@ export class RedlockLocks implements C.LockBackend {
   }
 
   /** list reads the lock index of every master (listing.ts) and inspects the names it holds: no keyspace scan. */
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<C.LockInfo[]> {
+  async list(options: ListFilter = {}): Promise<C.LockInfo[]> {
     this.#open();
     return this.#listing.list(options);
   }
