@@ -1,6 +1,7 @@
 /**
- * The closed state of one client-side object (a backend's locks, dicts or pools): each call checks
- * it first, and the object's own `close` does its work once.
+ * The closed state of one client-side object (a backend's locks, dicts or pools, its HTTP client,
+ * a Redlock master, a Redis subscriber): each call checks it first, and the object's own `close`
+ * does its work once.
  *
  * How it fails: `assertOpen` throws BackendUnavailableError ('baton client is closed') once
  * `close` has run.
