@@ -10,6 +10,7 @@
  * reached in time, InvalidArgumentError for what the store itself refuses. Names and TTLs arrive
  * already validated.
  */
+import type { ListFilter } from '../list-filter.js';
 
 /**
  * LeaseCapabilities describes what a store of leased locks or permits guarantees, so callers and
@@ -104,7 +105,7 @@ export interface LeaseBackend<R extends AcquireRequest, I extends LeaseInfo> {
   /** inspect reads the public state of one lock or pool. */
   inspect(name: string): Promise<I>;
   /** list returns what is currently held (bounded by `limit`, default 1000). */
-  list(options?: { prefix?: string; limit?: number }): Promise<I[]>;
+  list(options?: ListFilter): Promise<I[]>;
   /** close cancels this client's waits and timers and closes what it alone opened; the store keeps its state. */
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@
  * TypeMismatchError, HistoryCompactedError or BackendUnavailableError as documented per method.
  */
 import type { FenceScope } from '../fence-scope.js';
+import type { ListFilter } from '../list-filter.js';
 
 /** DictCapabilities describes what a dict backend guarantees. */
 export interface DictCapabilities {
@@ -139,9 +140,7 @@ export type BatchOp<V = string> =
   | { readonly op: 'delete'; readonly key: string; readonly ifVersion?: number | undefined };
 
 /** ListOptions select a page of entries. `cursor` is opaque and comes from the previous page. */
-export interface ListOptions {
-  readonly prefix?: string | undefined;
-  readonly limit?: number | undefined;
+export interface ListOptions extends ListFilter {
   readonly cursor?: string | undefined;
   /** keysOnly lets a backend skip reading values (they are then returned as ''). */
   readonly keysOnly?: boolean | undefined;
@@ -225,7 +224,7 @@ export interface DictBackend {
   /** watch yields change batches after `fromVersion` in version order. HistoryCompactedError when that history is gone. */
   watch(dict: string, request: WatchRequest): AsyncIterable<ChangeBatch>;
   /** listDicts names the dicts that have entries (for dashboards), when the backend can without a keyspace scan. */
-  listDicts?(options?: { prefix?: string; limit?: number }): Promise<Array<{ name: string; size: number }>>;
+  listDicts?(options?: ListFilter): Promise<Array<{ name: string; size: number }>>;
   /** ping resolves when the store answers, else rejects with BackendUnavailableError. */
   ping(): Promise<void>;
   /** close ends this client's watches and closes its connections. */

@@ -5,6 +5,7 @@
  *
  * How it fails: BackendUnavailableError when etcd cannot answer in time.
  */
+import type { ListFilter } from '../../list-filter.js';
 import type { EtcdClient } from './client.js';
 import { prefixEnd } from './keys.js';
 import { range } from './txn.js';
@@ -12,7 +13,7 @@ import { range } from './txn.js';
 /** listDicts names up to `limit` (default 1000) dicts with entries, by name, with their sizes. */
 export async function listDicts(
   client: EtcdClient,
-  options: { prefix?: string; limit?: number },
+  options: ListFilter,
 ): Promise<Array<{ name: string; size: number }>> {
   const keys = client.keys;
   const from = keys.dictNames(options.prefix ?? '');

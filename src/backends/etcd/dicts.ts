@@ -12,22 +12,8 @@
  * BackendUnavailableError when etcd cannot answer within the client's timeout;
  * PayloadTooLargeError when a transaction exceeds etcd's request size (1.5 MiB by default).
  */
-import type {
-  BatchOp,
-  ChangeBatch,
-  DeleteOptions,
-  DictBackend,
-  DictCapabilities,
-  IncrResult,
-  ListOptions,
-  ListPage,
-  SetIfAbsentOptions,
-  SetIfAbsentResult,
-  SetOptions,
-  StoredEntry,
-  WatchRequest,
-  WriteOptions,
-} from '../../shared-state/backend.js';
+import type { ListFilter } from '../../list-filter.js';
+import type * as C from '../../shared-state/backend.js';
 import { decodeCursor, encodeCursor } from '../common/cursor.js';
 import { incremented, jsonKind, notANumberError } from '../common/incr.js';
 import type { EtcdClient } from './client.js';
@@ -41,8 +27,8 @@ import { TTL_SLACK_MS, TtlBuckets } from './ttl-buckets.js';
 import { createIs, del, get, kvsOf, put, putKeepLease, range, revisionOf, Txn } from './txn.js';
 
 /** EtcdDicts is one client's view of the dicts of an etcd store. */
-export class EtcdDicts implements DictBackend {
-  readonly capabilities: DictCapabilities;
+export class EtcdDicts implements C.DictBackend {
+  readonly capabilities: C.DictCapabilities;
   readonly #client: EtcdClient;
   readonly #buckets: TtlBuckets;
   readonly #watches = new Set<AbortController>();
@@ -58,13 +44,13 @@ export class EtcdDicts implements DictBackend {
     });
   }
 
-  async get(dict: string, key: string): Promise<StoredEntry | undefined> {
+  async get(dict: string, key: string): Promise<C.StoredEntry | undefined> {
     const res = await this.#client.range('dict get', { key: this.#client.keys.entryKey(dict, key) });
     const kv = res.kvs[0];
     return kv && decodeStored(kv);
   }
 
-  set(dict: string, key: string, value: string, options: SetOptions): Promise<number> {
+  set(dict: string, key: string, value: string, options: C.SetOptions): Promise<number> {
     return this.#buckets.withLease([options.ttlMs], async ([lease]) => {
       const r = await this.#commit({
         dict,
@@ -83,8 +69,8 @@ export class EtcdDicts implements DictBackend {
     dict: string,
     key: string,
     value: string,
-    options: SetIfAbsentOptions,
-  ): Promise<SetIfAbsentResult> {
+    options: C.SetIfAbsentOptions,
+  ): Promise<C.SetIfAbsentResult> {
     return this.#buckets.withLease([options.ttlMs], async ([lease]) => {
       const stored = encodeStored(value, lease?.expiresAt);
       const r = await this.#commit({
@@ -102,7 +88,7 @@ export class EtcdDicts implements DictBackend {
     });
   }
 
-  async delete(dict: string, key: string, options: DeleteOptions): Promise<boolean> {
+  async delete(dict: string, key: string, options: C.DeleteOptions): Promise<boolean> {
     const r = await this.#commit({
       dict,
       checks: options.ifVersion === undefined ? [] : [{ key, version: options.ifVersion }],
@@ -115,7 +101,7 @@ export class EtcdDicts implements DictBackend {
     return Number(r.writes[0]?.response_delete_range?.deleted ?? 0) > 0;
   }
 
-  async pop(dict: string, key: string, options: WriteOptions): Promise<StoredEntry | undefined> {
+  async pop(dict: string, key: string, options: C.WriteOptions): Promise<C.StoredEntry | undefined> {
     const r = await this.#commit({
       dict,
       checks: [],
@@ -129,7 +115,7 @@ export class EtcdDicts implements DictBackend {
     return gone && decodeStored(gone);
   }
 
-  async incr(dict: string, key: string, by: number, options: WriteOptions): Promise<IncrResult> {
+  async incr(dict: string, key: string, by: number, options: C.WriteOptions): Promise<C.IncrResult> {
     const entryKey = this.#entry(dict, key);
     let kv = (await this.#client.range('dict incr', { key: entryKey })).kvs[0];
     for (let attempt = 1; ; attempt++) {
@@ -165,11 +151,11 @@ export class EtcdDicts implements DictBackend {
     }
   }
 
-  batch(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<number> {
+  batch(dict: string, ops: readonly C.BatchOp[], options: C.WriteOptions): Promise<number> {
     return batchDict(this.#client, this.#buckets, dict, ops, options.fence);
   }
 
-  async list(dict: string, options: ListOptions): Promise<ListPage> {
+  async list(dict: string, options: C.ListOptions): Promise<C.ListPage> {
     const keys = this.#client.keys;
     const dir = keys.entryDir(dict);
     const from = keys.entryKey(dict, options.prefix ?? '');
@@ -226,7 +212,7 @@ export class EtcdDicts implements DictBackend {
     return revisionOf(res.kvs[0]?.mod_revision);
   }
 
-  async *watch(dict: string, request: WatchRequest): AsyncGenerator<ChangeBatch> {
+  async *watch(dict: string, request: C.WatchRequest): AsyncGenerator<C.ChangeBatch> {
     this.#client.assertOpen();
     const stop = new AbortController();
     this.#watches.add(stop);
@@ -238,9 +224,7 @@ export class EtcdDicts implements DictBackend {
     }
   }
 
-  listDicts(
-    options: { prefix?: string; limit?: number } = {},
-  ): Promise<Array<{ name: string; size: number }>> {
+  listDicts(options: ListFilter = {}): Promise<Array<{ name: string; size: number }>> {
     return listDicts(this.#client, options);
   }
 

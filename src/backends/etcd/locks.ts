@@ -9,7 +9,9 @@
  * How it fails: BackendUnavailableError when etcd cannot answer within the client's timeout or
  * the client is closed; the rest as queues.ts says.
  */
+
 import type { IKeyValue } from 'etcd3';
+import type { ListFilter } from '../../list-filter.js';
 import type { AcquireRequest, LockBackend, LockGrant, LockInfo } from '../../locks/backend.js';
 import type { EtcdClient } from './client.js';
 import { decodeFenceRecord } from './fence-record.js';
@@ -43,7 +45,7 @@ export class EtcdLocks extends EtcdQueues implements LockBackend {
     return this.#holderInfo(name, holder);
   }
 
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<LockInfo[]> {
+  async list(options: ListFilter = {}): Promise<LockInfo[]> {
     this.assertOpen();
     const from = this.client.keys.locksFrom(options.prefix ?? '');
     const res = await this.client.range('lock list', { key: from, range_end: prefixEnd(from) });

@@ -13,7 +13,9 @@
  * the client is closed; InvalidArgumentError when `permits` differs from the size of the pool in
  * use (see contender.ts); the rest as queues.ts says.
  */
+
 import type { IKeyValue } from 'etcd3';
+import type { ListFilter } from '../../list-filter.js';
 import type { LockGrant } from '../../locks/backend.js';
 import type {
   PermitHolder,
@@ -60,7 +62,7 @@ export class EtcdSemaphores extends EtcdQueues implements SemaphoreBackend {
     return this.#info(name, kvsOf(got.queue), kvsOf(got.fence)[0]);
   }
 
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<SemaphoreInfo[]> {
+  async list(options: ListFilter = {}): Promise<SemaphoreInfo[]> {
     this.assertOpen();
     const from = this.#keys.from(options.prefix ?? '');
     const res = await this.client.range('semaphore list', { key: from, range_end: prefixEnd(from) });

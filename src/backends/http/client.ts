@@ -12,6 +12,7 @@
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { BackendUnavailableError } from '../../errors.js';
+import { ClientGate } from '../common/gate.js';
 import { problemError, transportError } from './translate.js';
 
 /** CallOptions shape one request. */
@@ -53,7 +54,7 @@ export class HttpClient {
   readonly #hostname: string;
   readonly #port: string;
   readonly #inflight = new Set<AbortController>();
-  #closed = false;
+  readonly #gate = new ClientGate();
 
   constructor(base: URL, token: string | undefined, timeoutMs: number) {
     this.origin = base.origin;
@@ -70,7 +71,7 @@ export class HttpClient {
 
   /** closed is true after close(). */
   get closed(): boolean {
-    return this.#closed;
+    return this.#gate.closed;
   }
 
   /** call sends one request and reads the whole answer. */
@@ -109,7 +110,7 @@ export class HttpClient {
     signal: AbortSignal | undefined,
     idleMs: number,
   ): Promise<StreamReply> {
-    if (this.#closed) throw new BackendUnavailableError(CLOSED);
+    this.#gate.assertOpen();
     signal?.throwIfAborted();
     const ctl = new AbortController();
     const stop = () => ctl.abort(signal?.reason);
@@ -152,8 +153,7 @@ export class HttpClient {
 
   /** close cancels every request in flight (they fail with BackendUnavailableError) and closes the connections. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     for (const ctl of [...this.#inflight]) ctl.abort(new BackendUnavailableError(CLOSED));
     this.#agent.destroy();
   }
@@ -194,7 +194,7 @@ export class HttpClient {
     timeoutMs: number,
     fn: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    if (this.#closed) throw new BackendUnavailableError(CLOSED);
+    this.#gate.assertOpen();
     caller?.throwIfAborted();
     const ctl = new AbortController();
     const timedOut = new BackendUnavailableError(`${this.origin} did not answer within ${timeoutMs} ms`);

@@ -12,42 +12,27 @@
  * StaleFenceError, TypeMismatchError, HistoryCompactedError…); BackendUnavailableError when the
  * server cannot be reached in time.
  */
-import type {
-  BatchOp,
-  ChangeBatch,
-  DeleteOptions,
-  DictBackend,
-  DictCapabilities,
-  FenceCheck,
-  IncrResult,
-  ListOptions,
-  ListPage,
-  SetIfAbsentOptions,
-  SetIfAbsentResult,
-  SetOptions,
-  StoredEntry,
-  WatchRequest,
-  WriteOptions,
-} from '../../shared-state/backend.js';
+import type { ListFilter } from '../../list-filter.js';
+import type * as C from '../../shared-state/backend.js';
 import type { HttpClient } from './client.js';
 import type { TokenMap } from './tokens.js';
 import { watchStream } from './watch.js';
 
 /** HttpDicts implements DictBackend over REST. */
-export class HttpDicts implements DictBackend {
-  readonly capabilities: DictCapabilities;
+export class HttpDicts implements C.DictBackend {
+  readonly capabilities: C.DictCapabilities;
   readonly #client: HttpClient;
   readonly #tokens: TokenMap;
   readonly #keepAliveMs: number;
 
-  constructor(client: HttpClient, capabilities: DictCapabilities, keepAliveMs: number, tokens: TokenMap) {
+  constructor(client: HttpClient, capabilities: C.DictCapabilities, keepAliveMs: number, tokens: TokenMap) {
     this.#client = client;
     this.capabilities = capabilities;
     this.#keepAliveMs = keepAliveMs;
     this.#tokens = tokens;
   }
 
-  async get(dict: string, key: string): Promise<StoredEntry | undefined> {
+  async get(dict: string, key: string): Promise<C.StoredEntry | undefined> {
     const r = await this.#client.call('GET', keyPath(dict, key), { ok: [404] });
     if (r.status === 404) return undefined;
     const expires = r.headers['baton-expires-at'];
@@ -58,7 +43,7 @@ export class HttpDicts implements DictBackend {
     };
   }
 
-  async set(dict: string, key: string, value: string, options: SetOptions): Promise<number> {
+  async set(dict: string, key: string, value: string, options: C.SetOptions): Promise<number> {
     const headers = this.#fenceHeaders(options.fence);
     if (options.ifVersion === 0) headers['if-none-match'] = '*';
     else if (options.ifVersion !== undefined) headers['if-match'] = `"${options.ifVersion}"`;
@@ -74,8 +59,8 @@ export class HttpDicts implements DictBackend {
     dict: string,
     key: string,
     value: string,
-    options: SetIfAbsentOptions,
-  ): Promise<SetIfAbsentResult> {
+    options: C.SetIfAbsentOptions,
+  ): Promise<C.SetIfAbsentResult> {
     const ttl = options.ttlMs !== undefined ? `,"ttlMs":${options.ttlMs}` : '';
     const r = await this.#client.call('POST', `${keyPath(dict, key)}/set-if-absent`, {
       body: `{"value":${value}${ttl}}`,
@@ -84,14 +69,14 @@ export class HttpDicts implements DictBackend {
     return { entry: { value: valueText(r.text), version: 0 }, created: false };
   }
 
-  async delete(dict: string, key: string, options: DeleteOptions): Promise<boolean> {
+  async delete(dict: string, key: string, options: C.DeleteOptions): Promise<boolean> {
     const headers = this.#fenceHeaders(options.fence);
     if (options.ifVersion !== undefined) headers['if-match'] = `"${options.ifVersion}"`;
     const r = await this.#client.call('DELETE', keyPath(dict, key), { headers, ok: [404] });
     return r.status !== 404;
   }
 
-  async pop(dict: string, key: string, options: WriteOptions): Promise<StoredEntry | undefined> {
+  async pop(dict: string, key: string, options: C.WriteOptions): Promise<C.StoredEntry | undefined> {
     const r = await this.#client.call('POST', `${keyPath(dict, key)}/pop`, {
       headers: this.#fenceHeaders(options.fence),
       ok: [404],
@@ -99,7 +84,7 @@ export class HttpDicts implements DictBackend {
     return r.status === 404 ? undefined : { value: valueText(r.text), version: 0 };
   }
 
-  async incr(dict: string, key: string, by: number, options: WriteOptions): Promise<IncrResult> {
+  async incr(dict: string, key: string, by: number, options: C.WriteOptions): Promise<C.IncrResult> {
     const r = await this.#client.json<{ value: number; version: number }>(
       'POST',
       `${keyPath(dict, key)}/incr`,
@@ -111,7 +96,7 @@ export class HttpDicts implements DictBackend {
     return { value: r.value, version: r.version };
   }
 
-  async batch(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<number> {
+  async batch(dict: string, ops: readonly C.BatchOp[], options: C.WriteOptions): Promise<number> {
     const parts = ops.map((op) => {
       const head = `"op":"${op.op}","key":${JSON.stringify(op.key)}`;
       const ifv = op.ifVersion !== undefined ? `,"ifVersion":${op.ifVersion}` : '';
@@ -126,7 +111,7 @@ export class HttpDicts implements DictBackend {
     return r.version;
   }
 
-  async list(dict: string, options: ListOptions): Promise<ListPage> {
+  async list(dict: string, options: C.ListOptions): Promise<C.ListPage> {
     const q = new URLSearchParams();
     if (options.prefix) q.set('prefix', options.prefix);
     if (options.limit !== undefined) q.set('limit', String(options.limit));
@@ -160,16 +145,14 @@ export class HttpDicts implements DictBackend {
     return (await this.#info(dict)).version;
   }
 
-  watch(dict: string, request: WatchRequest): AsyncIterable<ChangeBatch> {
+  watch(dict: string, request: C.WatchRequest): AsyncIterable<C.ChangeBatch> {
     return watchStream(this.#client, dictPath(dict), request, {
       idleMs: 2 * this.#keepAliveMs + this.#client.timeoutMs,
       currentVersion: () => this.version(dict),
     });
   }
 
-  async listDicts(
-    options: { prefix?: string; limit?: number } = {},
-  ): Promise<Array<{ name: string; size: number }>> {
+  async listDicts(options: ListFilter = {}): Promise<Array<{ name: string; size: number }>> {
     const q = new URLSearchParams();
     if (options.prefix) q.set('prefix', options.prefix);
     if (options.limit !== undefined) q.set('limit', String(options.limit));
@@ -190,7 +173,7 @@ export class HttpDicts implements DictBackend {
     return this.#client.json('GET', `${dictPath(dict)}/info`);
   }
 
-  #fenceHeaders(fence: FenceCheck | undefined): Record<string, string> {
+  #fenceHeaders(fence: C.FenceCheck | undefined): Record<string, string> {
     if (!fence) return {};
     const h: Record<string, string> = { 'baton-fence-lock': fence.lock, 'baton-fence': String(fence.fence) };
     if (fence.token !== undefined)

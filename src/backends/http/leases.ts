@@ -18,7 +18,9 @@
  * released at once so nothing stays held in the caller's name; otherwise the typed error the
  * server answered (InvalidArgumentError, UnsupportedError…).
  */
+
 import { LockLostError, LockTimeoutError } from '../../errors.js';
+import type { ListFilter } from '../../list-filter.js';
 import type { AcquireRequest, LockGrant } from '../../locks/backend.js';
 import type { HttpClient } from './client.js';
 import type { TokenMap } from './tokens.js';
@@ -137,7 +139,7 @@ export class HttpLeases {
   }
 
   /** list reads `GET <base>?prefix&limit` and returns the array under `field`. */
-  async list<T>(field: string, options: { prefix?: string; limit?: number }): Promise<T[]> {
+  async list<T>(field: string, options: ListFilter): Promise<T[]> {
     const q = new URLSearchParams();
     if (options.prefix) q.set('prefix', options.prefix);
     q.set('limit', String(Math.min(options.limit ?? 1000, 10_000)));

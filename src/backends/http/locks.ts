@@ -7,34 +7,29 @@
  * released at once so nothing stays held in the caller's name.
  */
 
-import type {
-  AcquireRequest,
-  LockBackend,
-  LockCapabilities,
-  LockGrant,
-  LockInfo,
-} from '../../locks/backend.js';
+import type { ListFilter } from '../../list-filter.js';
+import type * as C from '../../locks/backend.js';
 import type { HttpClient } from './client.js';
 import { HttpLeases } from './leases.js';
 import type { TokenMap } from './tokens.js';
 
 /** HttpLocks implements LockBackend over REST. */
-export class HttpLocks implements LockBackend {
-  readonly capabilities: LockCapabilities;
+export class HttpLocks implements C.LockBackend {
+  readonly capabilities: C.LockCapabilities;
   readonly #client: HttpClient;
   readonly #leases: HttpLeases;
 
-  constructor(client: HttpClient, capabilities: LockCapabilities, maxWaitMs: number, tokens: TokenMap) {
+  constructor(client: HttpClient, capabilities: C.LockCapabilities, maxWaitMs: number, tokens: TokenMap) {
     this.#client = client;
     this.capabilities = capabilities;
     this.#leases = new HttpLeases(client, tokens, maxWaitMs, '/v1/locks', (name) => name);
   }
 
-  acquire(name: string, req: AcquireRequest): Promise<LockGrant | null> {
+  acquire(name: string, req: C.AcquireRequest): Promise<C.LockGrant | null> {
     return this.#leases.acquire(name, req);
   }
 
-  extend(name: string, token: string, ttlMs: number | undefined): Promise<LockGrant | null> {
+  extend(name: string, token: string, ttlMs: number | undefined): Promise<C.LockGrant | null> {
     return this.#leases.extend(name, token, ttlMs);
   }
 
@@ -42,12 +37,12 @@ export class HttpLocks implements LockBackend {
     return this.#leases.release(name, token);
   }
 
-  inspect(name: string): Promise<LockInfo> {
-    return this.#client.json<LockInfo>('GET', this.#leases.path(name));
+  inspect(name: string): Promise<C.LockInfo> {
+    return this.#client.json<C.LockInfo>('GET', this.#leases.path(name));
   }
 
-  list(options: { prefix?: string; limit?: number } = {}): Promise<LockInfo[]> {
-    return this.#leases.list<LockInfo>('locks', options);
+  list(options: ListFilter = {}): Promise<C.LockInfo[]> {
+    return this.#leases.list<C.LockInfo>('locks', options);
   }
 
   async ping(): Promise<void> {

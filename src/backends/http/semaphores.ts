@@ -9,8 +9,10 @@
  * from the size in use or a `count` beyond it, and here for an rwlock count that is neither a
  * read nor a write; UnsupportedError when the server's backend has none.
  */
+
 import { InvalidArgumentError } from '../../errors.js';
 import { encodeFenceScope } from '../../fence-scope.js';
+import type { ListFilter } from '../../list-filter.js';
 import type { LockGrant } from '../../locks/backend.js';
 import type { RwLockInfo } from '../../locks/semaphore.js';
 import {
@@ -64,7 +66,7 @@ export class HttpSemaphores implements SemaphoreBackend {
     return poolOf(await this.#client.json<RwLockInfo>('GET', path));
   }
 
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<SemaphoreInfo[]> {
+  async list(options: ListFilter = {}): Promise<SemaphoreInfo[]> {
     if (this.#kind === 'semaphore') return this.#leases.list<SemaphoreInfo>('semaphores', options);
     return (await this.#leases.list<RwLockInfo>('rwlocks', options)).map(poolOf);
   }

@@ -8,31 +8,12 @@
  * expiry takes few versions and does not compact a watcher that keeps up (watchers cannot read
  * during the pass: it is synchronous).
  */
-import {
-  BackendUnavailableError,
-  HistoryCompactedError,
-  StaleFenceError,
-  VersionConflictError,
-} from '../../errors.js';
-import type {
-  BatchOp,
-  ChangeBatch,
-  DeleteOptions,
-  DictBackend,
-  DictCapabilities,
-  FenceCheck,
-  IncrResult,
-  ListOptions,
-  ListPage,
-  SetIfAbsentOptions,
-  SetIfAbsentResult,
-  SetOptions,
-  StoredChange,
-  StoredEntry,
-  WatchRequest,
-  WriteOptions,
-} from '../../shared-state/backend.js';
+
+import { HistoryCompactedError, StaleFenceError, VersionConflictError } from '../../errors.js';
+import type { ListFilter } from '../../list-filter.js';
+import type * as C from '../../shared-state/backend.js';
 import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { ClientGate } from '../common/gate.js';
 import { incremented, storedNumber } from '../common/incr.js';
 import { now } from './scheduler.js';
 import { byName, type DictState, type EntryState, type MemoryStore } from './store.js';
@@ -41,11 +22,11 @@ import { byName, type DictState, type EntryState, type MemoryStore } from './sto
 export const EXPIRE_GROUP = 100;
 
 /** MemoryDicts is one client's view of the dicts of a MemoryStore. */
-export class MemoryDicts implements DictBackend {
-  readonly capabilities: DictCapabilities;
+export class MemoryDicts implements C.DictBackend {
+  readonly capabilities: C.DictCapabilities;
   readonly #store: MemoryStore;
   readonly #wakeOnClose = new Set<() => void>();
-  #closed = false;
+  readonly #gate = new ClientGate();
 
   constructor(store: MemoryStore) {
     this.#store = store;
@@ -57,12 +38,12 @@ export class MemoryDicts implements DictBackend {
     });
   }
 
-  async get(dict: string, key: string): Promise<StoredEntry | undefined> {
+  async get(dict: string, key: string): Promise<C.StoredEntry | undefined> {
     const e = this.#read(dict)?.entries.get(key);
     return e && toStored(e);
   }
 
-  async set(dict: string, key: string, value: string, options: SetOptions): Promise<number> {
+  async set(dict: string, key: string, value: string, options: C.SetOptions): Promise<number> {
     const st = this.#write(dict);
     checkVersion(st, key, options.ifVersion);
     this.#checkFence(st, options.fence);
@@ -76,8 +57,8 @@ export class MemoryDicts implements DictBackend {
     dict: string,
     key: string,
     value: string,
-    options: SetIfAbsentOptions,
-  ): Promise<SetIfAbsentResult> {
+    options: C.SetIfAbsentOptions,
+  ): Promise<C.SetIfAbsentResult> {
     const st = this.#write(dict);
     this.#checkFence(st, options.fence);
     const existing = st.entries.get(key);
@@ -89,7 +70,7 @@ export class MemoryDicts implements DictBackend {
     return { entry: toStored(st.entries.get(key)!), created: true };
   }
 
-  async delete(dict: string, key: string, options: DeleteOptions): Promise<boolean> {
+  async delete(dict: string, key: string, options: C.DeleteOptions): Promise<boolean> {
     const st = this.#write(dict);
     checkVersion(st, key, options.ifVersion);
     this.#checkFence(st, options.fence);
@@ -101,7 +82,7 @@ export class MemoryDicts implements DictBackend {
     return true;
   }
 
-  async pop(dict: string, key: string, options: WriteOptions): Promise<StoredEntry | undefined> {
+  async pop(dict: string, key: string, options: C.WriteOptions): Promise<C.StoredEntry | undefined> {
     const st = this.#write(dict);
     this.#checkFence(st, options.fence);
     const e = st.entries.get(key);
@@ -113,7 +94,7 @@ export class MemoryDicts implements DictBackend {
     return toStored(e);
   }
 
-  async incr(dict: string, key: string, by: number, options: WriteOptions): Promise<IncrResult> {
+  async incr(dict: string, key: string, by: number, options: C.WriteOptions): Promise<C.IncrResult> {
     const st = this.#write(dict);
     this.#checkFence(st, options.fence);
     const e = st.entries.get(key);
@@ -131,13 +112,13 @@ export class MemoryDicts implements DictBackend {
     return { value: next, version };
   }
 
-  async batch(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<number> {
+  async batch(dict: string, ops: readonly C.BatchOp[], options: C.WriteOptions): Promise<number> {
     const st = this.#write(dict);
     for (const op of ops) checkVersion(st, op.key, op.ifVersion);
     this.#checkFence(st, options.fence);
     if (ops.every((op) => op.op === 'delete' && !st.entries.has(op.key))) return st.version;
     return this.#commit(st, options.fence, (version) => {
-      const changes: StoredChange[] = [];
+      const changes: C.StoredChange[] = [];
       for (const op of ops) {
         if (op.op === 'set') {
           this.#put(st, op.key, op.value, version, op.ttlMs);
@@ -151,7 +132,7 @@ export class MemoryDicts implements DictBackend {
     });
   }
 
-  async list(dict: string, options: ListOptions): Promise<ListPage> {
+  async list(dict: string, options: C.ListOptions): Promise<C.ListPage> {
     const st = this.#read(dict);
     if (!st) return { entries: [], version: 0, history: this.#store.historyId };
     st.sortedKeys ??= [...st.entries.keys()].sort(compareKeys);
@@ -161,7 +142,7 @@ export class MemoryDicts implements DictBackend {
     let i =
       after === undefined || after < prefix ? lowerBound(keys, prefix, false) : lowerBound(keys, after, true);
     const limit = options.limit ?? 100;
-    const entries: Array<{ key: string; entry: StoredEntry }> = [];
+    const entries: Array<{ key: string; entry: C.StoredEntry }> = [];
     for (; i < keys.length && entries.length < limit; i++) {
       const key = keys[i]!;
       if (!key.startsWith(prefix)) break;
@@ -181,7 +162,7 @@ export class MemoryDicts implements DictBackend {
     const st = this.#write(dict);
     if (st.entries.size === 0) return;
     this.#commit(st, undefined, () => {
-      const changes: StoredChange[] = [];
+      const changes: C.StoredChange[] = [];
       for (const [key, entry] of st.entries) {
         changes.push({ type: 'delete', key });
         this.#store.scheduler.cancel(entry.timer);
@@ -196,7 +177,7 @@ export class MemoryDicts implements DictBackend {
     return this.#read(dict)?.version ?? 0;
   }
 
-  async *watch(dict: string, request: WatchRequest): AsyncGenerator<ChangeBatch> {
+  async *watch(dict: string, request: C.WatchRequest): AsyncGenerator<C.ChangeBatch> {
     const st = this.#write(dict);
     const prefix = request.prefix ?? '';
     let cursor = request.fromVersion ?? st.version;
@@ -204,7 +185,7 @@ export class MemoryDicts implements DictBackend {
     if ((request.history !== undefined && request.history !== history) || cursor > st.version)
       throw new HistoryCompactedError(cursor, undefined);
     const signal = request.signal;
-    while (!this.#closed && !signal?.aborted) {
+    while (!this.#gate.closed && !signal?.aborted) {
       this.#store.scheduler.runDue();
       const first = st.history[st.historyStart];
       const oldest = first ? first.version : st.version + 1;
@@ -230,10 +211,8 @@ export class MemoryDicts implements DictBackend {
     }
   }
 
-  async listDicts(
-    options: { prefix?: string; limit?: number } = {},
-  ): Promise<Array<{ name: string; size: number }>> {
-    this.#open();
+  async listDicts(options: ListFilter = {}): Promise<Array<{ name: string; size: number }>> {
+    this.#gate.assertOpen();
     this.#store.scheduler.runDue();
     const prefix = options.prefix ?? '';
     return byName(
@@ -245,27 +224,22 @@ export class MemoryDicts implements DictBackend {
   }
 
   async ping(): Promise<void> {
-    this.#open();
+    this.#gate.assertOpen();
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     for (const wake of [...this.#wakeOnClose]) wake();
   }
 
-  #open(): void {
-    if (this.#closed) throw new BackendUnavailableError('baton client is closed');
-  }
-
   #read(dict: string): DictState | undefined {
-    this.#open();
+    this.#gate.assertOpen();
     this.#store.scheduler.runDue();
     return this.#store.dicts.get(dict);
   }
 
   #write(dict: string): DictState {
-    this.#open();
+    this.#gate.assertOpen();
     this.#store.scheduler.runDue();
     return this.#store.dictState(dict);
   }
@@ -276,7 +250,7 @@ export class MemoryDicts implements DictBackend {
    * highest this dict accepted (or, with none on record, below `floorIfLost`), then (with a token)
    * a lease that no longer holds the lock.
    */
-  #checkFence(st: DictState, fence: FenceCheck | undefined): void {
+  #checkFence(st: DictState, fence: C.FenceCheck | undefined): void {
     if (!fence) return;
     if (!fence.issuedChecked && fence.fence > (this.#store.fences.get(fence.lock) ?? 0))
       throw new StaleFenceError(fence.lock, fence.fence, 'unissued_fence');
@@ -288,7 +262,11 @@ export class MemoryDicts implements DictBackend {
   }
 
   /** #commit takes the next version, applies the change, records the fence and the history, and wakes watchers. */
-  #commit(st: DictState, fence: FenceCheck | undefined, apply: (version: number) => StoredChange[]): number {
+  #commit(
+    st: DictState,
+    fence: C.FenceCheck | undefined,
+    apply: (version: number) => C.StoredChange[],
+  ): number {
     const version = st.version + 1;
     const changes = apply(version);
     st.version = version;
@@ -297,7 +275,7 @@ export class MemoryDicts implements DictBackend {
     return version;
   }
 
-  #record(st: DictState, batch: ChangeBatch): void {
+  #record(st: DictState, batch: C.ChangeBatch): void {
     st.history.push(batch);
     if (st.history.length - st.historyStart > this.#store.historyLimit) st.historyStart++;
     if (st.historyStart > 1024 && st.historyStart * 2 > st.history.length) {
@@ -328,7 +306,7 @@ export class MemoryDicts implements DictBackend {
         const pass = this.#store.scheduler.pass;
         const last = st.history[st.history.length - 1];
         if (last !== undefined && expiryGroups.get(last) === pass && last.changes.length < EXPIRE_GROUP) {
-          (last.changes as StoredChange[]).push({ type: 'expire', key });
+          (last.changes as C.StoredChange[]).push({ type: 'expire', key });
           return;
         }
         st.version++;
@@ -343,7 +321,7 @@ export class MemoryDicts implements DictBackend {
 /** expiryGroups marks the history batches made of expiries, with the scheduler pass that made them. */
 const expiryGroups = new WeakMap<object, number>();
 
-function toStored(e: EntryState): StoredEntry {
+function toStored(e: EntryState): C.StoredEntry {
   return e.expiresAt === undefined
     ? { value: e.value, version: e.version }
     : { value: e.value, version: e.version, expiresAt: Math.floor(e.expiresAt) };

@@ -16,7 +16,9 @@
  * or `count` exceeds it (nothing changed); BackendUnavailableError once this client is closed (its
  * waits are cancelled with it); a wait rejects with `signal.reason` when its signal aborts.
  */
+
 import { BackendUnavailableError, InvalidArgumentError } from '../../errors.js';
+import type { ListFilter } from '../../list-filter.js';
 import type {
   AcquireRequest,
   LeaseBackend,
@@ -24,6 +26,7 @@ import type {
   LeaseInfo,
   LockGrant,
 } from '../../locks/backend.js';
+import { ClientGate } from '../common/gate.js';
 import { type PoolHolder, PoolState, type PoolWaiter } from './pool-state.js';
 import { now } from './scheduler.js';
 import type { SteadyMap } from './steady-map.js';
@@ -51,7 +54,7 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
   /** #prefix is what a pool's key adds before its name ('' for locks, `semaphore/` for semaphores). */
   readonly #prefix: string;
   readonly #cancels = new Set<(err: Error) => void>();
-  #closed = false;
+  readonly #gate = new ClientGate();
 
   constructor(store: MemoryStore, pools: SteadyMap<string, PoolState>, prefix: string) {
     this.#store = store;
@@ -95,7 +98,7 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
   }
 
   /** list views the pools with at least one holder whose name starts with `prefix`, by name. */
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<I[]> {
+  async list(options: ListFilter = {}): Promise<I[]> {
     this.open();
     const start = this.#prefix + (options.prefix ?? '');
     const keep = this.#prefix.length;
@@ -109,8 +112,7 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
 
   /** close cancels this client's waits (BackendUnavailableError) and refuses every later call. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     for (const cancel of [...this.#cancels])
       cancel(new BackendUnavailableError('baton client closed while waiting'));
   }
@@ -142,7 +144,7 @@ export abstract class MemoryPools<R extends AcquireRequest, I extends LeaseInfo>
 
   /** open throws BackendUnavailableError once closed, else runs the expiries that are due. */
   protected open(): void {
-    if (this.#closed) throw new BackendUnavailableError('baton client is closed');
+    this.#gate.assertOpen();
     this.#store.scheduler.runDue();
   }
 

@@ -14,6 +14,7 @@
  * never rejects: if the name cannot be written, the write it accompanies is not affected, and the
  * next write from this client tries again (until then the dict may be missing from listings).
  */
+import type { ListFilter } from '../../list-filter.js';
 import type { AnyClient } from './client.js';
 import { lexMin } from './entries.js';
 import { translateError } from './errors.js';
@@ -52,7 +53,7 @@ export class DictNames {
    * live entries, in byte order, with their sizes (read by `size`, which may reject as it does).
    */
   async list(
-    options: { prefix?: string; limit?: number },
+    options: ListFilter,
     size: (dict: string) => Promise<number>,
   ): Promise<Array<{ name: string; size: number }>> {
     const prefix = options.prefix ?? '';

@@ -23,24 +23,10 @@
  * Concurrent unfenced `get`, `set`, `delete` and `incr` calls of one client share script calls
  * (coalesce.ts); every other call first sends what is queued, so calls keep their order.
  */
-import { BackendUnavailableError } from '../../errors.js';
-import type {
-  BatchOp,
-  ChangeBatch,
-  DeleteOptions,
-  DictBackend,
-  DictCapabilities,
-  IncrResult,
-  ListOptions,
-  ListPage,
-  SetIfAbsentOptions,
-  SetIfAbsentResult,
-  SetOptions,
-  StoredEntry,
-  WatchRequest,
-  WriteOptions,
-} from '../../shared-state/backend.js';
+import type { ListFilter } from '../../list-filter.js';
+import type * as C from '../../shared-state/backend.js';
 import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { ClientGate } from '../common/gate.js';
 import type { RedisConnections } from './client.js';
 import { type Call, Coalescer } from './coalesce.js';
 import { DictNames } from './dict-names.js';
@@ -72,8 +58,8 @@ const EXACT_TRIM_BELOW = 1000;
 const REGISTERING: ReadonlySet<AnyScript> = new Set<AnyScript>([DICT_WRITE, DICT_SET_IF_ABSENT, DICT_INCR]);
 
 /** RedisDicts is one client's dict backend on Redis. */
-export class RedisDicts implements DictBackend {
-  readonly capabilities: DictCapabilities;
+export class RedisDicts implements C.DictBackend {
+  readonly capabilities: C.DictCapabilities;
   readonly #conns: RedisConnections;
   readonly #scripts: Scripts;
   readonly #keys: KeyLayout;
@@ -84,7 +70,7 @@ export class RedisDicts implements DictBackend {
   readonly #wakeups: LockWakeups;
   /** #coalescer queues concurrent calls into shared script calls; undefined when `coalesce` is 1. */
   readonly #coalescer: Coalescer | undefined;
-  #closed = false;
+  readonly #gate = new ClientGate();
 
   constructor(conns: RedisConnections, scripts: Scripts, keys: KeyLayout) {
     this.#conns = conns;
@@ -117,16 +103,16 @@ export class RedisDicts implements DictBackend {
         : undefined;
   }
 
-  async get(dict: string, key: string): Promise<StoredEntry | undefined> {
+  async get(dict: string, key: string): Promise<C.StoredEntry | undefined> {
     const packed = DICT_GET.decode(
       await this.#call({ dict, kind: 'g', key, ifVersion: '', ttlMs: '', value: '' }),
     );
     return packed === undefined ? undefined : parseEntry(packed);
   }
 
-  async set(dict: string, key: string, value: string, options: SetOptions): Promise<number> {
+  async set(dict: string, key: string, value: string, options: C.SetOptions): Promise<number> {
     if (options.fence) {
-      const op: BatchOp = { op: 'set', key, value, ifVersion: options.ifVersion, ttlMs: options.ttlMs };
+      const op: C.BatchOp = { op: 'set', key, value, ifVersion: options.ifVersion, ttlMs: options.ttlMs };
       return (await this.#write(dict, [op], options)).version;
     }
     const { ifVersion, ttlMs } = options;
@@ -146,8 +132,8 @@ export class RedisDicts implements DictBackend {
     dict: string,
     key: string,
     value: string,
-    options: SetIfAbsentOptions,
-  ): Promise<SetIfAbsentResult> {
+    options: C.SetIfAbsentOptions,
+  ): Promise<C.SetIfAbsentResult> {
     const { ttlMs } = options;
     const target = this.#target(dict, options);
     const { created, packed } = await this.#run(DICT_SET_IF_ABSENT, dict, { target, key, value, ttlMs });
@@ -155,32 +141,32 @@ export class RedisDicts implements DictBackend {
     return { created, entry: parseEntry(packed) };
   }
 
-  async delete(dict: string, key: string, options: DeleteOptions): Promise<boolean> {
+  async delete(dict: string, key: string, options: C.DeleteOptions): Promise<boolean> {
     if (options.fence) {
-      const op: BatchOp = { op: 'delete', key, ifVersion: options.ifVersion };
+      const op: C.BatchOp = { op: 'delete', key, ifVersion: options.ifVersion };
       return (await this.#write(dict, [op], options)).changed > 0;
     }
     const call = { dict, kind: 'd', key, ifVersion: options.ifVersion ?? '', ttlMs: '', value: '' } as const;
     return DICT_WRITE.decode(await this.#call(call)).changed > 0;
   }
 
-  async pop(dict: string, key: string, options: WriteOptions): Promise<StoredEntry | undefined> {
+  async pop(dict: string, key: string, options: C.WriteOptions): Promise<C.StoredEntry | undefined> {
     const packed = await this.#run(DICT_POP, dict, { target: this.#target(dict, options), key });
     return packed === undefined ? undefined : parseEntry(packed);
   }
 
-  async incr(dict: string, key: string, by: number, options: WriteOptions): Promise<IncrResult> {
+  async incr(dict: string, key: string, by: number, options: C.WriteOptions): Promise<C.IncrResult> {
     const amount = String(by);
     return options.fence
       ? await this.#run(DICT_INCR, dict, { target: this.#target(dict, options), key, amount })
       : DICT_INCR.decode(await this.#call({ dict, kind: 'i', key, ifVersion: '', ttlMs: '', value: amount }));
   }
 
-  async batch(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<number> {
+  async batch(dict: string, ops: readonly C.BatchOp[], options: C.WriteOptions): Promise<number> {
     return (await this.#write(dict, ops, options)).version;
   }
 
-  async list(dict: string, options: ListOptions): Promise<ListPage> {
+  async list(dict: string, options: C.ListOptions): Promise<C.ListPage> {
     const prefix = options.prefix ?? '';
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
     const page = await this.#run(DICT_LIST, dict, {
@@ -213,8 +199,8 @@ export class RedisDicts implements DictBackend {
     return (await this.#state(dict)).version;
   }
 
-  watch(dict: string, request: WatchRequest): AsyncIterable<ChangeBatch> {
-    this.#open();
+  watch(dict: string, request: C.WatchRequest): AsyncIterable<C.ChangeBatch> {
+    this.#gate.assertOpen();
     return watchDict(
       {
         conns: this.#conns,
@@ -223,29 +209,26 @@ export class RedisDicts implements DictBackend {
         meta: this.#keys.dict(dict).all[3],
         state: () => this.#state(dict),
         onClose: this.#stops,
-        closed: () => this.#closed,
+        closed: () => this.#gate.closed,
       },
       request,
     );
   }
 
   /** listDicts reads the name registry (dict-names.ts), not the keyspace. */
-  listDicts(
-    options: { prefix?: string; limit?: number } = {},
-  ): Promise<Array<{ name: string; size: number }>> {
-    this.#open();
+  listDicts(options: ListFilter = {}): Promise<Array<{ name: string; size: number }>> {
+    this.#gate.assertOpen();
     return this.#names.list(options, (dict) => this.size(dict));
   }
 
   async ping(): Promise<void> {
-    this.#open();
+    this.#gate.assertOpen();
     await this.#conns.ping();
   }
 
   /** close ends this client's watches; the connection itself is closed by the backend. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     this.#sweep.close();
     for (const stop of [...this.#stops]) stop();
     await this.#wakeups.close();
@@ -255,7 +238,7 @@ export class RedisDicts implements DictBackend {
     return this.#run(DICT_STATE, dict, { target: this.#target(dict, undefined) });
   }
 
-  async #write(dict: string, ops: readonly BatchOp[], options: WriteOptions): Promise<Written> {
+  async #write(dict: string, ops: readonly C.BatchOp[], options: C.WriteOptions): Promise<Written> {
     let ttlMs = Number.POSITIVE_INFINITY;
     const dictOps = ops.map((op): DictOp => {
       if (op.op === 'delete')
@@ -276,7 +259,7 @@ export class RedisDicts implements DictBackend {
 
   /** #call runs an unfenced get, set, delete or incr: queued for a shared script call, or alone. */
   #call(call: Omit<Call, 'resolve' | 'reject'>): Promise<ScriptReply> {
-    this.#open();
+    this.#gate.assertOpen();
     return this.#coalescer ? this.#coalescer.run(call) : this.#alone(call);
   }
 
@@ -318,7 +301,7 @@ export class RedisDicts implements DictBackend {
    * the fence floor if the dict lost its fence table ('' for none) and the purge limit
    * (`expireBatch`).
    */
-  #target(dict: string, options: WriteOptions | undefined): DictTarget {
+  #target(dict: string, options: C.WriteOptions | undefined): DictTarget {
     const keys: string[] = [...this.#keys.dict(dict).all];
     const fence = options?.fence;
     const token = fence?.token !== undefined && this.capabilities.ownershipGuard ? fence.token : '';
@@ -338,7 +321,7 @@ export class RedisDicts implements DictBackend {
 
   /** #run is #send, decoded, after sending what the coalescer holds, so calls reach Redis in the order made. */
   async #run<I, O>(script: Script<I, O>, dict: string, input: I): Promise<O> {
-    this.#open();
+    this.#gate.assertOpen();
     this.#coalescer?.flush();
     return script.decode(await this.#send(script, dict, input));
   }
@@ -350,9 +333,5 @@ export class RedisDicts implements DictBackend {
       REGISTERING.has(script) ? this.#names.register(dict) : undefined,
     ]);
     return reply;
-  }
-
-  #open(): void {
-    if (this.#closed) throw new BackendUnavailableError('baton client is closed');
   }
 }

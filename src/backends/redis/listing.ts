@@ -24,6 +24,7 @@
  * so within half its TTL). A touch delayed past a later one can leave a lower score behind, which
  * only matters if it then falls GRACE_MS behind the clock while the lock is still held.
  */
+import type { ListFilter } from '../../list-filter.js';
 import type { LockInfo } from '../../locks/backend.js';
 import { byteOrder } from '../common/byte-order.js';
 import { translateError } from './errors.js';
@@ -121,7 +122,7 @@ export class RedisLockListing {
   }
 
   /** list returns up to `limit` (default 1000) held locks whose names start with `prefix`, by name. */
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<LockInfo[]> {
+  async list(options: ListFilter = {}): Promise<LockInfo[]> {
     const entries = await this.#index.read(this.#scripts, options.prefix ?? '');
     const { held, free } = await checkNames(
       entries.map((e) => e.name),

@@ -16,14 +16,11 @@
  * BackendUnavailableError when Redis cannot be reached within `timeoutMs`, also for a waiter
  * whose subscriber connection is lost while it waits.
  */
+
 import { BackendUnavailableError, NotReplicatedError } from '../../errors.js';
-import type {
-  AcquireRequest,
-  LockBackend,
-  LockCapabilities,
-  LockGrant,
-  LockInfo,
-} from '../../locks/backend.js';
+import type { ListFilter } from '../../list-filter.js';
+import type * as C from '../../locks/backend.js';
+import { ClientGate } from '../common/gate.js';
 import type { RedisConnections } from './client.js';
 import { extendListed } from './extend.js';
 import type { KeyLayout, LockKeys } from './keys.js';
@@ -41,7 +38,7 @@ import type { Scripts } from './scripts.js';
 import { type Turn, waitTurn } from './waiting.js';
 import type { LockWakeups } from './wakeups.js';
 
-const CAPABILITIES: LockCapabilities = Object.freeze({
+const CAPABILITIES: C.LockCapabilities = Object.freeze({
   fairOrdering: true,
   notifiedWaiting: true,
   minTtlMs: 1,
@@ -49,10 +46,10 @@ const CAPABILITIES: LockCapabilities = Object.freeze({
 });
 
 /** Attempt is the answer of one acquire script call: a grant, or how long until asking again is worth it (-1: no such time). */
-type Attempt = { grant: LockGrant; retryMs?: undefined } | { grant?: undefined; retryMs: number };
+type Attempt = { grant: C.LockGrant; retryMs?: undefined } | { grant?: undefined; retryMs: number };
 
 /** RedisLocks is one client's lock backend on Redis. */
-export class RedisLocks implements LockBackend {
+export class RedisLocks implements C.LockBackend {
   readonly capabilities = CAPABILITIES;
   readonly #conns: RedisConnections;
   readonly #scripts: Scripts;
@@ -65,7 +62,7 @@ export class RedisLocks implements LockBackend {
    */
   readonly #listing: RedisLockListing;
   readonly #waiting = new Set<Promise<unknown>>();
-  #closed = false;
+  readonly #gate = new ClientGate();
 
   constructor(conns: RedisConnections, scripts: Scripts, keys: KeyLayout, wakeups: LockWakeups) {
     this.#conns = conns;
@@ -75,8 +72,8 @@ export class RedisLocks implements LockBackend {
     this.#listing = new RedisLockListing(scripts, keys.prefix, (n) => this.inspect(n));
   }
 
-  async acquire(name: string, req: AcquireRequest): Promise<LockGrant | null> {
-    this.#open();
+  async acquire(name: string, req: C.AcquireRequest): Promise<C.LockGrant | null> {
+    this.#gate.assertOpen();
     const started = performance.now();
     const keys = this.#keys.lock(name);
     const waiter = req.waitMs > 0 ? newWaiterId() : '';
@@ -93,8 +90,8 @@ export class RedisLocks implements LockBackend {
     }
   }
 
-  async extend(name: string, token: string, given: number | undefined): Promise<LockGrant | null> {
-    this.#open();
+  async extend(name: string, token: string, given: number | undefined): Promise<C.LockGrant | null> {
+    this.#gate.assertOpen();
     const holder = this.#keys.lock(name).holder;
     return extendListed(
       given, // undefined: the script keeps the holder's stored TTL
@@ -104,26 +101,26 @@ export class RedisLocks implements LockBackend {
   }
 
   async release(name: string, token: string): Promise<boolean> {
-    this.#open();
+    this.#gate.assertOpen();
     return this.#scripts.call(LOCK_RELEASE, { keys: this.#keys.lock(name), token });
   }
 
-  async inspect(name: string): Promise<LockInfo> {
-    this.#open();
+  async inspect(name: string): Promise<C.LockInfo> {
+    this.#gate.assertOpen();
     const { fence, holder } = await this.#scripts.call(LOCK_INSPECT, { keys: this.#keys.lock(name) });
     if (!holder) return { name, held: false, fence };
-    const info: LockInfo = { name, held: true, fence, owner: holder.owner };
+    const info: C.LockInfo = { name, held: true, fence, owner: holder.owner };
     return holder.expiresAt !== undefined ? { ...info, expiresAt: holder.expiresAt } : info;
   }
 
   /** list reads the lock index (listing.ts) and inspects the names it holds: no keyspace scan. */
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<LockInfo[]> {
-    this.#open();
+  async list(options: ListFilter = {}): Promise<C.LockInfo[]> {
+    this.#gate.assertOpen();
     return this.#listing.list(options);
   }
 
   async ping(): Promise<void> {
-    this.#open();
+    this.#gate.assertOpen();
     await this.#conns.ping();
   }
 
@@ -132,8 +129,7 @@ export class RedisLocks implements LockBackend {
    * queues (the backend closes the connection after this resolves).
    */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     await this.#wakeups.close();
     await Promise.allSettled([...this.#waiting]);
   }
@@ -142,10 +138,10 @@ export class RedisLocks implements LockBackend {
   async #wait(
     name: string,
     keys: LockKeys,
-    req: AcquireRequest,
+    req: C.AcquireRequest,
     waiter: string,
     deadline: number,
-  ): Promise<LockGrant | null> {
+  ): Promise<C.LockGrant | null> {
     let granted = false;
     try {
       return await waitTurn({
@@ -155,8 +151,8 @@ export class RedisLocks implements LockBackend {
         signal: req.signal,
         deadline,
         refreshMs: LOCK_WAITER_REFRESH_MS,
-        poll: async (): Promise<Turn<LockGrant>> => {
-          this.#open();
+        poll: async (): Promise<Turn<C.LockGrant>> => {
+          this.#gate.assertOpen();
           const next = await this.#attempt(name, keys, req, waiter);
           if (!next.grant) return { done: false, retryMs: next.retryMs };
           granted = true;
@@ -184,7 +180,7 @@ export class RedisLocks implements LockBackend {
   async #attempt(
     name: string,
     keys: LockKeys,
-    req: AcquireRequest,
+    req: C.AcquireRequest,
     waiter: string,
     first = false,
   ): Promise<Attempt> {
@@ -210,16 +206,12 @@ export class RedisLocks implements LockBackend {
       await touched;
       return { retryMs: r.retryMs };
     }
-    if (req.signal?.aborted || this.#closed) {
+    if (req.signal?.aborted || this.#gate.closed) {
       await this.release(name, req.token).catch(() => undefined);
       if (req.signal?.aborted) throw req.signal.reason;
       throw new BackendUnavailableError('baton client closed while acquiring');
     }
     if (touching) await (touched ?? this.#listing.touch(name, req.ttlMs));
     return { grant: { fence: r.fence, ttlMs: req.ttlMs, startedAt } };
-  }
-
-  #open(): void {
-    if (this.#closed) throw new BackendUnavailableError('baton client is closed');
   }
 }

@@ -29,10 +29,12 @@
  * `count` exceeds it. An index write that fails is ignored: the grant stands, and the pool is
  * missing from listings until its next grant or extension.
  */
+
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { BackendUnavailableError } from '../../errors.js';
 import { encodeFenceScope } from '../../fence-scope.js';
+import type { ListFilter } from '../../list-filter.js';
 import type { LockGrant } from '../../locks/backend.js';
 import type {
   PermitRequest,
@@ -128,7 +130,7 @@ export class RedisSemaphores implements SemaphoreBackend {
     return { name, ...view, holders: view.holders.sort((a, b) => a.fence - b.fence) };
   }
 
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<SemaphoreInfo[]> {
+  async list(options: ListFilter = {}): Promise<SemaphoreInfo[]> {
     this.#open();
     const limit = options.limit ?? 1000;
     const prefix = options.prefix ?? '';

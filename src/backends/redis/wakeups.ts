@@ -16,6 +16,7 @@
  */
 import type { Redis } from 'ioredis';
 import { BackendUnavailableError } from '../../errors.js';
+import { ClientGate } from '../common/gate.js';
 import { translateError } from './errors.js';
 
 /** MAX_TIMER_MS is the longest single setTimeout. */
@@ -103,7 +104,7 @@ export class LockWakeups {
   readonly #channels = new Map<string, Channel>();
   #conn: Promise<Redis> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
-  #closed = false;
+  readonly #gate = new ClientGate();
 
   /**
    * constructor takes the factory of subscriber connections (each connected, not reconnecting,
@@ -122,7 +123,7 @@ export class LockWakeups {
    * when it cannot subscribe.
    */
   async listen(channel: string, mine?: string): Promise<Wakeup> {
-    if (this.#closed) throw new BackendUnavailableError('baton client is closed');
+    this.#gate.assertOpen();
     let ch = this.#channels.get(channel);
     if (!ch) {
       const subscribed = this.#connection().then(async (conn) => {
@@ -146,8 +147,7 @@ export class LockWakeups {
 
   /** close fails every waiter with BackendUnavailableError and closes the connection. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     this.#failAll(new BackendUnavailableError(`baton client closed while waiting for ${this.#waitingFor}`));
     this.#stopHeartbeat();
     const conn = this.#conn;
@@ -163,13 +163,13 @@ export class LockWakeups {
         });
         conn.once('close', () => {
           if (this.#conn === opening) this.#conn = undefined;
-          if (!this.#closed) {
+          if (!this.#gate.closed) {
             this.#failAll(
               new BackendUnavailableError(`lost the redis connection while waiting for ${this.#waitingFor}`),
             );
           }
         });
-        if (this.#closed) conn.disconnect();
+        if (this.#gate.closed) conn.disconnect();
         return conn;
       });
       opening.catch(() => {
@@ -201,7 +201,7 @@ export class LockWakeups {
   }
 
   #armHeartbeat(): void {
-    if (this.#heartbeat || this.#closed) return;
+    if (this.#heartbeat || this.#gate.closed) return;
     this.#heartbeat = setTimeout(() => {
       this.#heartbeat = undefined;
       void this.#beat();
@@ -215,7 +215,7 @@ export class LockWakeups {
     try {
       await (await opening).ping();
     } catch {
-      if (this.#conn !== opening || this.#closed) return;
+      if (this.#conn !== opening || this.#gate.closed) return;
       this.#conn = undefined;
       this.#failAll(
         new BackendUnavailableError(`redis stopped answering while waiting for ${this.#waitingFor}`),

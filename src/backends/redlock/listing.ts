@@ -12,6 +12,7 @@
  * answer (reading, or inspecting a name). `touch` never rejects: an entry that reached fewer than a
  * quorum of masters may leave the lock out of some listings until its next extension.
  */
+import type { ListFilter } from '../../list-filter.js';
 import type { LockInfo } from '../../locks/backend.js';
 import { checkNames, type IndexEntry, LockIndex } from '../redis/listing.js';
 import { inspectLock } from './inspect.js';
@@ -40,7 +41,7 @@ export class RedlockListing {
   }
 
   /** list returns up to `limit` (default 1000) locks held by a quorum whose names start with `prefix`, by name. */
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<LockInfo[]> {
+  async list(options: ListFilter = {}): Promise<LockInfo[]> {
     const r = this.#r;
     const n = r.masters.length;
     const read = await gather(n, (i) =>

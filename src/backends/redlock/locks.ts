@@ -20,15 +20,11 @@
  * a quorum can no longer hold the token, or when the extension came back with no validity left
  * (the lock is then released, since its holder can no longer use it).
  */
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendUnavailableError } from '../../errors.js';
-import type {
-  AcquireRequest,
-  LockBackend,
-  LockCapabilities,
-  LockGrant,
-  LockInfo,
-} from '../../locks/backend.js';
+import type { ListFilter } from '../../list-filter.js';
+import type * as C from '../../locks/backend.js';
 import type { LockKeys } from '../redis/keys.js';
 import { type Attempt, type AttemptRequest, attemptAcquire } from './attempt.js';
 import { inspectLock } from './inspect.js';
@@ -44,7 +40,7 @@ const SPLIT_DELAY_MS = 20;
 /** MAX_SPLIT_DELAY_MS caps that bound. */
 const MAX_SPLIT_DELAY_MS = 1000;
 
-const CAPABILITIES: LockCapabilities = Object.freeze({
+const CAPABILITIES: C.LockCapabilities = Object.freeze({
   fairOrdering: false,
   notifiedWaiting: true,
   minTtlMs: MIN_TTL_MS,
@@ -52,7 +48,7 @@ const CAPABILITIES: LockCapabilities = Object.freeze({
 });
 
 /** RedlockLocks is one client's lock backend over a set of Redlock masters. */
-export class RedlockLocks implements LockBackend {
+export class RedlockLocks implements C.LockBackend {
   readonly capabilities = CAPABILITIES;
   readonly #r: Redlock;
   readonly #closing = new AbortController();
@@ -63,7 +59,7 @@ export class RedlockLocks implements LockBackend {
     this.#listing = new RedlockListing(redlock);
   }
 
-  async acquire(name: string, req: AcquireRequest): Promise<LockGrant | null> {
+  async acquire(name: string, req: C.AcquireRequest): Promise<C.LockGrant | null> {
     this.#open();
     req.signal?.throwIfAborted();
     const started = performance.now();
@@ -107,7 +103,7 @@ export class RedlockLocks implements LockBackend {
     }
   }
 
-  async extend(name: string, token: string, ttlMs: number | undefined): Promise<LockGrant | null> {
+  async extend(name: string, token: string, ttlMs: number | undefined): Promise<C.LockGrant | null> {
     this.#open();
     const r = this.#r;
     const n = r.masters.length;
@@ -159,13 +155,13 @@ export class RedlockLocks implements LockBackend {
     throw noQuorum('release', out, r.quorum, `${released} released, ${notHeld} did not hold the token`);
   }
 
-  async inspect(name: string): Promise<LockInfo> {
+  async inspect(name: string): Promise<C.LockInfo> {
     this.#open();
     return inspectLock(this.#r, name);
   }
 
   /** list reads the lock index of every master (listing.ts) and inspects the names it holds: no keyspace scan. */
-  async list(options: { prefix?: string; limit?: number } = {}): Promise<LockInfo[]> {
+  async list(options: ListFilter = {}): Promise<C.LockInfo[]> {
     this.#open();
     return this.#listing.list(options);
   }
@@ -193,7 +189,7 @@ export class RedlockLocks implements LockBackend {
   }
 
   /** #listed records a grant or extension in the lock index (best effort), then returns it. */
-  async #listed(name: string, grant: LockGrant): Promise<LockGrant> {
+  async #listed(name: string, grant: C.LockGrant): Promise<C.LockGrant> {
     await this.#listing.touch(name, grant.ttlMs);
     return grant;
   }

@@ -16,6 +16,7 @@
  */
 import type { Redis } from 'ioredis';
 import { BackendUnavailableError } from '../../errors.js';
+import { ClientGate } from '../common/gate.js';
 import { RedisConnections } from '../redis/client.js';
 import { translateError } from '../redis/errors.js';
 import { type Script, Scripts } from '../redis/scripts.js';
@@ -39,7 +40,7 @@ export class Master {
   #connected: Connected | undefined;
   #opening: Promise<void> | undefined;
   #retry: NodeJS.Timeout | undefined;
-  #closed = false;
+  readonly #gate = new ClientGate();
 
   constructor(settings: RedisSettings) {
     this.#settings = settings;
@@ -59,7 +60,7 @@ export class Master {
    * one is repeated in the background every RETRY_OPEN_MS until it succeeds or `close`.
    */
   open(): Promise<void> {
-    if (this.#connected || this.#closed) return Promise.resolve();
+    if (this.#connected || this.#gate.closed) return Promise.resolve();
     this.#opening ??= (async () => {
       try {
         const conns = await RedisConnections.open(this.#settings);
@@ -70,10 +71,10 @@ export class Master {
           conns.close();
           throw err;
         }
-        if (this.#closed) conns.close();
+        if (this.#gate.closed) conns.close();
         else this.#connected = connected;
       } catch {
-        if (!this.#closed) {
+        if (!this.#gate.closed) {
           this.#retry = setTimeout(() => void this.open(), RETRY_OPEN_MS);
           this.#retry.unref();
         }
@@ -106,8 +107,7 @@ export class Master {
 
   /** close fails this master's waiters, closes its connections and stops reopening it. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     clearTimeout(this.#retry);
     await this.wakeups.close();
     this.#connected?.conns.close();
@@ -116,7 +116,7 @@ export class Master {
 
   /** #ready returns the connection, or throws BackendUnavailableError. */
   #ready(): Connected {
-    if (this.#closed) throw new BackendUnavailableError('baton client is closed');
+    this.#gate.assertOpen();
     if (this.#connected) return this.#connected;
     throw new BackendUnavailableError(`redlock master ${this.address} is not connected`);
   }

@@ -50,6 +50,8 @@ const GROUP_WRITE = { kind: 'dict', right: 'write', param: 'group', prefix: GROU
 const ELECTION_READ = { kind: 'lock', right: 'read', param: 'election', prefix: '_baton.election:' } as const;
 const DEFAULT_MEMBER_TTL_MS = 10_000;
 const MEMBER_PATH = '/v1/groups/:group/members/:member';
+/** MEMBER_WRITE is what join, heartbeat and leave share: one member's path, `write`, and 412 (version). */
+const MEMBER_WRITE = { tag: 'groups', access: GROUP_WRITE, params: MemberParams, problems: [412] } as const;
 
 /** groupRoutes declares the /v1/groups/{group} endpoints. */
 export function groupRoutes(deps: RouteDeps): Route[] {
@@ -61,16 +63,13 @@ export function groupRoutes(deps: RouteDeps): Route[] {
   };
   return [
     defineRoute({
+      ...MEMBER_WRITE,
       method: 'put',
       path: MEMBER_PATH,
       summary: 'Join a group: add this member with a TTL (keep it with heartbeats)',
-      tag: 'groups',
-      access: GROUP_WRITE,
-      params: MemberParams,
       body: JoinBody,
       emptyBodyAs: {},
       responses: { 201: { description: 'joined', schema: MembershipBody } },
-      problems: [412],
       async handler({ params, body, res }) {
         const ttlMs = body.ttlMs ?? DEFAULT_MEMBER_TTL_MS;
         const record: Member =
@@ -84,15 +83,12 @@ export function groupRoutes(deps: RouteDeps): Route[] {
       },
     }),
     defineRoute({
+      ...MEMBER_WRITE,
       method: 'post',
       path: `${MEMBER_PATH}/heartbeat`,
       summary: "Renew a membership at the last join's or heartbeat's version",
-      tag: 'groups',
-      access: GROUP_WRITE,
-      params: MemberParams,
       body: HeartbeatBody,
       responses: { 200: { description: 'renewed; send the new version next time', schema: MembershipBody } },
-      problems: [412],
       async handler({ params, body, res }) {
         const ttlMs = body.ttlMs ?? DEFAULT_MEMBER_TTL_MS;
         const dict = members(params.group);
@@ -112,15 +108,12 @@ export function groupRoutes(deps: RouteDeps): Route[] {
       },
     }),
     defineRoute({
+      ...MEMBER_WRITE,
       method: 'delete',
       path: MEMBER_PATH,
       summary: 'Leave a group (If-Match: only at that version)',
-      tag: 'groups',
-      access: GROUP_WRITE,
-      params: MemberParams,
       headers: LeaveHeaders,
       responses: { 200: { description: 'whether the member was there', schema: LeftBody } },
-      problems: [412],
       async handler({ params, headers, res }) {
         const ifVersion = ifVersionFrom(headers);
         const left = await counted(metrics, 'delete', () =>
