@@ -7,7 +7,11 @@
  * - One include mechanism: a line `--@include "<lib>.lua"` (after the file's header) is replaced
  *   by that library file from `redis/scripts/`, itself assembled the same way; each library goes
  *   into one script at most once, at its first include (clock_lib.lua, fence_lib.lua,
- *   index_lib.lua, dict_lib.lua, sem_lib.lua).
+ *   index_lib.lua, dict_lib.lua, sem_lib.lua). An include line indented inside a block defines
+ *   the library's functions only when that block runs: Lua builds a closure for every `local
+ *   function` each time a script runs, so lock_acquire and lock_release include queue_lib.lua
+ *   only on their contended path. Such a library is local to its block, so including it again
+ *   anywhere in the script fails the assembly instead of naming functions out of their scope.
  * - One version: SCRIPT_VERSION is a digest of every assembled script, so it changes exactly when a
  *   script's text does. It is part of each registered command name (`baton_<version>_<name>`).
  * - Registration: every script is registered on a client with ioredis `defineCommand` when its
@@ -70,7 +74,7 @@ export interface Replication {
   readonly timeoutMs: number;
 }
 
-const INCLUDE = /^--@include "([a-z_]+\.lua)"$/gm;
+const INCLUDE = /^([ \t]*)--@include "([a-z_]+\.lua)"$/gm;
 
 /** backendsDir finds `src/backends/` (see the module comment). */
 function backendsDir(): string {
@@ -84,18 +88,29 @@ function backendsDir(): string {
   return dir;
 }
 
-/** assemble reads `file` (under `dir`) and replaces its includes, each library at most once per script. */
-function assemble(dir: string, file: string, included: Set<string>): string {
+/**
+ * assemble reads `file` (under `dir`) and replaces its includes, each library at most once per
+ * script. `included` maps each library already in the script to whether it went in inside a
+ * block (an indented include, or an include within such a library); `inBlock` says whether `file`
+ * itself did.
+ */
+function assemble(dir: string, file: string, included: Map<string, boolean>, inBlock: boolean): string {
   let text: string;
   try {
     text = readFileSync(`${dir}${file}`, 'utf8');
   } catch (err) {
     throw new BackendUnavailableError(`redis Lua script ${file} not readable in ${dir}`, { cause: err });
   }
-  return text.replace(INCLUDE, (_, lib: string) => {
-    if (included.has(lib)) return `-- (${lib} included above)`;
-    included.add(lib);
-    return assemble(dir, `redis/scripts/${lib}`, included);
+  return text.replace(INCLUDE, (_, indent: string, lib: string) => {
+    const scoped = included.get(lib);
+    if (scoped === true)
+      throw new BackendUnavailableError(
+        `redis Lua script ${file} includes ${lib}, already included inside a block (local to it)`,
+      );
+    if (scoped === false) return `${indent}-- (${lib} included above)`;
+    const blockHere = inBlock || indent !== '';
+    included.set(lib, blockHere);
+    return assemble(dir, `redis/scripts/${lib}`, included, blockHere);
   });
 }
 
@@ -113,7 +128,7 @@ function load(): Loaded {
   const sources = new Map<string, string>();
   const digest = createHash('sha1');
   for (const script of ALL_SCRIPTS) {
-    const lua = assemble(dir, script.file, new Set());
+    const lua = assemble(dir, script.file, new Map(), false);
     sources.set(script.name, lua);
     digest.update(`${script.name}\0${lua}\0`);
   }
