@@ -165,6 +165,8 @@ export class Scripts {
   readonly env: ScriptEnv;
   readonly #replication: Replication;
   readonly #prefix: string;
+  /** #fns holds each script's ioredis command by script name, looked up once. */
+  readonly #fns = new Map<string, ScriptFn>();
 
   /** constructor registers every script on `client`; BackendUnavailableError when a file is missing. */
   constructor(client: Redis | Cluster, options: { replication?: Replication; env?: ScriptEnv } = {}) {
@@ -173,7 +175,11 @@ export class Scripts {
     this.#replication = options.replication ?? { replicas: 0, timeoutMs: 0 };
     const { version, sources } = load();
     this.#prefix = `baton_${version}_`;
-    for (const [name, lua] of sources) client.defineCommand(`${this.#prefix}${name}`, { lua });
+    for (const [name, lua] of sources) {
+      client.defineCommand(`${this.#prefix}${name}`, { lua });
+      const fn = (client as unknown as Record<string, ScriptFn>)[`${this.#prefix}${name}`];
+      if (fn) this.#fns.set(name, fn);
+    }
   }
 
   /** indexesLocks tells whether the lock scripts write the lock index themselves (env.lockIndex). */
@@ -188,7 +194,10 @@ export class Scripts {
    * for a call that changes nothing (a chunk of coalesced reads).
    */
   async call<I, O>(script: Script<I, O>, input: I, { replicate = true } = {}): Promise<O> {
-    return script.decode(await this.reply(script, input, { replicate }));
+    const callArgs = this.#callArgs(script, input);
+    if (replicate && this.#replication.replicas > 0 && script.replicated)
+      return (await this.#replicated(script, callArgs)).answer;
+    return script.decode(await this.#run(script, callArgs));
   }
 
   /**
@@ -197,28 +206,47 @@ export class Scripts {
    * same `decode` as their own script's.
    */
   async reply<I, O>(script: Script<I, O>, input: I, { replicate = true } = {}): Promise<ScriptReply> {
-    const fn = (this.client as unknown as Record<string, ScriptFn>)[`${this.#prefix}${script.name}`];
-    if (!fn) throw new BackendUnavailableError(`redis script ${script.name} is not registered`);
-    const { keys, args } = script.call(input, this.env);
-    const callArgs = [keys.length, ...keys, ...args];
+    const callArgs = this.#callArgs(script, input);
     if (replicate && this.#replication.replicas > 0 && script.replicated)
-      return this.#replicated(script, callArgs);
+      return (await this.#replicated(script, callArgs)).reply;
+    return this.#run(script, callArgs);
+  }
+
+  /** #callArgs is the script's arguments as its command takes them: the KEYS count, KEYS, ARGV. */
+  #callArgs<I, O>(script: Script<I, O>, input: I): ScriptArg[] {
+    const { keys, args } = script.call(input, this.env);
+    const callArgs: ScriptArg[] = [keys.length];
+    for (const k of keys) callArgs.push(k);
+    for (const a of args) callArgs.push(a);
+    return callArgs;
+  }
+
+  /** #run sends the script alone and resolves to its checked reply. */
+  async #run<I, O>(script: Script<I, O>, callArgs: ScriptArg[]): Promise<ScriptReply> {
+    const fn = this.#fns.get(script.name);
+    if (!fn) throw new BackendUnavailableError(`redis script ${script.name} is not registered`);
     let raw: unknown;
     try {
-      raw = await fn.call(this.client, ...callArgs);
+      raw = await fn.apply(this.client, callArgs);
     } catch (err) {
       throw translateError(err);
     }
     return checkReply(raw, script.name);
   }
 
-  /** #replicated sends the script and WAIT in one pipeline; see the class comment. */
-  async #replicated<I, O>(script: Script<I, O>, callArgs: ScriptArg[]): Promise<ScriptReply> {
+  /**
+   * #replicated sends the script and WAIT in one pipeline (see the class comment); it resolves to
+   * the checked reply and its answer, decoded once.
+   */
+  async #replicated<I, O>(
+    script: Script<I, O>,
+    callArgs: ScriptArg[],
+  ): Promise<{ readonly reply: ScriptReply; readonly answer: O }> {
     const { replicas, timeoutMs } = this.#replication;
     const pipeline = this.client.pipeline();
-    (pipeline as unknown as Record<string, ScriptFn>)[`${this.#prefix}${script.name}`]!.call(
+    (pipeline as unknown as Record<string, ScriptFn>)[`${this.#prefix}${script.name}`]!.apply(
       pipeline,
-      ...callArgs,
+      callArgs,
     );
     pipeline.wait(replicas, timeoutMs);
     let results: [Error | null, unknown][] | null;
@@ -231,10 +259,11 @@ export class Scripts {
     if (!ran || !wait) throw new BackendUnavailableError(`redis ${script.name}: no reply to the pipeline`);
     if (ran[0]) throw translateError(ran[0]);
     const reply = checkReply(ran[1], script.name);
-    if (!script.replicated?.(script.decode(reply))) return reply;
+    const answer = script.decode(reply);
+    if (!script.replicated?.(answer)) return { reply, answer };
     if (wait[0]) throw translateError(wait[0]);
     const acked = Number(wait[1]);
     if (!(acked >= replicas)) throw new NotReplicatedError(acked, replicas, timeoutMs);
-    return reply;
+    return { reply, answer };
   }
 }
