@@ -193,11 +193,8 @@ export class Scripts {
    * NotReplicatedError as the class comment says. `replicate: false` skips the replicas' WAIT
    * for a call that changes nothing (a chunk of coalesced reads).
    */
-  async call<I, O>(script: Script<I, O>, input: I, { replicate = true } = {}): Promise<O> {
-    const callArgs = this.#callArgs(script, input);
-    if (replicate && this.#replication.replicas > 0 && script.replicated)
-      return (await this.#replicated(script, callArgs)).answer;
-    return script.decode(await this.#run(script, callArgs));
+  call<I, O>(script: Script<I, O>, input: I, { replicate = true } = {}): Promise<O> {
+    return this.#run(script, input, replicate, true);
   }
 
   /**
@@ -205,11 +202,37 @@ export class Scripts {
    * calls (coalesce.ts), whose replies come in parts of dict_each's reply and are decoded by the
    * same `decode` as their own script's.
    */
-  async reply<I, O>(script: Script<I, O>, input: I, { replicate = true } = {}): Promise<ScriptReply> {
+  reply<I, O>(script: Script<I, O>, input: I, { replicate = true } = {}): Promise<ScriptReply> {
+    return this.#run(script, input, replicate, false);
+  }
+
+  /**
+   * #run is call (`decode`) and reply (not `decode`). They return its promise rather than await
+   * it: on a lock cycle's path, each async layer is two more promises per script call.
+   */
+  async #run<I, O>(script: Script<I, O>, input: I, replicate: boolean, decode: true): Promise<O>;
+  async #run<I, O>(script: Script<I, O>, input: I, replicate: boolean, decode: false): Promise<ScriptReply>;
+  async #run<I, O>(
+    script: Script<I, O>,
+    input: I,
+    replicate: boolean,
+    decode: boolean,
+  ): Promise<O | ScriptReply> {
     const callArgs = this.#callArgs(script, input);
-    if (replicate && this.#replication.replicas > 0 && script.replicated)
-      return (await this.#replicated(script, callArgs)).reply;
-    return this.#run(script, callArgs);
+    if (replicate && this.#replication.replicas > 0 && script.replicated) {
+      const { reply, answer } = await this.#replicated(script, callArgs);
+      return decode ? answer : reply;
+    }
+    const fn = this.#fns.get(script.name);
+    if (!fn) throw new BackendUnavailableError(`redis script ${script.name} is not registered`);
+    let raw: unknown;
+    try {
+      raw = await fn.apply(this.client, callArgs);
+    } catch (err) {
+      throw translateError(err);
+    }
+    const reply = checkReply(raw, script.name);
+    return decode ? script.decode(reply) : reply;
   }
 
   /** #callArgs is the script's arguments as its command takes them: the KEYS count, KEYS, ARGV. */
@@ -219,19 +242,6 @@ export class Scripts {
     for (const k of keys) callArgs.push(k);
     for (const a of args) callArgs.push(a);
     return callArgs;
-  }
-
-  /** #run sends the script alone and resolves to its checked reply. */
-  async #run<I, O>(script: Script<I, O>, callArgs: ScriptArg[]): Promise<ScriptReply> {
-    const fn = this.#fns.get(script.name);
-    if (!fn) throw new BackendUnavailableError(`redis script ${script.name} is not registered`);
-    let raw: unknown;
-    try {
-      raw = await fn.apply(this.client, callArgs);
-    } catch (err) {
-      throw translateError(err);
-    }
-    return checkReply(raw, script.name);
   }
 
   /**
