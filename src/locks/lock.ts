@@ -126,10 +126,14 @@ export function resolveOptions(
   defaults: LockOptions,
   call: LockOptions,
 ): Required<Omit<LockOptions, 'owner'>> & LockOptions {
-  const pick = <K extends keyof LockOptions>(k: K) => (call[k] !== undefined ? call[k] : defaults[k]);
-  const ttlMs = assertTtl(pick('ttlMs') === undefined ? DEFAULT_LOCK_OPTIONS.ttlMs : pick('ttlMs'));
-  const waitMs = assertWait(pick('waitMs') === undefined ? DEFAULT_LOCK_OPTIONS.waitMs : pick('waitMs'));
-  const owner = pick('owner');
+  // Spelled out rather than through a helper closure: this runs on every acquire, and the bundle
+  // (esbuild keepNames) gives every closure made at run time its name by Object.defineProperty.
+  // A null is not "not given": it reaches the checks (as before) instead of the defaults.
+  const ttl = call.ttlMs !== undefined ? call.ttlMs : defaults.ttlMs;
+  const wait = call.waitMs !== undefined ? call.waitMs : defaults.waitMs;
+  const ttlMs = assertTtl(ttl === undefined ? DEFAULT_LOCK_OPTIONS.ttlMs : ttl);
+  const waitMs = assertWait(wait === undefined ? DEFAULT_LOCK_OPTIONS.waitMs : wait);
+  const owner = call.owner !== undefined ? call.owner : defaults.owner;
   if (owner !== undefined && (typeof owner !== 'string' || owner.length > 200)) {
     throw new InvalidArgumentError(
       `owner must be a string of at most 200 characters (got ${preview(owner)})`,

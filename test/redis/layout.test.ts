@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { escapeTag, KeyLayout, unescapeTag } from '../../src/backends/redis/keys.js';
-import { ALL_SCRIPTS, SEM_POLL } from '../../src/backends/redis/script-defs.js';
+import { ALL_SCRIPTS, LOCK_ACQUIRE, LOCK_RELEASE, SEM_POLL } from '../../src/backends/redis/script-defs.js';
 import { scriptSource, scriptVersion } from '../../src/backends/redis/scripts.js';
 
 /** hashTag is the part of a key Redis Cluster hashes: the text between the first { and the next }. */
@@ -64,14 +64,26 @@ describe('redis Lua scripts', () => {
     expect([...registered, ...libraries].sort()).toEqual(files.map(([f]) => f).sort());
     for (const script of ALL_SCRIPTS) {
       const lua = scriptSource(script);
-      expect(lua).not.toMatch(/^--@include/m);
+      expect(lua).not.toMatch(/^\s*--@include/m);
       // A library is defined once per script even when two of its includes name it (fence_lib and sem_lib both include clock_lib).
       expect(lua.match(/^local function now_ms\(\)/gm)?.length ?? 0).toBeLessThanOrEqual(1);
       if (/now_ms\(\)/.test(lua)) expect(lua).toMatch(/^local function now_ms\(\)/m);
     }
     expect(scriptSource(SEM_POLL)).toMatch(
-      /local function next_fence\(key\)[\s\S]*local function settle\(changed\)/,
+      /local function next_fence\(key, now\)[\s\S]*local function settle\(changed\)/,
     );
+  });
+
+  it('defines the queue library in the lock acquire and release scripts only inside their contended branch', () => {
+    // An uncontended lock cycle then builds none of the queue's closures (scripts.ts, includes).
+    for (const script of [LOCK_ACQUIRE, LOCK_RELEASE]) {
+      const lua = scriptSource(script);
+      const branch = lua.search(/^if .*\bthen$/m);
+      const queueLib = lua.indexOf('local function queue_next(');
+      expect(branch).toBeGreaterThan(0);
+      expect(queueLib).toBeGreaterThan(branch);
+      expect(lua.slice(0, branch)).not.toMatch(/local function queue_/);
+    }
   });
 
   it('derives SCRIPT_VERSION from the scripts text', () => {

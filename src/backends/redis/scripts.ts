@@ -7,7 +7,11 @@
  * - One include mechanism: a line `--@include "<lib>.lua"` (after the file's header) is replaced
  *   by that library file from `redis/scripts/`, itself assembled the same way; each library goes
  *   into one script at most once, at its first include (clock_lib.lua, fence_lib.lua,
- *   index_lib.lua, dict_lib.lua, sem_lib.lua).
+ *   index_lib.lua, dict_lib.lua, sem_lib.lua). An include line indented inside a block defines
+ *   the library's functions only when that block runs: Lua builds a closure for every `local
+ *   function` each time a script runs, so lock_acquire and lock_release include queue_lib.lua
+ *   only on their contended path. Such a library is local to its block, so including it again
+ *   anywhere in the script fails the assembly instead of naming functions out of their scope.
  * - One version: SCRIPT_VERSION is a digest of every assembled script, so it changes exactly when a
  *   script's text does. It is part of each registered command name (`baton_<version>_<name>`).
  * - Registration: every script is registered on a client with ioredis `defineCommand` when its
@@ -70,7 +74,7 @@ export interface Replication {
   readonly timeoutMs: number;
 }
 
-const INCLUDE = /^--@include "([a-z_]+\.lua)"$/gm;
+const INCLUDE = /^([ \t]*)--@include "([a-z_]+\.lua)"$/gm;
 
 /** backendsDir finds `src/backends/` (see the module comment). */
 function backendsDir(): string {
@@ -84,18 +88,29 @@ function backendsDir(): string {
   return dir;
 }
 
-/** assemble reads `file` (under `dir`) and replaces its includes, each library at most once per script. */
-function assemble(dir: string, file: string, included: Set<string>): string {
+/**
+ * assemble reads `file` (under `dir`) and replaces its includes, each library at most once per
+ * script. `included` maps each library already in the script to whether it went in inside a
+ * block (an indented include, or an include within such a library); `inBlock` says whether `file`
+ * itself did.
+ */
+function assemble(dir: string, file: string, included: Map<string, boolean>, inBlock: boolean): string {
   let text: string;
   try {
     text = readFileSync(`${dir}${file}`, 'utf8');
   } catch (err) {
     throw new BackendUnavailableError(`redis Lua script ${file} not readable in ${dir}`, { cause: err });
   }
-  return text.replace(INCLUDE, (_, lib: string) => {
-    if (included.has(lib)) return `-- (${lib} included above)`;
-    included.add(lib);
-    return assemble(dir, `redis/scripts/${lib}`, included);
+  return text.replace(INCLUDE, (_, indent: string, lib: string) => {
+    const scoped = included.get(lib);
+    if (scoped === true)
+      throw new BackendUnavailableError(
+        `redis Lua script ${file} includes ${lib}, already included inside a block (local to it)`,
+      );
+    if (scoped === false) return `${indent}-- (${lib} included above)`;
+    const blockHere = inBlock || indent !== '';
+    included.set(lib, blockHere);
+    return assemble(dir, `redis/scripts/${lib}`, included, blockHere);
   });
 }
 
@@ -113,7 +128,7 @@ function load(): Loaded {
   const sources = new Map<string, string>();
   const digest = createHash('sha1');
   for (const script of ALL_SCRIPTS) {
-    const lua = assemble(dir, script.file, new Set());
+    const lua = assemble(dir, script.file, new Map(), false);
     sources.set(script.name, lua);
     digest.update(`${script.name}\0${lua}\0`);
   }
@@ -150,6 +165,8 @@ export class Scripts {
   readonly env: ScriptEnv;
   readonly #replication: Replication;
   readonly #prefix: string;
+  /** #fns holds each script's ioredis command by script name, looked up once. */
+  readonly #fns = new Map<string, ScriptFn>();
 
   /** constructor registers every script on `client`; BackendUnavailableError when a file is missing. */
   constructor(client: Redis | Cluster, options: { replication?: Replication; env?: ScriptEnv } = {}) {
@@ -158,7 +175,11 @@ export class Scripts {
     this.#replication = options.replication ?? { replicas: 0, timeoutMs: 0 };
     const { version, sources } = load();
     this.#prefix = `baton_${version}_`;
-    for (const [name, lua] of sources) client.defineCommand(`${this.#prefix}${name}`, { lua });
+    for (const [name, lua] of sources) {
+      client.defineCommand(`${this.#prefix}${name}`, { lua });
+      const fn = (client as unknown as Record<string, ScriptFn>)[`${this.#prefix}${name}`];
+      if (fn) this.#fns.set(name, fn);
+    }
   }
 
   /** indexesLocks tells whether the lock scripts write the lock index themselves (env.lockIndex). */
@@ -172,8 +193,8 @@ export class Scripts {
    * NotReplicatedError as the class comment says. `replicate: false` skips the replicas' WAIT
    * for a call that changes nothing (a chunk of coalesced reads).
    */
-  async call<I, O>(script: Script<I, O>, input: I, { replicate = true } = {}): Promise<O> {
-    return script.decode(await this.reply(script, input, { replicate }));
+  call<I, O>(script: Script<I, O>, input: I, { replicate = true } = {}): Promise<O> {
+    return this.#run(script, input, replicate, true);
   }
 
   /**
@@ -181,29 +202,61 @@ export class Scripts {
    * calls (coalesce.ts), whose replies come in parts of dict_each's reply and are decoded by the
    * same `decode` as their own script's.
    */
-  async reply<I, O>(script: Script<I, O>, input: I, { replicate = true } = {}): Promise<ScriptReply> {
-    const fn = (this.client as unknown as Record<string, ScriptFn>)[`${this.#prefix}${script.name}`];
+  reply<I, O>(script: Script<I, O>, input: I, { replicate = true } = {}): Promise<ScriptReply> {
+    return this.#run(script, input, replicate, false);
+  }
+
+  /**
+   * #run is call (`decode`) and reply (not `decode`). They return its promise rather than await
+   * it: on a lock cycle's path, each async layer is two more promises per script call.
+   */
+  async #run<I, O>(script: Script<I, O>, input: I, replicate: boolean, decode: true): Promise<O>;
+  async #run<I, O>(script: Script<I, O>, input: I, replicate: boolean, decode: false): Promise<ScriptReply>;
+  async #run<I, O>(
+    script: Script<I, O>,
+    input: I,
+    replicate: boolean,
+    decode: boolean,
+  ): Promise<O | ScriptReply> {
+    const callArgs = this.#callArgs(script, input);
+    if (replicate && this.#replication.replicas > 0 && script.replicated) {
+      const { reply, answer } = await this.#replicated(script, callArgs);
+      return decode ? answer : reply;
+    }
+    const fn = this.#fns.get(script.name);
     if (!fn) throw new BackendUnavailableError(`redis script ${script.name} is not registered`);
-    const { keys, args } = script.call(input, this.env);
-    const callArgs = [keys.length, ...keys, ...args];
-    if (replicate && this.#replication.replicas > 0 && script.replicated)
-      return this.#replicated(script, callArgs);
     let raw: unknown;
     try {
-      raw = await fn.call(this.client, ...callArgs);
+      raw = await fn.apply(this.client, callArgs);
     } catch (err) {
       throw translateError(err);
     }
-    return checkReply(raw, script.name);
+    const reply = checkReply(raw, script.name);
+    return decode ? script.decode(reply) : reply;
   }
 
-  /** #replicated sends the script and WAIT in one pipeline; see the class comment. */
-  async #replicated<I, O>(script: Script<I, O>, callArgs: ScriptArg[]): Promise<ScriptReply> {
+  /** #callArgs is the script's arguments as its command takes them: the KEYS count, KEYS, ARGV. */
+  #callArgs<I, O>(script: Script<I, O>, input: I): ScriptArg[] {
+    const { keys, args } = script.call(input, this.env);
+    const callArgs: ScriptArg[] = [keys.length];
+    for (const k of keys) callArgs.push(k);
+    for (const a of args) callArgs.push(a);
+    return callArgs;
+  }
+
+  /**
+   * #replicated sends the script and WAIT in one pipeline (see the class comment); it resolves to
+   * the checked reply and its answer, decoded once.
+   */
+  async #replicated<I, O>(
+    script: Script<I, O>,
+    callArgs: ScriptArg[],
+  ): Promise<{ readonly reply: ScriptReply; readonly answer: O }> {
     const { replicas, timeoutMs } = this.#replication;
     const pipeline = this.client.pipeline();
-    (pipeline as unknown as Record<string, ScriptFn>)[`${this.#prefix}${script.name}`]!.call(
+    (pipeline as unknown as Record<string, ScriptFn>)[`${this.#prefix}${script.name}`]!.apply(
       pipeline,
-      ...callArgs,
+      callArgs,
     );
     pipeline.wait(replicas, timeoutMs);
     let results: [Error | null, unknown][] | null;
@@ -216,10 +269,11 @@ export class Scripts {
     if (!ran || !wait) throw new BackendUnavailableError(`redis ${script.name}: no reply to the pipeline`);
     if (ran[0]) throw translateError(ran[0]);
     const reply = checkReply(ran[1], script.name);
-    if (!script.replicated?.(script.decode(reply))) return reply;
+    const answer = script.decode(reply);
+    if (!script.replicated?.(answer)) return { reply, answer };
     if (wait[0]) throw translateError(wait[0]);
     const acked = Number(wait[1]);
     if (!(acked >= replicas)) throw new NotReplicatedError(acked, replicas, timeoutMs);
-    return reply;
+    return { reply, answer };
   }
 }

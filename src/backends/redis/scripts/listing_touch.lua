@@ -6,5 +6,6 @@
   ARGV[1] lock name, ARGV[2] ttl ms, ARGV[3] fraction (text such as "0.417"), ARGV[4] grace ms
   Returns {'ok', the number of stale entries dropped}.
 ]]
+--@include "clock_lib.lua"
 --@include "index_lib.lua"
-return { 'ok', touch_index(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) }
+return { 'ok', touch_index(KEYS[1], now_ms(), ARGV[1], ARGV[2], ARGV[3], ARGV[4]) }

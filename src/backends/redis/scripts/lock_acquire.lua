@@ -18,39 +18,49 @@
   has no TTL); {'ok', 'promised', ms} when free but promised to the waiter at the head of the
   queue (ms: until that waiter's entry lapses).
   Queue keys expire ARGV[6] ms after the last waiter was heard from.
+  An uncontended lock (no holder, no queue) is granted on a path that neither reads the queue nor
+  defines the queue library's functions (it is included inside the contended branch).
 ]]
 --@include "clock_lib.lua"
 --@include "fence_lib.lua"
 --@include "index_lib.lua"
---@include "queue_lib.lua"
-local QUEUE = { order = KEYS[3], deadline = KEYS[4] }
 local waiter = ARGV[5]
--- An uncontended lock has no queue: then neither the clock nor the queue is read.
-local queued = redis.call('EXISTS', KEYS[3]) == 1
-local now = 0
-local head = false
-if queued then
-  now = now_ms()
-  head = queue_next(QUEUE, now) or false
+local now = false
+
+-- EXISTS of both keys at once: 0 when the lock is free and nobody queues, the common case.
+local taken = redis.call('EXISTS', KEYS[1], KEYS[3])
+if taken > 0 then
+  --@include "queue_lib.lua"
+  local QUEUE = { order = KEYS[3], deadline = KEYS[4] }
+  local queued = redis.call('EXISTS', KEYS[3]) == 1
+  local free = taken == (queued and 1 or 0)
+  local head = false
+  if queued then
+    now = now_ms()
+    head = queue_next(QUEUE, now) or false
+  end
+  if free and (head == false or head == waiter) then
+    if head then queue_leave(QUEUE, waiter) end
+  else
+    if waiter ~= '' then
+      now = now or now_ms()
+      queue_join(QUEUE, waiter, now + tonumber(ARGV[6]))
+      redis.call('PEXPIRE', KEYS[3], ARGV[6])
+      redis.call('PEXPIRE', KEYS[4], ARGV[6])
+    end
+    local pttl = redis.call('PTTL', KEYS[1])
+    if pttl ~= -2 then return { 'ok', 'held', pttl } end
+    return { 'ok', 'promised', math.max(0, tonumber(redis.call('ZSCORE', KEYS[4], head)) - now) }
+  end
 end
 
-if redis.call('EXISTS', KEYS[1]) == 0 and (head == false or head == waiter) then
-  if head then queue_leave(QUEUE, waiter) end
-  local fence = next_fence(KEYS[2])
+now = now or now_ms()
+local fence = next_fence(KEYS[2], now)
+if ARGV[4] == '1' then
+  redis.call('HSET', KEYS[1], 't', ARGV[1], 'f', fence, 'l', ARGV[2], 'o', ARGV[3])
+else
   redis.call('HSET', KEYS[1], 't', ARGV[1], 'f', fence, 'l', ARGV[2])
-  if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'o', ARGV[3]) end
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  if KEYS[5] then touch_index(KEYS[5], ARGV[7], ARGV[2], ARGV[8], ARGV[9]) end
-  return { 'ok', 'granted', tonumber(fence) }
 end
-
-if waiter ~= '' then
-  if not queued then now = now_ms() end
-  queue_join(QUEUE, waiter, now + tonumber(ARGV[6]))
-  redis.call('PEXPIRE', KEYS[3], ARGV[6])
-  redis.call('PEXPIRE', KEYS[4], ARGV[6])
-end
-
-local pttl = redis.call('PTTL', KEYS[1])
-if pttl ~= -2 then return { 'ok', 'held', pttl } end
-return { 'ok', 'promised', math.max(0, tonumber(redis.call('ZSCORE', KEYS[4], head)) - now) }
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if KEYS[5] then touch_index(KEYS[5], now, ARGV[7], ARGV[2], ARGV[8], ARGV[9]) end
+return { 'ok', 'granted', tonumber(fence) }

@@ -8,11 +8,12 @@
   Returns {'ok', 1, fence, ttl} when extended; {'ok', 0} when the token does not hold the lock.
   A holder written before field l existed, extended with '', keeps 30000 ms (the default TTL).
 ]]
+--@include "clock_lib.lua"
 --@include "index_lib.lua"
 if redis.call('HGET', KEYS[1], 't') ~= ARGV[1] then return { 'ok', 0 } end
 local ttl = ARGV[2]
 if ttl == '' then ttl = redis.call('HGET', KEYS[1], 'l') or '30000' end
 redis.call('HSET', KEYS[1], 'l', ttl)
 redis.call('PEXPIRE', KEYS[1], ttl)
-if KEYS[2] then touch_index(KEYS[2], ARGV[3], ttl, ARGV[4], ARGV[5]) end
+if KEYS[2] then touch_index(KEYS[2], now_ms(), ARGV[3], ttl, ARGV[4], ARGV[5]) end
 return { 'ok', 1, tonumber(redis.call('HGET', KEYS[1], 'f')), tonumber(ttl) }

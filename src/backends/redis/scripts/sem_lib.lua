@@ -84,7 +84,7 @@ end
 
 -- grant makes `token` a holder of `count` permits until now + ttl; returns fence, expiresAt.
 local function grant(token, count, ttl, owner, has_owner, now)
-  local fence = tonumber(next_fence(F))
+  local fence = tonumber(next_fence(F, now))
   local rec = string.format('%d:%d:', count, fence)
   if has_owner == '1' then rec = rec .. '1' .. owner else rec = rec .. '0' end
   redis.call('HSET', H, token, rec)
