@@ -48,7 +48,7 @@ export interface SentinelHandle {
   server(port: number): RedisHandle;
   /** waitForNewMaster resolves with the port of a master other than `oldPort`, once every sentinel names it. */
   waitForNewMaster(oldPort: number, timeoutMs?: number): Promise<number>;
-  /** waitForReplicas resolves once the master has every other server as an online replica at its offset. */
+  /** waitForReplicas resolves once the master (asked again at each poll) has every other server as an online replica caught up with it. */
   waitForReplicas(timeoutMs?: number): Promise<void>;
   /** stop stops every sentinel and server and removes their dirs. */
   stop(): Promise<void>;
@@ -155,30 +155,50 @@ export async function startSentinelDeployment(options: SentinelOptions = {}): Pr
       return found;
     },
     async waitForReplicas(timeoutMs = 30_000) {
-      const master = server(await masterPort());
-      await waitForReplicasOf(master, servers.length - 1, timeoutMs);
+      // The master is asked again at each poll: a late sentinel may still be failing over.
+      await waitForReplicasOf(async () => server(await masterPort()), servers.length - 1, timeoutMs);
     },
     stop,
   };
 }
 
-/** waitForReplicasOf waits until `master` reports `count` online replicas, each at the master's offset. */
+/**
+ * waitForReplicasOf waits until `master` reports `count` online replicas, each at least at an
+ * offset the master had reported at an earlier poll. Not "equal to the master's offset now": the
+ * sentinels publish their hello on the master every 2 s, so its offset keeps moving and a
+ * replica's acknowledged offset (sent once a second) trails it by a message at most polls.
+ */
 export async function waitForReplicasOf(
-  master: RedisHandle,
+  master: RedisHandle | (() => Promise<RedisHandle>),
   count: number,
   timeoutMs: number,
 ): Promise<void> {
+  let target: { port: number; offset: number } | undefined;
+  let last = '';
+  let port = 0;
   await waitUntil(
     async () => {
-      const info = await redisCommand(master.port, ['INFO', 'replication']).catch(() => '');
+      port = (typeof master === 'function' ? await master().catch(() => undefined) : master)?.port ?? 0;
+      if (port === 0) return false;
+      const info = await redisCommand(port, ['INFO', 'replication']).catch(() => '');
+      last = info;
       if (!info.includes('role:master')) return false;
-      const offset = /master_repl_offset:(\d+)/.exec(info)?.[1];
-      const online = [...info.matchAll(/slave\d+:[^\r\n]*state=online,offset=(\d+)/g)];
-      return online.length >= count && online.every((m) => m[1] === offset);
+      const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+      const online = [...info.matchAll(/slave\d+:[^\r\n]*state=online,offset=(\d+)/g)].map((m) =>
+        Number(m[1]),
+      );
+      const caughtUp =
+        target?.port === port && online.length >= count && online.every((o) => o >= target!.offset);
+      if (target?.port !== port) target = { port, offset };
+      return caughtUp;
     },
-    `${count} replicas in sync with 127.0.0.1:${master.port}`,
+    `${count} replicas in sync with the master`,
     { timeoutMs },
-  );
+  ).catch((err: unknown) => {
+    throw new Error(
+      `${(err as Error).message} (127.0.0.1:${port}); last INFO replication: ${last.replace(/\r\n/g, ' ')}`,
+    );
+  });
 }
 
 async function startSentinel(
