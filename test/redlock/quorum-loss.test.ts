@@ -9,7 +9,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendUnavailableError, type Baton, connect, type Lease } from '../../src/index.js';
+import {
+  BackendUnavailableError,
+  type Baton,
+  connect,
+  type Lease,
+  LockTimeoutError,
+} from '../../src/index.js';
 import type { RedisHandle } from '../support/services.js';
 import {
   closeAll,
@@ -102,7 +108,12 @@ describe('redlock: masters killed and restarted under load', () => {
       expect(load.overlaps).toBe(0);
       for (let i = 1; i < load.fences.length; i++)
         expect(load.fences[i]!).toBeGreaterThan(load.fences[i - 1]!);
-      expect(load.errors.filter((e) => !(e instanceof BackendUnavailableError))).toEqual([]);
+      // Redlock has no queue (capabilities.locks.fairOrdering is false): under 12 contenders on a loaded
+      // machine one may wait past its 5 s and time out, which says nothing about the quorum.
+      // Any other error would; that grants go on is what untilGrants checked.
+      expect(
+        load.errors.filter((e) => !(e instanceof BackendUnavailableError || e instanceof LockTimeoutError)),
+      ).toEqual([]);
       const lastFence = load.fences[load.fences.length - 1]!;
 
       // Phase 2: a third master killed under a holder and a waiter.
